@@ -1,0 +1,230 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// Version is the tool version; the image tag and every descriptor use it
+// too (a test checks). Release builds may stamp it with -ldflags -X.
+var Version = "0.1.0"
+
+// Exit codes, documented in --help, README and the descriptors.
+const (
+	exitOK       = 0
+	exitFailure  = 1 // I/O and internal failures
+	exitUsage    = 2 // bad arguments, or a target range the input cannot store
+	exitRejected = 3 // input not DICOM, corrupt or unsupported: do not retry
+)
+
+// Limits of MIN and MAX: the widest any supported pixel format can store.
+const (
+	lowestValue  = math.MinInt32
+	highestValue = math.MaxUint32
+)
+
+const usageText = `usage: dicom-remap [flags] INPUT OUTDIR MIN MAX
+       dicom-remap [flags] --min MIN --max MAX --output-dir OUTDIR INPUT
+
+Linearly remap the stored pixel values of the DICOM image INPUT to the
+integer range [MIN, MAX] and write OUTDIR/<name>-normalized.dcm, where <name>
+is INPUT's base name without one trailing ".dcm" (any case). OUTDIR is created
+when missing. The output is a new derived image (new SOP Instance and Series
+Instance UIDs) in Explicit VR Little Endian. MIN may be negative: -1024 needs
+no "--".
+
+Each sample v becomes MIN + (v-smin)*(MAX-MIN)/(smax-smin), rounded to the
+nearest integer with halves rounded up, where smin and smax are the image's
+own extremes over all frames and channels. Pixel padding values are left out
+of the extremes and become MIN. A constant image becomes MIN, with a warning.
+
+Flags:
+%s
+Exit codes:
+  0  success
+  1  I/O or internal failure (an existing output without --force, too)
+  2  usage: bad flags or arguments, MIN >= MAX, or a range INPUT cannot store
+  3  INPUT rejected: not DICOM, corrupt, truncated or unsupported; do not retry
+`
+
+// config is a parsed, checked command line.
+type config struct {
+	input, outDir string
+	min, max      int64
+	force, quiet  bool
+	pixelLimit    int64
+}
+
+// errHelp and errVersion end a parse successfully.
+var (
+	errHelp    = errors.New("help")
+	errVersion = errors.New("version")
+)
+
+// usageError is a command-line problem: exit 2 with an optional hint.
+type usageError struct{ msg, hint string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(hint, format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...), hint: hint}
+}
+
+// negativeNumber matches arguments that are negative numbers, not flags: no
+// flag of ours starts with a digit or a dot.
+var negativeNumber = regexp.MustCompile(`^-[0-9.]`)
+
+func newFlagSet() (*pflag.FlagSet, *flagValues) {
+	fs := pflag.NewFlagSet("dicom-remap", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.SortFlags = false
+	v := &flagValues{}
+	fs.StringVar(&v.min, "min", "", "lower bound of the target range (instead of the MIN argument)")
+	fs.StringVar(&v.max, "max", "", "upper bound of the target range (instead of the MAX argument)")
+	fs.StringVarP(&v.outDir, "output-dir", "o", "", "output directory (instead of the OUTDIR argument)")
+	fs.BoolVarP(&v.force, "force", "f", false, "replace an existing output file")
+	fs.BoolVarP(&v.quiet, "quiet", "q", false, "print no warnings")
+	fs.Int64Var(&v.pixelLimit, "max-pixel-bytes", 4<<30, "refuse inputs whose header declares more pixel data than this")
+	fs.BoolVarP(&v.help, "help", "h", false, "print this help and exit")
+	fs.BoolVar(&v.version, "version", false, "print the version and exit")
+	return fs, v
+}
+
+type flagValues struct {
+	min, max, outDir string
+	force, quiet     bool
+	pixelLimit       int64
+	help, version    bool
+}
+
+func helpText() string {
+	fs, _ := newFlagSet()
+	return fmt.Sprintf(usageText, fs.FlagUsages())
+}
+
+// parseArgs turns the command line into a config. All argument checks happen
+// here, before any file is touched.
+func parseArgs(args []string) (*config, error) {
+	fs, v := newFlagSet()
+	// Hide negative numbers from pflag, which would read -1024 as the
+	// shorthand flags -1 -0 -2 -4. Placeholders hold a NUL byte, which no
+	// real argument can.
+	hidden := map[string]string{}
+	masked := make([]string, len(args))
+	takesValue := false
+	for i, a := range args {
+		masked[i] = a
+		switch {
+		case takesValue:
+			takesValue = false
+		case a == "--":
+			copy(masked[i:], args[i:])
+			masked = masked[:len(args)]
+			goto parse
+		case negativeNumber.MatchString(a):
+			key := fmt.Sprintf("\x00%d", i)
+			hidden[key] = a
+			masked[i] = key
+		case strings.HasPrefix(a, "--") && !strings.Contains(a, "="):
+			if f := fs.Lookup(a[2:]); f != nil && f.NoOptDefVal == "" {
+				takesValue = true
+			}
+		case strings.HasPrefix(a, "-") && len(a) == 2:
+			if f := fs.ShorthandLookup(a[1:]); f != nil && f.NoOptDefVal == "" {
+				takesValue = true
+			}
+		}
+	}
+parse:
+	if err := fs.Parse(masked); err != nil {
+		return nil, usagef("run 'dicom-remap --help' for usage", "%s", err)
+	}
+	if v.help {
+		return nil, errHelp
+	}
+	if v.version {
+		return nil, errVersion
+	}
+	pos := fs.Args()
+	for i, a := range pos {
+		if orig, ok := hidden[a]; ok {
+			pos[i] = orig
+		}
+	}
+
+	c := &config{force: v.force, quiet: v.quiet, pixelLimit: v.pixelLimit}
+	var minText, maxText string
+	switch len(pos) {
+	case 1:
+		c.input = pos[0]
+	case 2:
+		c.input, c.outDir = pos[0], pos[1]
+	case 4:
+		c.input, c.outDir, minText, maxText = pos[0], pos[1], pos[2], pos[3]
+	case 0:
+		return nil, usagef("run 'dicom-remap --help' for usage", "missing INPUT")
+	default:
+		return nil, usagef("run 'dicom-remap --help' for usage", "expected INPUT [OUTDIR [MIN MAX]], got %d arguments", len(pos))
+	}
+	for _, x := range []struct {
+		name, flag string
+		dst        *string
+	}{{"OUTDIR", v.outDir, &c.outDir}, {"MIN", v.min, &minText}, {"MAX", v.max, &maxText}} {
+		switch {
+		case x.flag != "" && *x.dst != "":
+			return nil, usagef("give each value once", "%s given both as an argument and as --%s", x.name, strings.ToLower(x.name))
+		case x.flag != "":
+			*x.dst = x.flag
+		case *x.dst == "":
+			return nil, usagef("run 'dicom-remap --help' for usage", "missing %s", x.name)
+		}
+	}
+	if c.input == "" {
+		return nil, usagef("", "INPUT is empty")
+	}
+	var err error
+	if c.min, err = parseBound("MIN", minText); err != nil {
+		return nil, err
+	}
+	if c.max, err = parseBound("MAX", maxText); err != nil {
+		return nil, err
+	}
+	if c.min >= c.max {
+		return nil, usagef("MIN must be below MAX", "MIN %d is not below MAX %d", c.min, c.max)
+	}
+	if c.pixelLimit <= 0 {
+		return nil, usagef("", "--max-pixel-bytes %d is not positive", c.pixelLimit)
+	}
+	return c, nil
+}
+
+// parseBound parses an integer bound, explaining every way it can be wrong.
+func parseBound(name, s string) (int64, error) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err == nil {
+		if n < lowestValue || n > highestValue {
+			return 0, usagef(fmt.Sprintf("no supported pixel format stores values outside [%d, %d]", int64(lowestValue), int64(highestValue)),
+				"%s %s is out of range", name, s)
+		}
+		return n, nil
+	}
+	const hint = "pixel data is integer: give MIN and MAX as whole numbers, e.g. 0 and 4095"
+	f, ferr := strconv.ParseFloat(s, 64)
+	switch {
+	case ferr == nil && (math.IsNaN(f) || math.IsInf(f, 0)):
+		return 0, usagef(hint, "%s %q is not a finite number", name, s)
+	case ferr == nil:
+		return 0, usagef(hint, "%s %q is not an integer", name, s)
+	case errors.Is(ferr, strconv.ErrRange) || errors.Is(err, strconv.ErrRange):
+		return 0, usagef(hint, "%s %q is out of range", name, s)
+	default:
+		return 0, usagef(hint, "%s %q is not a number", name, s)
+	}
+}

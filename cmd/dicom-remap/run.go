@@ -1,0 +1,219 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/dicom-remap/dicom-remap/remap"
+)
+
+// run is the whole command: it returns the exit status.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c, err := parseArgs(args)
+	switch {
+	case errors.Is(err, errHelp):
+		fmt.Fprint(stdout, helpText())
+		return exitOK
+	case errors.Is(err, errVersion):
+		fmt.Fprintf(stdout, "dicom-remap %s\n", Version)
+		return exitOK
+	case err != nil:
+		fmt.Fprintf(stderr, "dicom-remap: %s\n", err)
+		var u *usageError
+		if errors.As(err, &u) && u.hint != "" {
+			fmt.Fprintf(stderr, "dicom-remap: hint: %s\n", u.hint)
+		}
+		return exitUsage
+	}
+	return remapFile(c, stderr)
+}
+
+// failure is an error with the file it concerns and the exit code it means.
+type failure struct {
+	file string
+	code int
+	err  error
+}
+
+func fail(file string, code int, format string, args ...any) *failure {
+	return &failure{file: file, code: code, err: fmt.Errorf(format, args...)}
+}
+
+func (f *failure) Error() string { return f.file + ": " + f.err.Error() }
+
+func (f *failure) report(stderr io.Writer) int {
+	fmt.Fprintf(stderr, "dicom-remap: %s: %s\n", f.file, oneLine(f.err.Error()))
+	return f.code
+}
+
+// oneLine keeps a message on one line whatever a library put in it.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// outputName is INPUT's base name without one trailing ".dcm" (any case),
+// plus "-normalized.dcm".
+func outputName(input string) string {
+	base := filepath.Base(input)
+	if len(base) >= 4 && strings.EqualFold(base[len(base)-4:], ".dcm") {
+		base = base[:len(base)-4]
+	}
+	return base + "-normalized.dcm"
+}
+
+func remapFile(c *config, stderr io.Writer) int {
+	out := filepath.Join(c.outDir, outputName(c.input))
+	if f := checkPaths(c, out); f != nil {
+		return f.report(stderr)
+	}
+	in, err := os.Open(c.input)
+	if err != nil {
+		return fail(c.input, exitFailure, "open: %v", pathless(err)).report(stderr)
+	}
+	defer in.Close()
+	info, err := in.Stat()
+	if err != nil {
+		return fail(c.input, exitFailure, "stat: %v", pathless(err)).report(stderr)
+	}
+	if info.IsDir() {
+		return fail(c.input, exitRejected, "read: is a directory, not a DICOM file").report(stderr)
+	}
+	if !info.Mode().IsRegular() && info.Size() == 0 {
+		// A pipe or device: size unknown, read to the end.
+		info = nil
+	}
+	size := int64(-1)
+	if info != nil {
+		size = info.Size()
+	}
+
+	if err := os.MkdirAll(c.outDir, 0o777); err != nil {
+		return fail(c.outDir, exitFailure, "create output directory: %v", pathless(err)).report(stderr)
+	}
+	params := remap.Params{Min: c.min, Max: c.max, Version: Version, PixelLimit: c.pixelLimit}
+	var rep remap.Report
+	werr := writeAtomically(out, c.force, func(w io.Writer) error {
+		var err error
+		rep, err = remap.Remap(w, in, size, params)
+		return err
+	})
+	if werr != nil {
+		var f *failure
+		if errors.As(werr, &f) {
+			return f.report(stderr)
+		}
+		code := exitFailure
+		switch remap.KindOf(werr) {
+		case remap.Rejected:
+			code = exitRejected
+		case remap.Unrepresentable:
+			code = exitUsage
+		}
+		return (&failure{file: c.input, code: code, err: werr}).report(stderr)
+	}
+	if rep.Constant && !c.quiet {
+		fmt.Fprintf(stderr, "dicom-remap: %s: warning: constant image: every pixel set to %d\n", c.input, c.min)
+	}
+	return exitOK
+}
+
+// checkPaths refuses what can be refused before reading: an output that is
+// the input, or one that exists without --force.
+func checkPaths(c *config, out string) *failure {
+	absIn, err1 := filepath.Abs(c.input)
+	absOut, err2 := filepath.Abs(out)
+	if err1 == nil && err2 == nil && absIn == absOut {
+		return fail(c.input, exitUsage, "output would overwrite the input")
+	}
+	outInfo, err := os.Stat(out)
+	if err != nil {
+		return nil
+	}
+	if inInfo, err := os.Stat(c.input); err == nil && os.SameFile(inInfo, outInfo) {
+		return fail(c.input, exitUsage, "output %s is the input", out)
+	}
+	if !c.force {
+		return fail(out, exitFailure, "output exists: use --force to replace it")
+	}
+	if outInfo.IsDir() {
+		return fail(out, exitFailure, "output exists and is a directory")
+	}
+	return nil
+}
+
+// writeAtomically writes through a temporary file in the destination
+// directory, syncs it and renames it into place, so that no partial output
+// is ever visible. Without force an output that appeared meanwhile is kept.
+func writeAtomically(path string, force bool, fill func(io.Writer) error) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fail(dir, exitFailure, "create temporary file: %v", pathless(err))
+	}
+	tmpName := tmp.Name()
+	cleanup := registerTemp(tmpName)
+	defer func() {
+		cleanup()
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmpName)
+		}
+	}()
+	bw := bufio.NewWriterSize(tmp, 1<<20)
+	if err := fill(bw); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return fail(path, exitFailure, "write: %v", pathless(err))
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		return fail(path, exitFailure, "write: %v", pathless(err))
+	}
+	if err := tmp.Sync(); err != nil {
+		return fail(path, exitFailure, "write: %v", pathless(err))
+	}
+	if err := tmp.Close(); err != nil {
+		return fail(path, exitFailure, "write: %v", pathless(err))
+	}
+	if force {
+		err = os.Rename(tmpName, path)
+	} else if err = os.Link(tmpName, path); err == nil {
+		os.Remove(tmpName)
+	} else if errors.Is(err, os.ErrExist) {
+		return fail(path, exitFailure, "output exists: use --force to replace it")
+	} else if _, serr := os.Lstat(path); errors.Is(serr, os.ErrNotExist) {
+		// No hard links on this file system: a plain rename, checked first.
+		err = os.Rename(tmpName, path)
+	}
+	if err != nil {
+		return fail(path, exitFailure, "rename: %v", pathless(err))
+	}
+	syncDir(dir)
+	return nil
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
+
+// pathless drops the path from an *os.PathError: the message names the file
+// already.
+func pathless(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
+}

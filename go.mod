@@ -1,0 +1,13 @@
+module github.com/dicom-remap/dicom-remap
+
+go 1.26.8
+
+require (
+	github.com/spf13/pflag v1.1.0
+	github.com/suyashkumar/dicom v1.1.0
+)
+
+require (
+	golang.org/x/exp v0.0.0-20240525044651-4c93da0ed11d // indirect
+	golang.org/x/text v0.3.8 // indirect
+)

@@ -1,0 +1,433 @@
+package remap
+
+import (
+	"encoding/binary"
+	"strconv"
+	"strings"
+
+	"github.com/suyashkumar/dicom"
+	"github.com/suyashkumar/dicom/pkg/tag"
+)
+
+// Transfer syntaxes whose Pixel Data is native (not encapsulated).
+const (
+	tsImplicitLE = "1.2.840.10008.1.2"
+	tsExplicitLE = "1.2.840.10008.1.2.1"
+	tsDeflatedLE = "1.2.840.10008.1.2.1.99"
+	tsExplicitBE = "1.2.840.10008.1.2.2"
+)
+
+// Tags the library does not name, or names in ways easy to mix up.
+var (
+	tagFloatPixelData       = tag.Tag{Group: 0x7fe0, Element: 0x0008}
+	tagDoubleFloatPixelData = tag.Tag{Group: 0x7fe0, Element: 0x0009}
+	tagModalityLUTSequence  = tag.Tag{Group: 0x0028, Element: 0x3000}
+	tagVOILUTSequence       = tag.Tag{Group: 0x0028, Element: 0x3010}
+	tagPixelPaddingRange    = tag.Tag{Group: 0x0028, Element: 0x0121}
+	tagSharedGroups         = tag.Tag{Group: 0x5200, Element: 0x9229}
+	tagPerFrameGroups       = tag.Tag{Group: 0x5200, Element: 0x9230}
+	tagPixelValueTransform  = tag.Tag{Group: 0x0028, Element: 0x9145}
+	tagFrameVOILUT          = tag.Tag{Group: 0x0028, Element: 0x9132}
+	tagRealWorldValueMap    = tag.Tag{Group: 0x0040, Element: 0x9096}
+	tagIconImageSequence    = tag.Tag{Group: 0x0088, Element: 0x0200}
+	tagFrameType            = tag.Tag{Group: 0x0008, Element: 0x9007}
+	tagRescaleType          = tag.Tag{Group: 0x0028, Element: 0x1054}
+	tagWindowExplanation    = tag.Tag{Group: 0x0028, Element: 0x1055}
+	tagDerivationDesc       = tag.Tag{Group: 0x0008, Element: 0x2111}
+	tagSourceImageSequence  = tag.Tag{Group: 0x0008, Element: 0x2112}
+	tagPurposeOfReference   = tag.Tag{Group: 0x0040, Element: 0xa170}
+	tagUnits                = tag.Tag{Group: 0x0054, Element: 0x1001}
+	tagDoseGridScaling      = tag.Tag{Group: 0x3004, Element: 0x000e}
+	tagSmallestInSeries     = tag.Tag{Group: 0x0028, Element: 0x0108}
+	tagLargestInSeries      = tag.Tag{Group: 0x0028, Element: 0x0109}
+	tagSmallestInPlane      = tag.Tag{Group: 0x0028, Element: 0x0110}
+	tagLargestInPlane       = tag.Tag{Group: 0x0028, Element: 0x0111}
+	tagImplementationClass  = tag.Tag{Group: 0x0002, Element: 0x0012}
+	tagImplementationName   = tag.Tag{Group: 0x0002, Element: 0x0013}
+)
+
+// image is what the pixel path needs to know, read from the top-level
+// Image Pixel attributes (never from nested ones such as an icon's).
+type image struct {
+	transferSyntax  string
+	order           binary.ByteOrder
+	sopClass        string
+	sopInstance     string
+	seriesInstance  string
+	photometric     string
+	samplesPerPixel int
+	rows, columns   int
+	frames          int
+	bitsAllocated   int
+	bitsStored      int
+	highBit         int
+	signed          bool
+	planar          int
+	padding         *paddingRange
+	pixelData       *dicom.Element
+	pixels          []byte // stored samples, exactly samples()*bitsAllocated/8 bytes
+}
+
+// paddingRange holds stored values that mark padding, inclusive.
+type paddingRange struct{ lo, hi int64 }
+
+func (im *image) samples() int {
+	return im.rows * im.columns * im.frames * im.samplesPerPixel
+}
+
+func (im *image) monochrome() bool { return strings.HasPrefix(im.photometric, "MONOCHROME") }
+
+// readImage checks that ds is an image this tool can remap and describes it.
+func readImage(ds *dicom.Dataset) (*image, error) {
+	im := &image{}
+	ts, ok := stringValue(ds, tag.TransferSyntaxUID)
+	if !ok {
+		ts = tsImplicitLE // no file meta: the library reads such files as implicit LE
+	}
+	im.transferSyntax = ts
+	switch ts {
+	case tsImplicitLE, tsExplicitLE, tsDeflatedLE:
+		im.order = binary.LittleEndian
+	case tsExplicitBE:
+		im.order = binary.BigEndian
+	default:
+		return nil, reject(StepHeader, "transfer syntax %s is encapsulated (compressed) or unknown: decompress first, e.g. gdcmconv --raw or dcmdjpeg", ts)
+	}
+
+	if find(ds.Elements, tagFloatPixelData) != nil || find(ds.Elements, tagDoubleFloatPixelData) != nil {
+		return nil, reject(StepHeader, "float pixel data is not supported: only integer pixel data can be remapped")
+	}
+	if im.sopClass, ok = stringValue(ds, tag.SOPClassUID); !ok {
+		return nil, reject(StepHeader, "missing SOP Class UID")
+	}
+	if im.sopInstance, ok = stringValue(ds, tag.SOPInstanceUID); !ok {
+		return nil, reject(StepHeader, "missing SOP Instance UID")
+	}
+	im.seriesInstance, _ = stringValue(ds, tag.SeriesInstanceUID)
+
+	im.pixelData = find(ds.Elements, tag.PixelData)
+	if im.pixelData == nil {
+		return nil, reject(StepHeader, "no pixel data: not an image")
+	}
+
+	var err error
+	ints := []struct {
+		t   tag.Tag
+		dst *int
+	}{
+		{tag.SamplesPerPixel, &im.samplesPerPixel},
+		{tag.Rows, &im.rows},
+		{tag.Columns, &im.columns},
+		{tag.BitsAllocated, &im.bitsAllocated},
+		{tag.BitsStored, &im.bitsStored},
+		{tag.HighBit, &im.highBit},
+	}
+	for _, x := range ints {
+		if *x.dst, err = requiredInt(ds, x.t); err != nil {
+			return nil, err
+		}
+	}
+	pr, err := requiredInt(ds, tag.PixelRepresentation)
+	if err != nil {
+		return nil, err
+	}
+	if pr != 0 && pr != 1 {
+		return nil, reject(StepHeader, "pixel representation %d is neither 0 nor 1", pr)
+	}
+	im.signed = pr == 1
+	im.frames = 1
+	if e := find(ds.Elements, tag.NumberOfFrames); e != nil {
+		if im.frames, err = intOf(e); err != nil || im.frames < 1 {
+			return nil, reject(StepHeader, "number of frames %q is not a positive integer", valueText(e))
+		}
+	}
+
+	im.photometric, _ = stringValue(ds, tag.PhotometricInterpretation)
+	switch im.photometric {
+	case "MONOCHROME1", "MONOCHROME2":
+		if im.samplesPerPixel != 1 {
+			return nil, reject(StepHeader, "%s with %d samples per pixel", im.photometric, im.samplesPerPixel)
+		}
+	case "RGB":
+		if im.samplesPerPixel != 3 {
+			return nil, reject(StepHeader, "RGB with %d samples per pixel", im.samplesPerPixel)
+		}
+		if im.planar, err = requiredInt(ds, tag.PlanarConfiguration); err != nil {
+			return nil, err
+		}
+		if im.planar != 0 && im.planar != 1 {
+			return nil, reject(StepHeader, "planar configuration %d is neither 0 nor 1", im.planar)
+		}
+		if im.signed {
+			return nil, reject(StepHeader, "signed RGB pixel data is not valid DICOM")
+		}
+	case "PALETTE COLOR":
+		return nil, reject(StepHeader, "PALETTE COLOR images are not supported: a linear remap would break the palette")
+	case "":
+		return nil, reject(StepHeader, "missing photometric interpretation")
+	default:
+		if strings.HasPrefix(im.photometric, "YBR") {
+			return nil, reject(StepHeader, "photometric interpretation %s is not supported: convert to RGB first, e.g. dcmconv +cr or gdcmconv --raw", im.photometric)
+		}
+		return nil, reject(StepHeader, "photometric interpretation %q is not supported", im.photometric)
+	}
+
+	switch im.bitsAllocated {
+	case 8, 16, 32:
+	case 1:
+		return nil, reject(StepHeader, "bits allocated 1 (bitmap) is not supported")
+	default:
+		return nil, reject(StepHeader, "bits allocated %d is not supported (8, 16 or 32)", im.bitsAllocated)
+	}
+	if im.bitsStored < 1 || im.bitsStored > im.bitsAllocated {
+		return nil, reject(StepHeader, "bits stored %d does not fit bits allocated %d", im.bitsStored, im.bitsAllocated)
+	}
+	if im.highBit != im.bitsStored-1 {
+		return nil, reject(StepHeader, "high bit %d is not bits stored - 1 (%d)", im.highBit, im.bitsStored-1)
+	}
+	if im.rows < 1 || im.columns < 1 {
+		return nil, reject(StepHeader, "image size %dx%d is empty", im.columns, im.rows)
+	}
+
+	if err := checkModalityTransform(ds.Elements); err != nil {
+		return nil, err
+	}
+	if err := checkFunctionalGroups(ds); err != nil {
+		return nil, err
+	}
+	if im.padding, err = readPadding(ds, im); err != nil {
+		return nil, err
+	}
+	return im, nil
+}
+
+// attachPixels takes the raw Pixel Data value and checks its length against
+// the header: the library can silently drop or cut pixel data.
+func (im *image) attachPixels(limit int64) error {
+	info, ok := im.pixelData.Value.GetValue().(dicom.PixelDataInfo)
+	if !ok || info.IsEncapsulated {
+		return reject(StepPixels, "pixel data is encapsulated in a native transfer syntax")
+	}
+	if !info.IntentionallyUnprocessed {
+		return reject(StepPixels, "pixel data was not read")
+	}
+	// Multiply in int64 with overflow checks: a few header bytes can claim
+	// any size.
+	want := int64(im.bitsAllocated / 8)
+	for _, n := range []int{im.rows, im.columns, im.frames, im.samplesPerPixel} {
+		if want > limit/int64(n) {
+			return reject(StepPixels, "declared image (%d frames of %dx%dx%d) exceeds the %d-byte pixel limit", im.frames, im.columns, im.rows, im.samplesPerPixel, limit)
+		}
+		want *= int64(n)
+	}
+	got := int64(len(info.UnprocessedValueData))
+	switch {
+	case got < want:
+		return reject(StepPixels, "truncated: %d bytes, the header declares %d", got, want)
+	case got > want+1 || (got == want+1 && want%2 == 0):
+		return reject(StepPixels, "%d bytes, the header declares %d", got, want)
+	}
+	im.pixels = info.UnprocessedValueData[:want]
+	return nil
+}
+
+// checkModalityTransform refuses what a linear map of stored values cannot
+// honour: a non-linear Modality LUT or a rescale that reverses the order.
+func checkModalityTransform(elems []*dicom.Element) error {
+	if find(elems, tagModalityLUTSequence) != nil {
+		return reject(StepHeader, "a modality LUT sequence is not supported: the remap is linear")
+	}
+	if e := find(elems, tag.RescaleSlope); e != nil {
+		s, err := floatOf(e)
+		if err != nil {
+			return reject(StepHeader, "rescale slope %q is not a number", valueText(e))
+		}
+		if s <= 0 {
+			return reject(StepHeader, "rescale slope %s is not positive: the remap would reverse intensities", valueText(e))
+		}
+	}
+	return nil
+}
+
+// checkFunctionalGroups applies the modality checks inside an enhanced
+// multi-frame image's functional groups, and refuses per-frame rescales that
+// differ: one map over stored values would then mix physical scales.
+func checkFunctionalGroups(ds *dicom.Dataset) error {
+	var first string
+	for _, item := range groupItems(ds.Elements) {
+		for _, e := range item {
+			if e.Tag != tagPixelValueTransform {
+				continue
+			}
+			for _, inner := range sequenceItems(e) {
+				if err := checkModalityTransform(inner); err != nil {
+					return err
+				}
+				key := textOf(find(inner, tag.RescaleSlope)) + "/" + textOf(find(inner, tag.RescaleIntercept))
+				if first == "" {
+					first = key
+				} else if key != first {
+					return reject(StepHeader, "frames have different rescale values: one linear map would mix physical scales")
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// readPadding reads Pixel Padding Value and Pixel Padding Range Limit in the
+// stored-value domain (sign-extended when the pixels are signed).
+func readPadding(ds *dicom.Dataset, im *image) (*paddingRange, error) {
+	v := find(ds.Elements, tag.PixelPaddingValue)
+	if v == nil || !im.monochrome() {
+		return nil, nil
+	}
+	lo, err := paddingValue(v, im.signed)
+	if err != nil {
+		return nil, err
+	}
+	hi := lo
+	if r := find(ds.Elements, tagPixelPaddingRange); r != nil {
+		if hi, err = paddingValue(r, im.signed); err != nil {
+			return nil, err
+		}
+	}
+	if lo > hi {
+		lo, hi = hi, lo
+	}
+	return &paddingRange{lo, hi}, nil
+}
+
+func paddingValue(e *dicom.Element, signed bool) (int64, error) {
+	ints, ok := e.Value.GetValue().([]int)
+	if !ok || len(ints) != 1 {
+		return 0, reject(StepHeader, "pixel padding attribute %s has no single integer value", e.Tag)
+	}
+	v := int64(ints[0])
+	// The library reads the value with the VR the file gives; the pixels'
+	// own signedness decides what the 16 bits mean.
+	if signed {
+		v = int64(int16(uint16(v)))
+	} else {
+		v = int64(uint16(v))
+	}
+	return v, nil
+}
+
+// find returns the element with tag t among elems, or nil.
+func find(elems []*dicom.Element, t tag.Tag) *dicom.Element {
+	for _, e := range elems {
+		if e.Tag == t {
+			return e
+		}
+	}
+	return nil
+}
+
+func stringValue(ds *dicom.Dataset, t tag.Tag) (string, bool) {
+	e := find(ds.Elements, t)
+	if e == nil {
+		return "", false
+	}
+	s, ok := e.Value.GetValue().([]string)
+	if !ok || len(s) == 0 || strings.TrimSpace(s[0]) == "" {
+		return "", false
+	}
+	return strings.TrimRight(strings.TrimSpace(s[0]), "\x00"), true
+}
+
+func requiredInt(ds *dicom.Dataset, t tag.Tag) (int, error) {
+	e := find(ds.Elements, t)
+	if e == nil {
+		return 0, reject(StepHeader, "missing %s", tagName(t))
+	}
+	n, err := intOf(e)
+	if err != nil {
+		return 0, reject(StepHeader, "%s %q is not an integer", tagName(t), valueText(e))
+	}
+	return n, nil
+}
+
+// intOf reads a single integer from a binary (US, SS, …) or IS element.
+func intOf(e *dicom.Element) (int, error) {
+	switch v := e.Value.GetValue().(type) {
+	case []int:
+		if len(v) == 1 {
+			return v[0], nil
+		}
+	case []string:
+		if len(v) == 1 {
+			n, err := strconv.ParseInt(strings.TrimSpace(v[0]), 10, 32)
+			return int(n), err
+		}
+	}
+	return 0, strconv.ErrSyntax
+}
+
+func floatOf(e *dicom.Element) (float64, error) {
+	switch v := e.Value.GetValue().(type) {
+	case []float64:
+		if len(v) >= 1 {
+			return v[0], nil
+		}
+	case []string:
+		if len(v) >= 1 {
+			return strconv.ParseFloat(strings.TrimSpace(v[0]), 64)
+		}
+	}
+	return 0, strconv.ErrSyntax
+}
+
+func textOf(e *dicom.Element) string {
+	if e == nil {
+		return ""
+	}
+	return valueText(e)
+}
+
+func valueText(e *dicom.Element) string {
+	switch v := e.Value.GetValue().(type) {
+	case []string:
+		return strings.Join(v, `\`)
+	case []int:
+		s := make([]string, len(v))
+		for i, n := range v {
+			s[i] = strconv.Itoa(n)
+		}
+		return strings.Join(s, `\`)
+	}
+	return e.Value.String()
+}
+
+func tagName(t tag.Tag) string {
+	if info, err := tag.Find(t); err == nil {
+		return info.Name
+	}
+	return t.String()
+}
+
+// sequenceItems returns the items of a sequence element.
+func sequenceItems(e *dicom.Element) [][]*dicom.Element {
+	items, ok := e.Value.GetValue().([]*dicom.SequenceItemValue)
+	if !ok {
+		return nil
+	}
+	out := make([][]*dicom.Element, 0, len(items))
+	for _, it := range items {
+		if elems, ok := it.GetValue().([]*dicom.Element); ok {
+			out = append(out, elems)
+		}
+	}
+	return out
+}
+
+// groupItems returns the items of the shared and per-frame functional groups.
+func groupItems(elems []*dicom.Element) [][]*dicom.Element {
+	var out [][]*dicom.Element
+	for _, t := range []tag.Tag{tagSharedGroups, tagPerFrameGroups} {
+		if e := find(elems, t); e != nil {
+			out = append(out, sequenceItems(e)...)
+		}
+	}
+	return out
+}

@@ -1,0 +1,277 @@
+// Package remap linearly remaps the stored pixel values of a DICOM image to a
+// target range and writes the result as a new, derived DICOM object.
+//
+// The transform, for target range [Min, Max]:
+//
+//   - Stored values are read as the header says: masked to BitsStored,
+//     sign-extended when PixelRepresentation is 1, in the transfer syntax's
+//     byte order.
+//   - Pixels equal to Pixel Padding Value, or inside the range it forms with
+//     Pixel Padding Range Limit, are padding: they are left out of the source
+//     range and written as Min (grayscale images only).
+//   - The source range [smin, smax] is the extremes of all other samples of
+//     all frames and channels (or a range the caller gives; values outside it
+//     are clamped). Every sample v becomes
+//     Min + (v-smin)*(Max-Min)/(smax-smin), rounded to the nearest integer
+//     with halves rounded up, computed in exact integer arithmetic so that
+//     the output is the same on every machine. A constant image becomes Min.
+//   - BitsAllocated is kept. BitsStored grows only as far as the target range
+//     needs; PixelRepresentation becomes 1 for a negative Min where the IOD
+//     allows signed pixels. A range that cannot be stored is an error of kind
+//     Unrepresentable.
+//   - The output is a derived image: new SOP Instance and Series Instance
+//     UIDs derived from the source UIDs and the parameters (same input, same
+//     bytes), ImageType DERIVED, a Derivation Description and a Source Image
+//     Sequence, rescale 1/0, windows that cover [Min, Max], no VOI LUT, no
+//     icon, no attribute that would give the new values a physical meaning.
+//     It is written as Explicit VR Little Endian with text in UTF-8.
+package remap
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/suyashkumar/dicom"
+	"github.com/suyashkumar/dicom/pkg/tag"
+)
+
+// DefaultPixelLimit is the largest Pixel Data, in bytes, that Remap accepts
+// unless told otherwise: a header can claim any size.
+const DefaultPixelLimit int64 = 4 << 30
+
+// Params are the arguments of one remap.
+type Params struct {
+	Min, Max int64
+	// Source, when set, is used instead of the measured extremes.
+	Source *Range
+	// Version names the tool in the derivation description and salts the
+	// derived UIDs, so that another version's output is another object.
+	Version string
+	// PixelLimit bounds the Pixel Data size; zero means DefaultPixelLimit.
+	PixelLimit int64
+}
+
+// Report says what a remap did.
+type Report struct {
+	Source       Range // source range mapped to [Min, Max]
+	Constant     bool  // no two non-padding samples differ: all became Min
+	Padding      bool  // some samples were padding
+	BitsStored   int   // of the output
+	Signed       bool  // PixelRepresentation 1 in the output
+	OldSOP       string
+	NewSOP       string
+	OldSeries    string
+	NewSeries    string
+	SOPClass     string
+	Samples      int
+	FramesPerObj int
+}
+
+// Remap reads a DICOM file of size bytes from src and writes the remapped
+// derived object to dst. It does not retain src or dst.
+func Remap(dst io.Writer, src io.Reader, size int64, p Params) (Report, error) {
+	if p.Min >= p.Max {
+		return Report{}, &Error{Kind: Unrepresentable, Step: StepRange, Err: fmt.Errorf("min %d is not below max %d", p.Min, p.Max)}
+	}
+	ds, im, err := load(src, size, p.PixelLimit)
+	if err != nil {
+		return Report{}, err
+	}
+	rep := Report{
+		OldSOP: im.sopInstance, OldSeries: im.seriesInstance, SOPClass: im.sopClass,
+		Samples: im.samples(), FramesPerObj: im.frames,
+	}
+
+	inC := newCodec(im.bitsAllocated, im.bitsStored, im.signed, im.order)
+	measured, anyPadding, ok := scan(im.pixels, im.samples(), inC, im.padding)
+	rep.Padding = anyPadding
+	switch {
+	case p.Source != nil:
+		rep.Source = *p.Source
+	case ok:
+		rep.Source = measured
+	default: // every sample is padding
+		rep.Source = Range{}
+	}
+	rep.Constant = p.Source == nil && (!ok || measured.Lo == measured.Hi)
+
+	outBits, outSigned, err := outputFormat(im, p.Min, p.Max)
+	if err != nil {
+		return Report{}, err
+	}
+	rep.BitsStored, rep.Signed = outBits, outSigned
+	outC := newCodec(im.bitsAllocated, outBits, outSigned, binary.LittleEndian)
+	m := linearMap{src: rep.Source, dst: Range{p.Min, p.Max}}
+	// Same BitsAllocated in and out: remap in place, no second copy.
+	remapPixels(im.pixels, im.pixels, im.samples(), inC, outC, m, im.padding, p.Min)
+
+	smallest, largest := m.apply(rep.Source.Lo), m.apply(rep.Source.Hi)
+	if !ok {
+		smallest, largest = p.Min, p.Min
+	}
+	if anyPadding {
+		smallest = p.Min
+	}
+	rep.NewSOP = deriveUID("instance", p, im.sopInstance, rep.Source)
+	seriesKey := im.seriesInstance
+	if seriesKey == "" {
+		seriesKey = im.sopInstance
+	}
+	rep.NewSeries = deriveUID("series", p, seriesKey, Range{})
+
+	if err := derive(&ds, im, p, rep, smallest, largest); err != nil {
+		return Report{}, err
+	}
+	if err := write(dst, &ds, im); err != nil {
+		return Report{}, err
+	}
+	return rep, nil
+}
+
+// Measure reads a DICOM file and returns the extremes of its non-padding
+// stored values; ok is false when every sample is padding.
+func Measure(src io.Reader, size int64, pixelLimit int64) (r Range, ok bool, err error) {
+	_, im, err := load(src, size, pixelLimit)
+	if err != nil {
+		return Range{}, false, err
+	}
+	r, _, ok = scan(im.pixels, im.samples(), newCodec(im.bitsAllocated, im.bitsStored, im.signed, im.order), im.padding)
+	return r, ok, nil
+}
+
+func load(src io.Reader, size int64, limit int64) (dicom.Dataset, *image, error) {
+	if limit <= 0 {
+		limit = DefaultPixelLimit
+	}
+	ds, err := parse(src, size)
+	if err != nil {
+		return ds, nil, err
+	}
+	im, err := readImage(&ds)
+	if err != nil {
+		return ds, nil, err
+	}
+	if err := im.attachPixels(limit); err != nil {
+		return ds, nil, err
+	}
+	if err := checkText(ds.Elements, 0); err != nil {
+		return ds, nil, err
+	}
+	return ds, im, nil
+}
+
+func parse(src io.Reader, size int64) (ds dicom.Dataset, err error) {
+	// The library panics on some malformed input; that is a rejection, not a
+	// crash.
+	defer func() {
+		if r := recover(); r != nil {
+			err = reject(StepRead, "malformed DICOM: %v", r)
+		}
+	}()
+	ds, err = dicom.Parse(bufio.NewReaderSize(src, 1<<16), size, nil, dicom.SkipProcessingPixelDataValue())
+	if err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			return ds, reject(StepRead, "truncated file: %v", err)
+		}
+		return ds, wrapRead(err)
+	}
+	return ds, nil
+}
+
+// outputFormat chooses the output BitsStored and signedness: the input's
+// when [lo, hi] fits, else the smallest wider BitsStored, switching
+// signedness only where the image allows it.
+func outputFormat(im *image, lo, hi int64) (bitsStored int, signed bool, err error) {
+	try := func(signed bool) (int, bool) {
+		for b := im.bitsStored; b <= im.bitsAllocated; b++ {
+			if fits(lo, hi, b, signed) {
+				return b, true
+			}
+		}
+		return 0, false
+	}
+	if b, ok := try(im.signed); ok {
+		return b, im.signed, nil
+	}
+	other := !im.signed
+	if !other || signedAllowed(im) {
+		if b, ok := try(other); ok {
+			return b, other, nil
+		}
+	}
+	ba := im.bitsAllocated
+	uLo, uHi := int64(0), int64(1)<<ba-1
+	sLo, sHi := -(int64(1) << (ba - 1)), int64(1)<<(ba-1)-1
+	if signedAllowed(im) || im.signed {
+		return 0, false, &Error{Kind: Unrepresentable, Step: StepRange, Err: fmt.Errorf(
+			"[%d, %d] does not fit %d-bit pixels: use a range within [%d, %d] or [%d, %d]", lo, hi, ba, sLo, sHi, uLo, uHi)}
+	}
+	return 0, false, &Error{Kind: Unrepresentable, Step: StepRange, Err: fmt.Errorf(
+		"[%d, %d] does not fit this image's %d-bit unsigned pixels (signed pixels are not allowed for %s): use a range within [%d, %d]",
+		lo, hi, ba, imageKind(im), uLo, uHi)}
+}
+
+func fits(lo, hi int64, bits int, signed bool) bool {
+	if signed {
+		return lo >= -(int64(1)<<(bits-1)) && hi <= int64(1)<<(bits-1)-1
+	}
+	return lo >= 0 && hi <= int64(1)<<bits-1
+}
+
+// write encodes ds as Explicit VR Little Endian. Pixel Data is written from
+// im.pixels directly, without the library's per-element copy.
+func write(dst io.Writer, ds *dicom.Dataset, im *image) error {
+	var head, tail []*dicom.Element
+	seen := false
+	for _, e := range ds.Elements {
+		switch {
+		case e == im.pixelData:
+			seen = true
+		case seen:
+			tail = append(tail, e)
+		default:
+			head = append(head, e)
+		}
+	}
+	opts := []dicom.WriteOption{dicom.SkipVRVerification()}
+	if err := dicom.Write(dst, dicom.Dataset{Elements: head}, opts...); err != nil {
+		return wrapWrite(err)
+	}
+	vr := "OW"
+	if im.bitsAllocated == 8 {
+		vr = "OB"
+	}
+	n := len(im.pixels)
+	var hdr [12]byte
+	binary.LittleEndian.PutUint16(hdr[0:], tag.PixelData.Group)
+	binary.LittleEndian.PutUint16(hdr[2:], tag.PixelData.Element)
+	copy(hdr[4:], vr)
+	binary.LittleEndian.PutUint32(hdr[8:], uint32(n+n%2))
+	if _, err := dst.Write(hdr[:]); err != nil {
+		return wrapWrite(err)
+	}
+	if _, err := dst.Write(im.pixels); err != nil {
+		return wrapWrite(err)
+	}
+	if n%2 == 1 {
+		if _, err := dst.Write([]byte{0}); err != nil {
+			return wrapWrite(err)
+		}
+	}
+	if len(tail) > 0 {
+		w, err := dicom.NewWriter(dst, opts...)
+		if err != nil {
+			return wrapWrite(err)
+		}
+		w.SetTransferSyntax(binary.LittleEndian, false)
+		for _, e := range tail {
+			if err := w.WriteElement(e); err != nil {
+				return wrapWrite(err)
+			}
+		}
+	}
+	return nil
+}
