@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dicom-remap/dicom-remap/internal/fixture"
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"dicom-remap": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+	})
+}
+
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:           "testdata/script",
+		UpdateScripts: os.Getenv("UPDATE_SCRIPTS") != "",
+		Setup: func(env *testscript.Env) error {
+			// Fixtures are generated, never committed patient data.
+			ct := fixture.CTSlice(16, 16, 0, "7", "7")
+			constant := fixture.CTSlice(4, 4, 0, "8", "8")
+			constant.Values = make([]int64, 16)
+			eight := fixture.Spec{SOPClass: fixture.SecondaryCap, Modality: "OT", Rows: 4, Columns: 4, BitsAllocated: 8, BitsStored: 8,
+				Values: fixture.Phantom(4, 4, 1, 0, 200)}
+			jpeg := ct
+			jpeg.TransferSyntax = fixture.JPEGBase
+			truncated := ct
+			truncated.TruncatePixels = 100
+			for name, data := range map[string][]byte{
+				"ct.dcm":        fixture.Build(ct),
+				"IM0001":        fixture.Build(ct),
+				"constant.dcm":  fixture.Build(constant),
+				"eight.dcm":     fixture.Build(eight),
+				"jpeg.dcm":      fixture.Build(jpeg),
+				"truncated.dcm": fixture.Build(truncated),
+				"notdicom.txt":  []byte("just some text, not a DICOM file\n"),
+			} {
+				if err := os.WriteFile(filepath.Join(env.WorkDir, name), data, 0o644); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	})
+}
+
+// TestExitCodes pins the exact status of run for each kind of problem:
+// testscript only tells zero from non-zero.
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	ct := filepath.Join(dir, "ct.dcm")
+	os.WriteFile(ct, fixture.Build(fixture.CTSlice(8, 8, 0, "1", "1")), 0o644)
+	eight := filepath.Join(dir, "eight.dcm")
+	os.WriteFile(eight, fixture.Build(fixture.Spec{SOPClass: fixture.SecondaryCap, Rows: 2, Columns: 2, BitsAllocated: 8, BitsStored: 8, Values: []int64{1, 2, 3, 4}}), 0o644)
+	text := filepath.Join(dir, "text.dcm")
+	os.WriteFile(text, []byte("not dicom"), 0o644)
+	out := filepath.Join(dir, "out")
+	cases := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"help", []string{"--help"}, exitOK},
+		{"version", []string{"--version"}, exitOK},
+		{"ok", []string{ct, out, "0", "100"}, exitOK},
+		{"negative min", []string{ct, out, "-1024", "3071", "--force"}, exitOK},
+		{"named flags", []string{"--min", "-1024", "--max=3071", "-o", out, "--force", ct}, exitOK},
+		{"exists without force", []string{ct, out, "0", "100"}, exitFailure},
+		{"no args", nil, exitUsage},
+		{"three args", []string{ct, out, "0"}, exitUsage},
+		{"five args", []string{ct, out, "0", "1", "2"}, exitUsage},
+		{"unknown flag", []string{"--bogus", ct, out, "0", "1"}, exitUsage},
+		{"trailing junk", []string{ct, out, "10abc", "100"}, exitUsage},
+		{"nan", []string{ct, out, "nan", "100"}, exitUsage},
+		{"inf", []string{ct, out, "0", "inf"}, exitUsage},
+		{"huge", []string{ct, out, "0", "1e400"}, exitUsage},
+		{"fraction", []string{ct, out, "0.5", "100"}, exitUsage},
+		{"min equals max", []string{ct, out, "5", "5"}, exitUsage},
+		{"min above max", []string{ct, out, "100", "0"}, exitUsage},
+		{"out of any range", []string{ct, out, "0", "99999999999"}, exitUsage},
+		{"both forms", []string{"--min", "0", ct, out, "0", "100"}, exitUsage},
+		{"missing max", []string{"--min", "0", "-o", out, ct}, exitUsage},
+		{"unrepresentable", []string{eight, out, "0", "1000"}, exitUsage},
+		{"output is input", []string{filepath.Join(dir, "x-normalized.dcm"), dir, "0", "1"}, exitFailure},
+		{"missing input", []string{filepath.Join(dir, "nope.dcm"), out, "0", "100"}, exitFailure},
+		{"not dicom", []string{text, out, "0", "100"}, exitRejected},
+		{"directory input", []string{dir, out, "0", "100"}, exitRejected},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			got := run(c.args, nil, &stdout, &stderr)
+			if got != c.want {
+				t.Fatalf("exit %d, want %d; stderr: %s", got, c.want, stderr.String())
+			}
+			if got != exitOK {
+				if stdout.Len() != 0 {
+					t.Errorf("stdout on failure: %q", stdout.String())
+				}
+				lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+				if !strings.HasPrefix(lines[0], "dicom-remap: ") || len(lines) > 2 ||
+					(len(lines) == 2 && !strings.HasPrefix(lines[1], "dicom-remap: hint: ")) {
+					t.Errorf("stderr is not one error line and an optional hint: %q", stderr.String())
+				}
+			}
+		})
+	}
+}
+
+// TestBothFormsIdentical runs the positional and the named form and
+// compares the bytes.
+func TestBothFormsIdentical(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "IM0001")
+	os.WriteFile(in, fixture.Build(fixture.CTSlice(8, 8, 0, "1", "1")), 0o644)
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	if code := run([]string{in, a, "-1024", "3071"}, nil, &bytes.Buffer{}, os.Stderr); code != 0 {
+		t.Fatal(code)
+	}
+	if code := run([]string{"--output-dir", b, "--min=-1024", "--max", "3071", in}, nil, &bytes.Buffer{}, os.Stderr); code != 0 {
+		t.Fatal(code)
+	}
+	x, err := os.ReadFile(filepath.Join(a, "IM0001-normalized.dcm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := os.ReadFile(filepath.Join(b, "IM0001-normalized.dcm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(x, y) {
+		t.Fatal("positional and named forms wrote different bytes")
+	}
+}
+
+func TestOutputName(t *testing.T) {
+	for in, want := range map[string]string{
+		"/infile.dcm": "infile-normalized.dcm", "IM0001": "IM0001-normalized.dcm", "a/b.DCM": "b-normalized.dcm",
+		"x.dcm.dcm": "x.dcm-normalized.dcm", ".dcm": "-normalized.dcm", "scan.nii": "scan.nii-normalized.dcm",
+	} {
+		if got := outputName(in); got != want {
+			t.Errorf("outputName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestFailureLeavesNothing checks that a rejected input leaves no file,
+// temporary or final, and that the input is unchanged.
+func TestFailureLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	spec := fixture.CTSlice(8, 8, 0, "1", "1")
+	spec.TruncatePixels = 10
+	in := filepath.Join(dir, "in", "t.dcm")
+	os.MkdirAll(filepath.Dir(in), 0o755)
+	data := fixture.Build(spec)
+	os.WriteFile(in, data, 0o644)
+	before := sha256.Sum256(data)
+	out := filepath.Join(dir, "out")
+	if code := run([]string{in, out, "0", "100"}, nil, &bytes.Buffer{}, &bytes.Buffer{}); code != exitRejected {
+		t.Fatalf("exit %d", code)
+	}
+	entries, _ := os.ReadDir(out)
+	if len(entries) != 0 {
+		t.Fatalf("output directory holds %v", entries)
+	}
+	after, _ := os.ReadFile(in)
+	if sha256.Sum256(after) != before {
+		t.Fatal("input changed")
+	}
+}
