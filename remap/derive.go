@@ -106,6 +106,12 @@ func derive(ds *dicom.Dataset, im *image, p Params, rep Report, smallest, larges
 		desc += fmt.Sprintf("; padding %d..%d set to %d", im.padding.lo, im.padding.hi, p.Min)
 	}
 	desc += "; rescale, VOI LUT and physical units removed"
+	if old := textOf(find(ds.Elements, tagDerivationDesc)); old != "" {
+		desc += "; before: " + old
+	}
+	if len(desc) > 1024 { // the ST limit
+		desc = desc[:1024]
+	}
 
 	e := &editor{elems: ds.Elements}
 	// File meta, rebuilt: the library writes group 2 from these.
@@ -147,7 +153,8 @@ func derive(ds *dicom.Dataset, im *image, p Params, rep Report, smallest, larges
 	for _, t := range []tag.Tag{tag.SmallestImagePixelValue, tag.LargestImagePixelValue} {
 		e.drop(is(t))
 	}
-	if im.monochrome() {
+	// These are US or SS: 32-bit pixels have no way to state them.
+	if im.monochrome() && im.bitsAllocated <= 16 {
 		e.set(tag.SmallestImagePixelValue, pixelVR, []int{int(smallest)})
 		e.set(tag.LargestImagePixelValue, pixelVR, []int{int(largest)})
 	}

@@ -224,9 +224,9 @@ func (im *image) attachPixels(limit int64) error {
 	switch {
 	case got < want:
 		return reject(StepPixels, "truncated: %d bytes, the header declares %d", got, want)
-	case got > want+1 || (got == want+1 && want%2 == 0):
-		return reject(StepPixels, "%d bytes, the header declares %d", got, want)
 	}
+	// Longer Pixel Data is trailing padding that readers ignore; the output
+	// holds exactly what the header declares.
 	im.pixels = info.UnprocessedValueData[:want]
 	return nil
 }
