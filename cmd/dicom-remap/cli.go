@@ -16,6 +16,10 @@ import (
 // too (a test checks). Release builds may stamp it with -ldflags -X.
 var Version = "0.1.0"
 
+// ImageRepository is where the container image is published; its tag is
+// Version. The descriptors name ImageRepository:Version (a test checks).
+const ImageRepository = "dicom-remap/dicom-remap"
+
 // Exit codes, documented in --help, README and the descriptors.
 const (
 	exitOK       = 0
@@ -88,6 +92,10 @@ func newFlagSet() (*pflag.FlagSet, *flagValues) {
 	v := &flagValues{}
 	fs.StringVar(&v.min, "min", "", "lower bound of the target range (instead of the MIN argument)")
 	fs.StringVar(&v.max, "max", "", "upper bound of the target range (instead of the MAX argument)")
+	// MIN and MAX are parsed as text so that every way they can be wrong
+	// gets its own message; they are integers.
+	fs.SetAnnotation("min", "kind", []string{"integer"})
+	fs.SetAnnotation("max", "kind", []string{"integer"})
 	fs.StringVarP(&v.outDir, "output-dir", "o", "", "output directory (instead of the OUTDIR argument)")
 	fs.BoolVarP(&v.force, "force", "f", false, "replace an existing output file")
 	fs.BoolVarP(&v.quiet, "quiet", "q", false, "print no warnings")

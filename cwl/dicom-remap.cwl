@@ -1,0 +1,83 @@
+#!/usr/bin/env cwl-runner
+cwlVersion: v1.2
+class: CommandLineTool
+id: dicom-remap
+label: dicom-remap – linearly remap DICOM pixel intensities
+doc: |
+  Linearly remaps the stored pixel values of a DICOM image to the integer
+  range [min, max] and writes <name>-normalized.dcm, a valid derived DICOM
+  image (new SOP Instance and Series UIDs, Explicit VR Little Endian).
+  Exact integer arithmetic, halves rounded up: the same input and arguments
+  give the same bytes natively, in Docker and under any CWL runner.
+
+  Exit codes: 0 success; 1 I/O or internal failure; 2 usage (min >= max, or a
+  range this input's pixel format cannot store); 3 input rejected (not DICOM,
+  corrupt, compressed or unsupported; permanent, do not retry).
+
+  The input has no declared format: DICOM files arrive from PACS exports and
+  scanners without one, and a runner would refuse those files before the
+  tool could say why. The tool checks its input itself (exit 3).
+
+$namespaces:
+  edam: http://edamontology.org/
+  s: https://schema.org/
+
+hints:
+  DockerRequirement:
+    dockerPull: dicom-remap/dicom-remap:0.1.0
+  SoftwareRequirement:
+    packages:
+      dicom-remap:
+        version: ["0.1.0"]
+        specs: ["https://github.com/dicom-remap/dicom-remap"]
+  ResourceRequirement:
+    coresMin: 1
+    ramMin: 1024
+
+baseCommand: dicom-remap
+arguments:
+  - prefix: --output-dir=
+    separate: false
+    valueFrom: $(runtime.outdir)
+
+inputs:
+  input:
+    type: File
+    label: Input DICOM image
+    doc: MONOCHROME1/2 or RGB, 8, 16 or 32 bits, uncompressed. Only read.
+    inputBinding:
+      position: 2
+      prefix: --
+  min:
+    type: int
+    label: Target minimum (may be negative)
+    inputBinding:
+      position: 1
+      prefix: --min=
+      separate: false
+  max:
+    type: int
+    label: Target maximum
+    inputBinding:
+      position: 1
+      prefix: --max=
+      separate: false
+
+outputs:
+  normalized:
+    type: File
+    label: Remapped DICOM image
+    format: edam:format_3548
+    outputBinding:
+      glob: "*-normalized.dcm"
+
+successCodes: [0]
+permanentFailCodes: [2, 3]
+temporaryFailCodes: [1]
+
+s:author:
+  - s:name: dicom-remap developers
+s:license: https://spdx.org/licenses/MIT
+s:codeRepository: https://github.com/dicom-remap/dicom-remap
+s:version: 0.1.0
+s:citation: https://doi.org/10.1007/s10278-018-0089-4

@@ -1,0 +1,102 @@
+package descriptor
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// sharedDir is where CI keeps the official schemas, next to the clone.
+const sharedDir = "../../shared"
+
+func readShared(t *testing.T, rel string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(sharedDir, rel))
+	if err != nil {
+		if os.Getenv("DICOM_REMAP_REQUIRE_TOOLS") == "1" {
+			t.Fatalf("%s is required in CI: %v", rel, err)
+		}
+		t.Skipf("../shared/%s not found (only CI and the project's machines have it): skipping", rel)
+	}
+	return data
+}
+
+func TestBoutiquesValidatesAgainstOfficialSchema(t *testing.T) {
+	schema := readShared(t, "boutiques/descriptor.schema.json")
+	_, data, err := LoadBoutiques("../boutiques/dicom-remap.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems, err := ValidateBoutiques(data, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Error(p)
+	}
+	// The validator must be able to fail: a descriptor without a name.
+	bad := strings.Replace(string(data), `"name": "dicom-remap",`, "", 1)
+	if problems, _ := ValidateBoutiques([]byte(bad), schema); len(problems) == 0 {
+		t.Error("a descriptor without a name passed the schema")
+	}
+}
+
+// TestInvocationMatchesBosh pins the command lines that the real bosh
+// (boutiques 0.5.33, `bosh exec simulate`) formed from this descriptor.
+func TestInvocationMatchesBosh(t *testing.T) {
+	b, _, err := LoadBoutiques("../boutiques/dicom-remap.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		inv      map[string]any
+		cmd, out string
+	}{
+		{map[string]any{"input_file": "testdata/sample-ct.dcm", "min": -1024.0, "max": 3071.0, "output_dir": "out"},
+			"dicom-remap --min=-1024 --max=3071 --output-dir=out -- testdata/sample-ct.dcm", "out/sample-ct-normalized.dcm"},
+		{map[string]any{"input_file": "/data/my scan/IM0001", "min": 0.0, "max": 100.0, "force": true, "quiet": false},
+			"dicom-remap --min=0 --max=100 --output-dir=normalized --force -- '/data/my scan/IM0001'", "normalized/IM0001-normalized.dcm"},
+		{map[string]any{"input_file": "a.DCM", "min": 0.0, "max": 1.0, "output_dir": "o", "max_pixel_bytes": 1000.0},
+			"dicom-remap --min=0 --max=1 --output-dir=o --max-pixel-bytes=1000 -- a.DCM", "o/a-normalized.dcm"},
+	}
+	for _, c := range cases {
+		cmd, outs, err := b.Invocation(c.inv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cmd != c.cmd {
+			t.Errorf("command\n got %s\nwant %s", cmd, c.cmd)
+		}
+		if outs["normalized_image"] != c.out {
+			t.Errorf("output %s, want %s", outs["normalized_image"], c.out)
+		}
+	}
+	if _, _, err := b.Invocation(map[string]any{"min": 0.0}); err == nil {
+		t.Error("an invocation without the input file was accepted")
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{"a.dcm": "a.dcm", "a b": "'a b'", "it's": `'it'"'"'s'`, "": "''", "$x": "'$x'"} {
+		if got := shellQuote(in); got != want {
+			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestGalaxyRender(t *testing.T) {
+	g := &Galaxy{}
+	g.Command.Text = "run '$input' --min=${min} > '$output'"
+	got, err := g.Render(map[string]string{"input": "/d/1.dat", "min": "-5", "output": "/o"})
+	if err != nil || got != "run '/d/1.dat' --min=-5 > '/o'" {
+		t.Fatalf("Render = %q, %v", got, err)
+	}
+	if _, err := g.Render(map[string]string{}); err == nil {
+		t.Error("a missing value was accepted")
+	}
+	g.Command.Text = "#if $x\nrun\n#end if"
+	if _, err := g.Render(map[string]string{"x": "1"}); err == nil {
+		t.Error("a Cheetah directive was accepted")
+	}
+}
