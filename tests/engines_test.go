@@ -1,0 +1,311 @@
+package tests
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dicom-remap/dicom-remap/descriptor"
+)
+
+var (
+	boutiquesFile = filepath.Join("..", "boutiques", "dicom-remap.json")
+	cwlFile       = filepath.Join("..", "cwl", "dicom-remap.cwl")
+	galaxyFile    = filepath.Join("..", "galaxy", "dicom_remap.xml")
+	sampleFile    = filepath.Join("..", "testdata", "sample-ct.dcm")
+)
+
+// direct runs the CLI on input and returns the output bytes.
+func direct(t *testing.T, input string, min, max int) []byte {
+	t.Helper()
+	out := t.TempDir()
+	if r := runCmd(t, "", binary, input, out, fmt.Sprint(min), fmt.Sprint(max)); r.code != 0 {
+		t.Fatalf("direct run: %s", r.stderr)
+	}
+	data, err := os.ReadFile(filepath.Join(out, strings.TrimSuffix(filepath.Base(input), ".dcm")+"-normalized.dcm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// withBinaryOnPath returns an environment whose PATH finds dicom-remap.
+func withBinaryOnPath() []string {
+	return append(os.Environ(), "PATH="+filepath.Dir(binary)+string(os.PathListSeparator)+os.Getenv("PATH"))
+}
+
+func runIn(t *testing.T, dir string, env []string, name string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir, cmd.Env = dir, env
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return result{code, o.String(), e.String()}
+}
+
+func abs(t *testing.T, p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func TestCWLValidates(t *testing.T) {
+	cwltool := need(t, "cwltool")
+	r := runCmd(t, "", cwltool, "--validate", cwlFile)
+	if r.code != 0 || !strings.Contains(r.stdout+r.stderr, "is valid CWL") {
+		t.Fatalf("cwltool --validate: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if strings.Contains(r.stdout+r.stderr, "Warning") {
+		t.Errorf("cwltool warns:\n%s", r.stderr)
+	}
+}
+
+// cwlJob writes a CWL job file.
+func cwlJob(t *testing.T, dir, input string, min, max any) string {
+	job := fmt.Sprintf("input: {class: File, path: %q}\nmin: %v\nmax: %v\n", abs(t, input), min, max)
+	return write(t, filepath.Join(dir, "job.yml"), []byte(job))
+}
+
+// TestCWLRunNoContainer runs the CWL tool with cwltool --no-container and
+// requires the same bytes as the direct run.
+func TestCWLRunNoContainer(t *testing.T) {
+	cwltool := need(t, "cwltool")
+	inputs := []string{sampleFile}
+	if dir := moduleSamples(t); dir != "" {
+		inputs = append(inputs, filepath.Join(dir, "3.dcm"))
+	}
+	for _, input := range inputs {
+		t.Run(filepath.Base(input), func(t *testing.T) {
+			work := t.TempDir()
+			job := cwlJob(t, work, input, -1024, 3071)
+			outdir := filepath.Join(work, "out")
+			r := runIn(t, work, withBinaryOnPath(), cwltool, "--no-container", "--outdir", outdir, abs(t, cwlFile), job)
+			if r.code != 0 {
+				t.Fatalf("cwltool: exit %d\n%s", r.code, r.stderr)
+			}
+			got, err := os.ReadFile(filepath.Join(outdir, strings.TrimSuffix(filepath.Base(input), ".dcm")+"-normalized.dcm"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, direct(t, input, -1024, 3071)) {
+				t.Fatal("cwltool output differs from the direct run")
+			}
+			if !strings.Contains(r.stdout, `"format": "http://edamontology.org/format_3548"`) {
+				t.Errorf("output lacks the EDAM DICOM format:\n%s", r.stdout)
+			}
+		})
+	}
+}
+
+// TestCWLFailures: invalid invocations fail through cwltool, as permanent
+// failures where the tool refused them.
+func TestCWLFailures(t *testing.T) {
+	cwltool := need(t, "cwltool")
+	notDicom := write(t, filepath.Join(t.TempDir(), "notes.dcm"), []byte("not a DICOM file"))
+	cases := []struct {
+		name, input string
+		min, max    any
+		log         string
+	}{
+		{"min not below max", sampleFile, 100, 100, "permanentFail"},
+		{"not dicom", notDicom, 0, 100, "permanentFail"},
+		{"wrong type", sampleFile, `"abc"`, 100, "Invalid job input record"},
+		{"missing input", filepath.Join(t.TempDir(), "missing.dcm"), 0, 100, "missing.dcm"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			work := t.TempDir()
+			job := cwlJob(t, work, c.input, c.min, c.max)
+			r := runIn(t, work, withBinaryOnPath(), cwltool, "--no-container", "--outdir", filepath.Join(work, "out"), abs(t, cwlFile), job)
+			if r.code == 0 {
+				t.Fatal("cwltool succeeded")
+			}
+			if !strings.Contains(r.stderr, c.log) {
+				t.Fatalf("cwltool log lacks %q:\n%s", c.log, r.stderr)
+			}
+		})
+	}
+}
+
+// boutiquesWorkdir makes a directory holding the bundled sample where the
+// descriptor's relative paths expect it.
+func boutiquesWorkdir(t *testing.T) string {
+	dir := t.TempDir()
+	data, err := os.ReadFile(sampleFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(dir, "testdata", "sample-ct.dcm"), data)
+	return dir
+}
+
+// TestBoutiquesTests runs the descriptor's own tests: the command line
+// formed from the descriptor as bosh forms it, executed by /bin/sh, with
+// the asserted exit code and output files.
+func TestBoutiquesTests(t *testing.T) {
+	b, _, err := descriptor.LoadBoutiques(boutiquesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Tests) < 2 {
+		t.Fatal("the descriptor needs a passing and a failing test")
+	}
+	for _, bt := range b.Tests {
+		t.Run(bt.Name, func(t *testing.T) {
+			dir := boutiquesWorkdir(t)
+			cmd, outputs, err := b.Invocation(bt.Invocation)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := runIn(t, dir, withBinaryOnPath(), "/bin/sh", "-c", cmd)
+			if r.code != bt.Assertions.ExitCode {
+				t.Fatalf("%s: exit %d, want %d\n%s", cmd, r.code, bt.Assertions.ExitCode, r.stderr)
+			}
+			for _, o := range bt.Assertions.OutputFiles {
+				if _, err := os.Stat(filepath.Join(dir, outputs[o.ID])); err != nil {
+					t.Errorf("output %s: %v", o.ID, err)
+				}
+			}
+		})
+	}
+}
+
+// TestBoutiquesInvocation runs the example invocation and compares bytes
+// with the direct run; then invalid invocations give the documented codes.
+func TestBoutiquesInvocation(t *testing.T) {
+	b, _, err := descriptor.LoadBoutiques(boutiquesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := boutiquesWorkdir(t)
+	write(t, filepath.Join(dir, "notes.txt"), []byte("not DICOM"))
+	cases := []struct {
+		name string
+		inv  map[string]any
+		exit int
+	}{
+		{"example", readInvocation(t), 0},
+		{"min not below max", map[string]any{"input_file": "testdata/sample-ct.dcm", "min": 5.0, "max": 5.0}, 2},
+		{"missing input", map[string]any{"input_file": "testdata/missing.dcm", "min": 0.0, "max": 1.0}, 1},
+		{"not dicom", map[string]any{"input_file": "notes.txt", "min": 0.0, "max": 1.0}, 3},
+		{"wrong type", map[string]any{"input_file": "testdata/sample-ct.dcm", "min": "zero", "max": 1.0}, 2},
+		{"file name with spaces", map[string]any{"input_file": "testdata/sample-ct.dcm", "min": -10.0, "max": 10.0, "output_dir": "my out", "force": true}, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cmd, outputs, err := b.Invocation(c.inv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := runIn(t, dir, withBinaryOnPath(), "/bin/sh", "-c", cmd)
+			if r.code != c.exit {
+				t.Fatalf("%s: exit %d, want %d: %s", cmd, r.code, c.exit, r.stderr)
+			}
+			out := filepath.Join(dir, outputs["normalized_image"])
+			if c.exit != 0 {
+				if _, err := os.Stat(out); err == nil {
+					t.Errorf("failure left %s", out)
+				}
+				return
+			}
+			got, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatalf("the path template's file: %v", err)
+			}
+			min, max := int(c.inv["min"].(float64)), int(c.inv["max"].(float64))
+			if !bytes.Equal(got, direct(t, sampleFile, min, max)) {
+				t.Fatal("output differs from the direct run")
+			}
+		})
+	}
+}
+
+func readInvocation(t *testing.T) map[string]any {
+	var inv map[string]any
+	data, err := os.ReadFile(filepath.Join("..", "boutiques", "invocation.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &inv); err != nil {
+		t.Fatal(err)
+	}
+	return inv
+}
+
+func TestGalaxyWrapperValidates(t *testing.T) {
+	xmllint := need(t, "xmllint")
+	xsd := needFile(t, filepath.Join(repoRoot, "..", "shared", "galaxy", "galaxy.xsd"), "Galaxy XSD in ../shared")
+	r := runCmd(t, "", xmllint, "--noout", "--schema", xsd, galaxyFile)
+	if r.code != 0 {
+		t.Fatalf("xmllint: %s", r.stderr)
+	}
+}
+
+// TestGalaxyTests renders the wrapper's <command> for each of its <tests>
+// as Galaxy would and runs it with /bin/sh in a job directory.
+func TestGalaxyTests(t *testing.T) {
+	g, err := descriptor.LoadGalaxy(galaxyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, gt := range g.Tests {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			job := t.TempDir()
+			values := map[string]string{}
+			for _, p := range gt.Params {
+				values[p.Name] = p.Value
+			}
+			// Galaxy stages datasets under opaque names.
+			data, err := os.ReadFile(filepath.Join("..", "galaxy", "test-data", values["input"]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			values["input"] = write(t, filepath.Join(t.TempDir(), "dataset_1.dat"), data)
+			values["output"] = filepath.Join(job, "galaxy_dataset_2.dat")
+			cmd, err := g.Render(values)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := runIn(t, job, withBinaryOnPath(), "/bin/sh", "-c", cmd)
+			want := 0
+			if gt.ExpectExitCode != "" {
+				fmt.Sscan(gt.ExpectExitCode, &want)
+			}
+			if r.code != want {
+				t.Fatalf("exit %d, want %d: %s", r.code, want, r.stderr)
+			}
+			for _, o := range gt.Outputs {
+				out, err := os.ReadFile(values[o.Name])
+				if err != nil {
+					t.Fatal(err)
+				}
+				sum := sha256.Sum256(out)
+				if o.Checksum != "sha256$"+hex.EncodeToString(sum[:]) {
+					t.Errorf("checksum %x, the test declares %s", sum, o.Checksum)
+				}
+				var min, max int
+				fmt.Sscan(values["min"], &min)
+				fmt.Sscan(values["max"], &max)
+				if !bytes.Equal(out, direct(t, sampleFile, min, max)) {
+					t.Error("Galaxy-style output differs from the direct run")
+				}
+			}
+		})
+	}
+}
