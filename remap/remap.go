@@ -71,8 +71,9 @@ type Report struct {
 }
 
 // Remap reads a DICOM file of size bytes from src and writes the remapped
-// derived object to dst. It does not retain src or dst.
-func Remap(dst io.Writer, src io.Reader, size int64, p Params) (Report, error) {
+// derived object to dst. It does not retain src or dst. src is read twice:
+// once to check the structure before anything is allocated, once to parse.
+func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error) {
 	if p.Min >= p.Max {
 		return Report{}, &Error{Kind: Unrepresentable, Step: StepRange, Err: fmt.Errorf("min %d is not below max %d", p.Min, p.Max)}
 	}
@@ -133,7 +134,7 @@ func Remap(dst io.Writer, src io.Reader, size int64, p Params) (Report, error) {
 
 // Measure reads a DICOM file and returns the extremes of its non-padding
 // stored values; ok is false when every sample is padding.
-func Measure(src io.Reader, size int64, pixelLimit int64) (r Range, ok bool, err error) {
+func Measure(src io.ReaderAt, size int64, pixelLimit int64) (r Range, ok bool, err error) {
 	_, im, err := load(src, size, pixelLimit)
 	if err != nil {
 		return Range{}, false, err
@@ -142,11 +143,14 @@ func Measure(src io.Reader, size int64, pixelLimit int64) (r Range, ok bool, err
 	return r, ok, nil
 }
 
-func load(src io.Reader, size int64, limit int64) (dicom.Dataset, *image, error) {
+func load(src io.ReaderAt, size int64, limit int64) (dicom.Dataset, *image, error) {
 	if limit <= 0 {
 		limit = DefaultPixelLimit
 	}
-	ds, err := parse(src, size)
+	if err := checkStructure(src, size, limit); err != nil {
+		return dicom.Dataset{}, nil, err
+	}
+	ds, err := parse(io.NewSectionReader(src, 0, size), size)
 	if err != nil {
 		return ds, nil, err
 	}

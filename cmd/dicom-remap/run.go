@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -83,13 +84,15 @@ func remapFile(c *config, stderr io.Writer) int {
 	if info.IsDir() {
 		return fail(c.input, exitRejected, "read: is a directory, not a DICOM file").report(stderr)
 	}
-	if !info.Mode().IsRegular() && info.Size() == 0 {
-		// A pipe or device: size unknown, read to the end.
-		info = nil
-	}
-	size := int64(-1)
-	if info != nil {
-		size = info.Size()
+	var src io.ReaderAt = in
+	size := info.Size()
+	if !info.Mode().IsRegular() {
+		// A pipe or device cannot be read twice: hold it in memory, bounded.
+		data, err := io.ReadAll(io.LimitReader(in, c.pixelLimit+1<<20))
+		if err != nil {
+			return fail(c.input, exitFailure, "read: %v", pathless(err)).report(stderr)
+		}
+		src, size = bytes.NewReader(data), int64(len(data))
 	}
 
 	if err := os.MkdirAll(c.outDir, 0o777); err != nil {
@@ -99,7 +102,7 @@ func remapFile(c *config, stderr io.Writer) int {
 	var rep remap.Report
 	werr := writeAtomically(out, c.force, func(w io.Writer) error {
 		var err error
-		rep, err = remap.Remap(w, in, size, params)
+		rep, err = remap.Remap(w, src, size, params)
 		return err
 	})
 	if werr != nil {

@@ -1,0 +1,319 @@
+package remap
+
+import (
+	"bufio"
+	"bytes"
+	"compress/flate"
+	"encoding/binary"
+	"fmt"
+	"io"
+
+	"github.com/suyashkumar/dicom/pkg/tag"
+)
+
+// The DICOM library allocates an element's declared length before reading
+// it, so a few hundred bytes claiming gigabytes would exhaust memory. The
+// structure check walks every element header first, streaming, and refuses
+// a length that exceeds the bytes left or the limit, an element count or
+// nesting depth beyond what any image needs, and undefined lengths where the
+// encoding forbids them.
+
+const (
+	maxDepth    = 32      // sequence nesting; real images use a handful
+	maxElements = 1 << 22 // elements in a file, items included
+)
+
+const undefinedLength = 0xffffffff
+
+// Tags of the item and delimiter markers.
+const (
+	tagItem          = 0xfffee000
+	tagItemDelim     = 0xfffee00d
+	tagSequenceDelim = 0xfffee0dd
+	tagPixelData     = 0x7fe00010
+)
+
+type structureScanner struct {
+	r         *bufio.Reader
+	seek      io.Seeker // nil when skipping must read (deflate)
+	offset    int64     // bytes consumed from r (of the inflated stream for deflate)
+	remaining int64     // offset of the input's end, -1 when unknown (deflate)
+	limit     int64
+	order     binary.ByteOrder
+	implicit  bool
+	elements  int
+}
+
+// checkStructure walks the file in src. It returns nil for anything it
+// cannot judge; the library then reports the problem.
+func checkStructure(src io.ReaderAt, size int64, limit int64) error {
+	sec := io.NewSectionReader(src, 0, size)
+	s := &structureScanner{r: bufio.NewReaderSize(sec, 1<<16), remaining: size, limit: limit, order: binary.LittleEndian}
+	head, err := s.r.Peek(132)
+	preamble := err == nil && string(head[128:132]) == "DICM"
+	if preamble {
+		s.discard(132)
+	}
+	ts, err := s.meta()
+	if err != nil {
+		return err
+	}
+	switch ts {
+	case tsImplicitLE:
+		s.implicit = true
+	case tsExplicitBE:
+		s.order = binary.BigEndian
+	case tsDeflatedLE:
+		// The rest is a raw deflate stream: walk the inflated bytes, whose
+		// size is unknown; the limit still bounds every element.
+		s.r = bufio.NewReaderSize(flate.NewReader(s.r), 1<<16)
+		s.remaining = -1
+	case "":
+		if !preamble {
+			b, err := s.r.Peek(2)
+			if err != nil {
+				return reject(StepRead, "not a DICOM file: empty or too short")
+			}
+			if g := binary.LittleEndian.Uint16(b); g != 0x0002 && g != 0x0004 && g != 0x0008 {
+				return reject(StepRead, "not a DICOM file: no DICM prefix and no data set at the start")
+			}
+			s.implicit = s.guessImplicit()
+		}
+	}
+	if s.remaining >= 0 {
+		// Skip by seeking: pixel data need not be read twice.
+		s.seek = sec
+		if _, err := sec.Seek(s.offset, io.SeekStart); err != nil {
+			return nil
+		}
+		s.r.Reset(sec)
+	} else {
+		s.offset = 0
+	}
+	return s.elementsUntil(-1, 0, false)
+}
+
+// meta reads the file meta group (always explicit little endian) and returns
+// the transfer syntax, "" when there is none.
+func (s *structureScanner) meta() (string, error) {
+	ts := ""
+	for {
+		b, err := s.r.Peek(8)
+		if err != nil || binary.LittleEndian.Uint16(b) != 0x0002 {
+			return ts, nil
+		}
+		tagVal := uint32(binary.LittleEndian.Uint16(b))<<16 | uint32(binary.LittleEndian.Uint16(b[2:]))
+		vr := string(b[4:6])
+		var length uint32
+		if isLongVR(vr) {
+			b, err = s.r.Peek(12)
+			if err != nil {
+				return ts, s.truncated()
+			}
+			length = binary.LittleEndian.Uint32(b[8:])
+			s.discard(12)
+		} else {
+			length = uint32(binary.LittleEndian.Uint16(b[6:]))
+			s.discard(8)
+		}
+		if length == undefinedLength || int64(length) > 1<<16 {
+			return ts, s.fail("file meta element %08x declares %d bytes", tagVal, length)
+		}
+		v := make([]byte, length)
+		if _, err := io.ReadFull(s.r, v); err != nil {
+			return ts, s.truncated()
+		}
+		s.offset += int64(length)
+		if tagVal == 0x00020010 {
+			ts = string(bytes.TrimRight(v, " \x00"))
+		}
+	}
+}
+
+// guessImplicit tells implicit from explicit VR for a file without meta
+// information by whether the first element has a plausible VR.
+func (s *structureScanner) guessImplicit() bool {
+	b, err := s.r.Peek(6)
+	if err != nil {
+		return true
+	}
+	return !(b[4] >= 'A' && b[4] <= 'Z' && b[5] >= 'A' && b[5] <= 'Z')
+}
+
+func (s *structureScanner) fail(format string, args ...any) error {
+	return reject(StepRead, format, args...)
+}
+
+func (s *structureScanner) truncated() error {
+	return reject(StepRead, "truncated file: %w", io.ErrUnexpectedEOF)
+}
+
+func (s *structureScanner) discard(n int64) error {
+	if n <= int64(s.r.Buffered()) {
+		s.r.Discard(int(n))
+		s.offset += n
+		return nil
+	}
+	if s.seek != nil {
+		target := s.offset + n
+		if _, err := s.seek.Seek(target, io.SeekStart); err != nil {
+			return s.truncated()
+		}
+		s.r.Reset(s.seek.(io.Reader))
+		s.offset = target
+		return nil
+	}
+	got, err := io.CopyN(io.Discard, s.r, n)
+	s.offset += got
+	if err != nil {
+		return s.truncated()
+	}
+	return nil
+}
+
+func isLongVR(vr string) bool {
+	switch vr {
+	case "OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR", "UT", "SV", "UV":
+		return true
+	}
+	return false
+}
+
+// elementsUntil walks elements until end (a byte offset, -1 for EOF) or,
+// when delimited, until the delimiter of an undefined-length container.
+func (s *structureScanner) elementsUntil(end int64, depth int, delimited bool) error {
+	if depth > maxDepth {
+		return s.fail("sequences nested deeper than %d levels", maxDepth)
+	}
+	for end < 0 || s.offset < end {
+		b, err := s.r.Peek(8)
+		if err != nil {
+			if delimited || end >= 0 {
+				return s.truncated()
+			}
+			if len(b) == 0 {
+				return nil // clean end of file
+			}
+			return s.truncated()
+		}
+		s.elements++
+		if s.elements > maxElements {
+			return s.fail("more than %d elements", maxElements)
+		}
+		group, elem := s.order.Uint16(b), s.order.Uint16(b[2:])
+		tagVal := uint32(group)<<16 | uint32(elem)
+		if group == 0xfffe { // items and delimiters are always implicit
+			length := s.order.Uint32(b[4:])
+			s.discard(8)
+			switch tagVal {
+			case tagItemDelim, tagSequenceDelim:
+				if delimited {
+					return nil
+				}
+				continue // stray delimiter: the library decides
+			case tagItem:
+				if err := s.value(length, true, depth); err != nil {
+					return err
+				}
+				continue
+			}
+			return s.fail("unknown item tag %08x", tagVal)
+		}
+		var vr string
+		var length uint32
+		if s.implicit {
+			length = s.order.Uint32(b[4:])
+			s.discard(8)
+			if info, err := tag.Find(tag.Tag{Group: group, Element: elem}); err == nil && len(info.VRs) > 0 {
+				vr = info.VRs[0]
+			}
+		} else {
+			vr = string(b[4:6])
+			if isLongVR(vr) {
+				b, err = s.r.Peek(12)
+				if err != nil {
+					return s.truncated()
+				}
+				length = s.order.Uint32(b[8:])
+				s.discard(12)
+			} else {
+				length = uint32(s.order.Uint16(b[6:]))
+				s.discard(8)
+			}
+		}
+		container := vr == "SQ" || vr == "UN" || s.implicit || tagVal == tagPixelData
+		if length == undefinedLength && !container {
+			return s.fail("element (%04x,%04x) %s has an undefined length", group, elem, vr)
+		}
+		if tagVal == tagPixelData && length == undefinedLength {
+			if err := s.fragments(); err != nil {
+				return err
+			}
+			continue
+		}
+		// An undefined-length UN is a sequence encoded in implicit VR.
+		wasImplicit := s.implicit
+		if vr == "UN" && length == undefinedLength {
+			s.implicit = true
+		}
+		err = s.value(length, length == undefinedLength || vr == "SQ", depth)
+		s.implicit = wasImplicit
+		if err != nil {
+			return err
+		}
+	}
+	if end >= 0 && s.offset > end {
+		return s.fail("an element runs past the end of its sequence or item")
+	}
+	return nil
+}
+
+// fragments skips the items of encapsulated Pixel Data: raw bytes, not
+// data sets.
+func (s *structureScanner) fragments() error {
+	for {
+		b, err := s.r.Peek(8)
+		if err != nil {
+			return s.truncated()
+		}
+		tagVal := uint32(s.order.Uint16(b))<<16 | uint32(s.order.Uint16(b[2:]))
+		length := s.order.Uint32(b[4:])
+		s.discard(8)
+		switch tagVal {
+		case tagSequenceDelim:
+			return nil
+		case tagItem:
+			if length == undefinedLength {
+				return s.fail("a pixel data fragment has an undefined length")
+			}
+			if err := s.value(length, false, 0); err != nil {
+				return err
+			}
+		default:
+			return s.fail("encapsulated pixel data holds tag %08x instead of an item", tagVal)
+		}
+	}
+}
+
+// value skips or descends into one value of the given length.
+func (s *structureScanner) value(length uint32, descend bool, depth int) error {
+	if length == undefinedLength {
+		return s.elementsUntil(-1, depth+1, true)
+	}
+	n := int64(length)
+	if s.remaining >= 0 && s.offset+n > s.remaining {
+		return s.fail("truncated file: an element declares %d bytes, only %d remain", n, s.remaining-s.offset)
+	}
+	if n > s.limit {
+		return s.fail("an element declares %d bytes, over the %d-byte limit", n, s.limit)
+	}
+	if descend {
+		return s.elementsUntil(s.offset+n, depth+1, false)
+	}
+	return s.discard(n)
+}
+
+// String for debugging.
+func (s *structureScanner) String() string {
+	return fmt.Sprintf("offset %d remaining %d", s.offset, s.remaining)
+}
