@@ -132,25 +132,33 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 	return rep, nil
 }
 
+// Measurement is what Measure finds in a file.
+type Measurement struct {
+	Source  Range // extremes of the non-padding stored values
+	OK      bool  // false when every sample is padding
+	Samples int   // samples over all frames and channels
+}
+
 // Measure reads a DICOM file and returns the extremes of its non-padding
-// stored values; ok is false when every sample is padding.
-func Measure(src io.ReaderAt, size int64, pixelLimit int64) (r Range, ok bool, err error) {
+// stored values, checking it as Remap does.
+func Measure(src io.ReaderAt, size int64, pixelLimit int64) (Measurement, error) {
 	_, im, err := load(src, size, pixelLimit)
 	if err != nil {
-		return Range{}, false, err
+		return Measurement{}, err
 	}
-	r, _, ok = scan(im.pixels, im.samples(), newCodec(im.bitsAllocated, im.bitsStored, im.signed, im.order), im.padding)
-	return r, ok, nil
+	r, _, ok := scan(im.pixels, im.samples(), newCodec(im.bitsAllocated, im.bitsStored, im.signed, im.order), im.padding)
+	return Measurement{Source: r, OK: ok, Samples: im.samples()}, nil
 }
 
 func load(src io.ReaderAt, size int64, limit int64) (dicom.Dataset, *image, error) {
 	if limit <= 0 {
 		limit = DefaultPixelLimit
 	}
-	if err := checkStructure(src, size, limit); err != nil {
+	lay, err := checkStructure(src, size, limit)
+	if err != nil {
 		return dicom.Dataset{}, nil, err
 	}
-	ds, err := parse(io.NewSectionReader(src, 0, size), size)
+	ds, err := parse(src, size, lay)
 	if err != nil {
 		return ds, nil, err
 	}
@@ -167,7 +175,7 @@ func load(src io.ReaderAt, size int64, limit int64) (dicom.Dataset, *image, erro
 	return ds, im, nil
 }
 
-func parse(src io.Reader, size int64) (ds dicom.Dataset, err error) {
+func parse(src io.ReaderAt, size int64, lay layout) (ds dicom.Dataset, err error) {
 	// The library panics on some malformed input; that is a rejection, not a
 	// crash.
 	defer func() {
@@ -175,7 +183,30 @@ func parse(src io.Reader, size int64) (ds dicom.Dataset, err error) {
 			err = reject(StepRead, "malformed DICOM: %v", r)
 		}
 	}()
-	ds, err = dicom.Parse(bufio.NewReaderSize(src, 1<<16), size, nil, dicom.SkipProcessingPixelDataValue())
+	opts := []dicom.ParseOption{dicom.SkipProcessingPixelDataValue(), dicom.AllowMissingMetaElementGroupLength()}
+	if lay.hasTS {
+		ds, err = dicom.Parse(bufio.NewReaderSize(io.NewSectionReader(src, 0, size), 1<<16), size, nil, opts...)
+	} else {
+		// No transfer syntax to read: tell the parser the one the structure
+		// check found, rather than let it guess another.
+		n := size - lay.dataOffset
+		var p *dicom.Parser
+		p, err = dicom.NewParser(io.NewSectionReader(src, lay.dataOffset, n), n, nil, append(opts, dicom.SkipMetadataReadOnNewParserInit())...)
+		if p != nil { // its own guess may have failed; ours stands
+			err = nil
+			p.SetTransferSyntax(lay.order, lay.implicit)
+			for {
+				var e *dicom.Element
+				if e, err = p.Next(); err != nil {
+					break
+				}
+				ds.Elements = append(ds.Elements, e)
+			}
+			if errors.Is(err, dicom.ErrorEndOfDICOM) {
+				err = nil
+			}
+		}
+	}
 	if err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 			return ds, reject(StepRead, "truncated file: %v", err)

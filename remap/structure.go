@@ -44,9 +44,19 @@ type structureScanner struct {
 	elements  int
 }
 
-// checkStructure walks the file in src. It returns nil for anything it
-// cannot judge; the library then reports the problem.
-func checkStructure(src io.ReaderAt, size int64, limit int64) error {
+// layout is how a file is encoded, as the structure check found it. The
+// parser is told the same, so that both read the same lengths.
+type layout struct {
+	dataOffset int64 // where the data set starts
+	hasTS      bool  // the file meta names a transfer syntax
+	implicit   bool
+	order      binary.ByteOrder
+}
+
+// checkStructure walks the file in src, mirroring how the library reads it
+// (the same VRs with 4-byte lengths, the same syntax for undefined-length
+// UN), so that every length the library will allocate has been checked.
+func checkStructure(src io.ReaderAt, size int64, limit int64) (layout, error) {
 	sec := io.NewSectionReader(src, 0, size)
 	s := &structureScanner{r: bufio.NewReaderSize(sec, 1<<16), remaining: size, limit: limit, order: binary.LittleEndian}
 	head, err := s.r.Peek(132)
@@ -56,8 +66,9 @@ func checkStructure(src io.ReaderAt, size int64, limit int64) error {
 	}
 	ts, err := s.meta()
 	if err != nil {
-		return err
+		return layout{}, err
 	}
+	lay := layout{dataOffset: s.offset, hasTS: ts != ""}
 	switch ts {
 	case tsImplicitLE:
 		s.implicit = true
@@ -68,38 +79,52 @@ func checkStructure(src io.ReaderAt, size int64, limit int64) error {
 		// size is unknown; the limit still bounds every element.
 		s.r = bufio.NewReaderSize(flate.NewReader(s.r), 1<<16)
 		s.remaining = -1
+	case tsExplicitLE:
 	case "":
 		if !preamble {
 			b, err := s.r.Peek(2)
 			if err != nil {
-				return reject(StepRead, "not a DICOM file: empty or too short")
+				return layout{}, reject(StepRead, "not a DICOM file: empty or too short")
 			}
-			if g := binary.LittleEndian.Uint16(b); g != 0x0002 && g != 0x0004 && g != 0x0008 {
-				return reject(StepRead, "not a DICOM file: no DICM prefix and no data set at the start")
+			if g := binary.LittleEndian.Uint16(b); g != 0x0004 && g != 0x0008 {
+				return layout{}, reject(StepRead, "not a DICOM file: no DICM prefix and no data set at the start")
 			}
-			s.implicit = s.guessImplicit()
+		}
+		s.implicit = s.guessImplicit()
+	default:
+		if !knownSyntax(ts) {
+			// Encapsulated or unknown: the header check refuses it by name,
+			// and encapsulated pixel data is walked like any other.
+			s.implicit = false
 		}
 	}
+	lay.implicit, lay.order = s.implicit, s.order
 	if s.remaining >= 0 {
 		// Skip by seeking: pixel data need not be read twice.
 		s.seek = sec
 		if _, err := sec.Seek(s.offset, io.SeekStart); err != nil {
-			return nil
+			return layout{}, wrapRead(err)
 		}
 		s.r.Reset(sec)
 	} else {
 		s.offset = 0
 	}
-	return s.elementsUntil(-1, 0, false)
+	return lay, s.elementsUntil(-1, 0, false)
 }
 
 // meta reads the file meta group (always explicit little endian) and returns
 // the transfer syntax, "" when there is none.
 func (s *structureScanner) meta() (string, error) {
 	ts := ""
+	start, groupLength := s.offset, int64(-1)
 	for {
 		b, err := s.r.Peek(8)
 		if err != nil || binary.LittleEndian.Uint16(b) != 0x0002 {
+			// The library trusts (0002,0000); a wrong one would make it read
+			// the data set as meta information.
+			if groupLength >= 0 && s.offset-start != groupLength {
+				return ts, s.fail("file meta group length %d does not match its %d bytes of elements", groupLength, s.offset-start)
+			}
 			return ts, nil
 		}
 		tagVal := uint32(binary.LittleEndian.Uint16(b))<<16 | uint32(binary.LittleEndian.Uint16(b[2:]))
@@ -124,8 +149,14 @@ func (s *structureScanner) meta() (string, error) {
 			return ts, s.truncated()
 		}
 		s.offset += int64(length)
-		if tagVal == 0x00020010 {
+		switch tagVal {
+		case 0x00020010:
 			ts = string(bytes.TrimRight(v, " \x00"))
+		case 0x00020000:
+			if len(v) == 4 {
+				groupLength = int64(binary.LittleEndian.Uint32(v))
+				start = s.offset
+			}
 		}
 	}
 }
@@ -171,9 +202,20 @@ func (s *structureScanner) discard(n int64) error {
 	return nil
 }
 
+// isLongVR lists the VRs with a 4-byte length exactly as the library does.
+// OV, SV and UV also have one, but the library reads them with 2: such
+// files are refused before it misreads them.
 func isLongVR(vr string) bool {
 	switch vr {
-	case "OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR", "UT", "SV", "UV":
+	case "NA", "OB", "OD", "OF", "OL", "OW", "SQ", "UC", "UN", "UR", "UT":
+		return true
+	}
+	return false
+}
+
+func knownSyntax(ts string) bool {
+	switch ts {
+	case tsImplicitLE, tsExplicitLE, tsDeflatedLE, tsExplicitBE:
 		return true
 	}
 	return false
@@ -229,6 +271,9 @@ func (s *structureScanner) elementsUntil(end int64, depth int, delimited bool) e
 			}
 		} else {
 			vr = string(b[4:6])
+			if vr == "OV" || vr == "SV" || vr == "UV" {
+				return s.fail("element (%04x,%04x) has VR %s, which the DICOM reader cannot read", group, elem, vr)
+			}
 			if isLongVR(vr) {
 				b, err = s.r.Peek(12)
 				if err != nil {
@@ -251,14 +296,9 @@ func (s *structureScanner) elementsUntil(end int64, depth int, delimited bool) e
 			}
 			continue
 		}
-		// An undefined-length UN is a sequence encoded in implicit VR.
-		wasImplicit := s.implicit
-		if vr == "UN" && length == undefinedLength {
-			s.implicit = true
-		}
-		err = s.value(length, length == undefinedLength || vr == "SQ", depth)
-		s.implicit = wasImplicit
-		if err != nil {
+		// An undefined-length UN holds an implicit VR sequence, but the
+		// library reads it in the file's syntax: so does this walk.
+		if err := s.value(length, length == undefinedLength || vr == "SQ", depth); err != nil {
 			return err
 		}
 	}

@@ -14,7 +14,14 @@ import (
 )
 
 // run is the whole command: it returns the exit status.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		// No panic reaches the user as a stack trace.
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "dicom-remap: internal error: %s\n", oneLine(fmt.Sprint(r)))
+			code = exitFailure
+		}
+	}()
 	c, err := parseArgs(args)
 	switch {
 	case errors.Is(err, errHelp):
