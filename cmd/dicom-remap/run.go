@@ -31,7 +31,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		fmt.Fprintf(stdout, "dicom-remap %s\n", Version)
 		return exitOK
 	case err != nil:
-		fmt.Fprintf(stderr, "dicom-remap: %s\n", err)
+		fmt.Fprintf(stderr, "dicom-remap: %s\n", oneLine(err.Error()))
 		var u *usageError
 		if errors.As(err, &u) && u.hint != "" {
 			fmt.Fprintf(stderr, "dicom-remap: hint: %s\n", u.hint)
@@ -55,19 +55,34 @@ func fail(file string, code int, format string, args ...any) *failure {
 func (f *failure) Error() string { return f.file + ": " + f.err.Error() }
 
 func (f *failure) report(stderr io.Writer) int {
-	fmt.Fprintf(stderr, "dicom-remap: %s: %s\n", f.file, oneLine(f.err.Error()))
+	fmt.Fprintf(stderr, "dicom-remap: %s: %s\n", oneLine(f.file), oneLine(f.err.Error()))
 	return f.code
 }
 
-// oneLine keeps a message on one line whatever a library put in it.
+// oneLine keeps a message on one printable line whatever a library or a
+// file name put in it: control characters are escaped.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			b.WriteByte(' ')
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, "\\x%02x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return strings.Join(strings.Fields(b.String()), " ")
 }
 
 // outputName is INPUT's base name without one trailing ".dcm" (any case),
 // plus "-normalized.dcm".
 func outputName(input string) string {
 	base := filepath.Base(input)
+	if base == "/" || base == "." {
+		base = ""
+	}
 	if len(base) >= 4 && strings.EqualFold(base[len(base)-4:], ".dcm") {
 		base = base[:len(base)-4]
 	}
