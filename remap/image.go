@@ -2,6 +2,8 @@ package remap
 
 import (
 	"encoding/binary"
+	"errors"
+	"io"
 	"strconv"
 	"strings"
 
@@ -65,7 +67,47 @@ type image struct {
 	planar          int
 	padding         *paddingRange
 	pixelData       *dicom.Element
-	pixels          []byte // stored samples, exactly samples()*bitsAllocated/8 bytes
+	pixels          pixelSource // exactly samples()*bitsAllocated/8 bytes
+}
+
+// pixelSource gives the stored Pixel Data in chunks of whole samples: from
+// the file itself when its place is known, so that memory stays small
+// whatever the image size, else from the bytes the library read.
+type pixelSource struct {
+	mem    []byte
+	file   io.ReaderAt
+	offset int64
+	length int64
+}
+
+// chunkSize is how many bytes of samples are read, mapped and written at a
+// time: a multiple of every sample size, and a write size the kernel likes.
+const chunkSize = 1 << 20
+
+// each calls f with consecutive chunks; f may change a chunk in place.
+func (s pixelSource) each(f func([]byte) error) error {
+	if s.file == nil {
+		for off := 0; off < len(s.mem); off += chunkSize {
+			if err := f(s.mem[off:min(off+chunkSize, len(s.mem))]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	buf := make([]byte, min(chunkSize, s.length))
+	for off := int64(0); off < s.length; off += chunkSize {
+		b := buf[:min(chunkSize, s.length-off)]
+		if _, err := s.file.ReadAt(b, s.offset+off); err != nil {
+			if errors.Is(err, io.EOF) {
+				return reject(StepPixels, "truncated: pixel data ends early")
+			}
+			return &Error{Kind: Internal, Step: StepPixels, Err: err}
+		}
+		if err := f(b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // paddingRange holds stored values that mark padding, inclusive.
@@ -201,14 +243,23 @@ func readImage(ds *dicom.Dataset) (*image, error) {
 	return im, nil
 }
 
-// attachPixels takes the raw Pixel Data value and checks its length against
-// the header: the library can silently drop or cut pixel data.
-func (im *image) attachPixels(limit int64) error {
+// attachPixels finds the stored Pixel Data, in the file or as the library
+// read it, and checks its length against the header: the library can
+// silently drop or cut pixel data.
+func (im *image) attachPixels(limit int64, lay layout, src io.ReaderAt) error {
 	info, ok := im.pixelData.Value.GetValue().(dicom.PixelDataInfo)
 	if !ok || info.IsEncapsulated {
 		return reject(StepPixels, "pixel data is encapsulated in a native transfer syntax")
 	}
-	if !info.IntentionallyUnprocessed {
+	var got int64
+	switch {
+	case info.IntentionallySkipped && lay.pixelOffset > 0:
+		im.pixels = pixelSource{file: src, offset: lay.pixelOffset}
+		got = lay.pixelLength
+	case info.IntentionallyUnprocessed:
+		im.pixels = pixelSource{mem: info.UnprocessedValueData}
+		got = int64(len(info.UnprocessedValueData))
+	default:
 		return reject(StepPixels, "pixel data was not read")
 	}
 	// Multiply in int64 with overflow checks: a few header bytes can claim
@@ -220,14 +271,15 @@ func (im *image) attachPixels(limit int64) error {
 		}
 		want *= int64(n)
 	}
-	got := int64(len(info.UnprocessedValueData))
-	switch {
-	case got < want:
+	if got < want {
 		return reject(StepPixels, "truncated: %d bytes, the header declares %d", got, want)
 	}
 	// Longer Pixel Data is trailing padding that readers ignore; the output
 	// holds exactly what the header declares.
-	im.pixels = info.UnprocessedValueData[:want]
+	im.pixels.length = want
+	if im.pixels.mem != nil {
+		im.pixels.mem = im.pixels.mem[:want]
+	}
 	return nil
 }
 

@@ -2,8 +2,9 @@ package remap
 
 import (
 	"encoding/binary"
-	"math"
 	"math/bits"
+	"runtime"
+	"sync"
 )
 
 // Range is an inclusive range of stored pixel values.
@@ -12,7 +13,7 @@ type Range struct{ Lo, Hi int64 }
 // sampleCodec reads and writes one stored sample of a pixel format.
 type sampleCodec struct {
 	bytes  int // bytes per sample: 1, 2 or 4
-	order  binary.ByteOrder
+	big    bool
 	mask   uint32 // BitsStored low bits
 	signed bool
 	sign   uint32 // sign bit of BitsStored
@@ -21,21 +22,26 @@ type sampleCodec struct {
 func newCodec(bitsAllocated, bitsStored int, signed bool, order binary.ByteOrder) sampleCodec {
 	return sampleCodec{
 		bytes:  bitsAllocated / 8,
-		order:  order,
+		big:    order == binary.BigEndian,
 		mask:   uint32(uint64(1)<<bitsStored - 1),
 		signed: signed,
 		sign:   uint32(1) << (bitsStored - 1),
 	}
 }
 
+// raw reads sample i in the file's byte order.
 func (c sampleCodec) raw(p []byte, i int) uint32 {
-	switch c.bytes {
-	case 1:
+	switch {
+	case c.bytes == 1:
 		return uint32(p[i])
-	case 2:
-		return uint32(c.order.Uint16(p[2*i:]))
+	case c.bytes == 2 && c.big:
+		return uint32(binary.BigEndian.Uint16(p[2*i:]))
+	case c.bytes == 2:
+		return uint32(binary.LittleEndian.Uint16(p[2*i:]))
+	case c.big:
+		return binary.BigEndian.Uint32(p[4*i:])
 	default:
-		return c.order.Uint32(p[4*i:])
+		return binary.LittleEndian.Uint32(p[4*i:])
 	}
 }
 
@@ -61,24 +67,8 @@ func (c sampleCodec) put(p []byte, i int, v int64) {
 	}
 }
 
-// scan returns the extremes of the samples outside the padding range, and
-// whether any sample was padding. ok is false when every sample is padding.
-func scan(p []byte, n int, c sampleCodec, pad *paddingRange) (r Range, anyPadding, ok bool) {
-	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
-	for i := 0; i < n; i++ {
-		v := c.value(c.raw(p, i))
-		if pad != nil && v >= pad.lo && v <= pad.hi {
-			anyPadding = true
-			continue
-		}
-		lo = min(lo, v)
-		hi = max(hi, v)
-	}
-	if lo > hi {
-		return Range{}, anyPadding, false
-	}
-	return Range{lo, hi}, anyPadding, true
-}
+// tabled reports whether every raw value fits a table (8 and 16 bits).
+func (c sampleCodec) tabled() bool { return c.bytes <= 2 }
 
 // linearMap is the exact integer map from a source range to a target range.
 type linearMap struct {
@@ -106,41 +96,205 @@ func (m linearMap) apply(v int64) int64 {
 	return m.dst.Lo + int64(q)
 }
 
-// lutLimit bounds the size of a lookup table: beyond it each sample is
-// computed directly. 16-bit data always fits.
-const lutLimit = 1 << 16
+// parallelMin is the sample count below which one goroutine does the work.
+const parallelMin = 1 << 18
 
-// remapPixels rewrites the samples of in into out (which may alias in) as
-// little-endian samples of codec outC: padding becomes pad value padTo,
-// everything else goes through m.
-func remapPixels(out, in []byte, n int, inC, outC sampleCodec, m linearMap, pad *paddingRange, padTo int64) {
-	span := m.src.Hi - m.src.Lo
-	if span >= 0 && span < lutLimit {
-		lut := make([]int64, span+1)
-		for i := range lut {
-			lut[i] = m.apply(m.src.Lo + int64(i))
-		}
-		for i := 0; i < n; i++ {
-			v := inC.value(inC.raw(in, i))
-			switch {
-			case pad != nil && v >= pad.lo && v <= pad.hi:
-				outC.put(out, i, padTo)
-			case v <= m.src.Lo:
-				outC.put(out, i, m.dst.Lo)
-			case v >= m.src.Hi:
-				outC.put(out, i, m.dst.Hi)
-			default:
-				outC.put(out, i, lut[v-m.src.Lo])
-			}
-		}
+// workers is how many goroutines split a chunk of samples.
+func workers(n int) int {
+	if n < parallelMin {
+		return 1
+	}
+	return min(runtime.GOMAXPROCS(0), 8)
+}
+
+// parallel runs f over contiguous ranges of n samples, one per worker.
+func parallel(n int, f func(lo, hi, worker int)) {
+	w := workers(n)
+	if w == 1 {
+		f(0, n, 0)
 		return
 	}
-	for i := 0; i < n; i++ {
-		v := inC.value(inC.raw(in, i))
-		if pad != nil && v >= pad.lo && v <= pad.hi {
-			outC.put(out, i, padTo)
-			continue
-		}
-		outC.put(out, i, m.apply(v))
+	size := (n + w - 1) / w
+	var wg sync.WaitGroup
+	for i := 0; i*size < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(i*size, min((i+1)*size, n), i)
+		}()
 	}
+	wg.Wait()
+}
+
+// rangeScanner accumulates the extremes of non-padding samples, chunk by
+// chunk. 8- and 16-bit samples only mark which raw values occur (one store
+// per sample); the values are judged once at the end.
+type rangeScanner struct {
+	c      sampleCodec
+	pad    *paddingRange
+	seen   [][]bool // per worker, indexed by raw value (8/16-bit)
+	ranges []Range  // per worker extremes (32-bit), Lo > Hi when empty
+	padded []bool   // per worker: a padding sample was seen (32-bit)
+}
+
+func newRangeScanner(c sampleCodec, pad *paddingRange) *rangeScanner {
+	s := &rangeScanner{c: c, pad: pad}
+	w := min(runtime.GOMAXPROCS(0), 8)
+	for i := 0; i < w; i++ {
+		if c.tabled() {
+			s.seen = append(s.seen, make([]bool, 1<<(8*c.bytes)))
+		}
+		s.ranges = append(s.ranges, Range{1 << 62, -1 << 62})
+		s.padded = append(s.padded, false)
+	}
+	return s
+}
+
+func (s *rangeScanner) isPad(v int64) bool {
+	return s.pad != nil && v >= s.pad.lo && v <= s.pad.hi
+}
+
+// add scans p, which holds whole samples.
+func (s *rangeScanner) add(p []byte) {
+	c := s.c
+	parallel(len(p)/c.bytes, func(lo, hi, w int) {
+		q := p[lo*c.bytes : hi*c.bytes]
+		switch {
+		case c.bytes == 1:
+			seen := s.seen[w]
+			for _, b := range q {
+				seen[b] = true
+			}
+		case c.bytes == 2 && !c.big:
+			seen := s.seen[w]
+			for i := 0; i+1 < len(q); i += 2 {
+				seen[uint16(q[i])|uint16(q[i+1])<<8] = true
+			}
+		case c.bytes == 2:
+			seen := s.seen[w]
+			for i := 0; i+1 < len(q); i += 2 {
+				seen[uint16(q[i])<<8|uint16(q[i+1])] = true
+			}
+		default:
+			r, padded := s.ranges[w], s.padded[w]
+			for i := 0; i < hi-lo; i++ {
+				v := c.value(c.raw(q, i))
+				if s.isPad(v) {
+					padded = true
+					continue
+				}
+				r.Lo, r.Hi = min(r.Lo, v), max(r.Hi, v)
+			}
+			s.ranges[w], s.padded[w] = r, padded
+		}
+	})
+}
+
+// result returns the extremes, whether any sample was padding, and ok false
+// when every sample was padding.
+func (s *rangeScanner) result() (r Range, anyPadding, ok bool) {
+	r = Range{1 << 62, -1 << 62}
+	for w := range s.ranges {
+		r.Lo, r.Hi = min(r.Lo, s.ranges[w].Lo), max(r.Hi, s.ranges[w].Hi)
+		anyPadding = anyPadding || s.padded[w]
+	}
+	if s.c.tabled() {
+		for raw := range s.seen[0] {
+			present := false
+			for _, seen := range s.seen {
+				present = present || seen[raw]
+			}
+			if !present {
+				continue
+			}
+			v := s.c.value(uint32(raw))
+			if s.isPad(v) {
+				anyPadding = true
+				continue
+			}
+			r.Lo, r.Hi = min(r.Lo, v), max(r.Hi, v)
+		}
+	}
+	if r.Lo > r.Hi {
+		return Range{}, anyPadding, false
+	}
+	return r, anyPadding, true
+}
+
+// lutLimit bounds the lookup table of a 32-bit map; wider source ranges are
+// computed sample by sample.
+const lutLimit = 1 << 16
+
+// sampleMapper rewrites samples in place: padding becomes padTo,
+// everything else goes through the map, written little endian in the
+// output format.
+type sampleMapper struct {
+	in, out sampleCodec
+	m       linearMap
+	pad     *paddingRange
+	padTo   int64
+	table   []uint16 // 8/16-bit: output for every raw value
+	lut     []int64  // 32-bit with a narrow source range
+}
+
+func newSampleMapper(in, out sampleCodec, m linearMap, pad *paddingRange, padTo int64) *sampleMapper {
+	mp := &sampleMapper{in: in, out: out, m: m, pad: pad, padTo: padTo}
+	if in.tabled() {
+		mp.table = make([]uint16, 1<<(8*in.bytes))
+		for raw := range mp.table {
+			mp.table[raw] = uint16(mp.mapValue(in.value(uint32(raw))))
+		}
+	} else if span := m.src.Hi - m.src.Lo; span >= 0 && span < lutLimit {
+		mp.lut = make([]int64, span+1)
+		for i := range mp.lut {
+			mp.lut[i] = m.apply(m.src.Lo + int64(i))
+		}
+	}
+	return mp
+}
+
+func (mp *sampleMapper) mapValue(v int64) int64 {
+	if mp.pad != nil && v >= mp.pad.lo && v <= mp.pad.hi {
+		return mp.padTo
+	}
+	return mp.m.apply(v)
+}
+
+// apply rewrites p, which holds whole samples, in place.
+func (mp *sampleMapper) apply(p []byte) {
+	c := mp.in
+	parallel(len(p)/c.bytes, func(lo, hi, _ int) {
+		q := p[lo*c.bytes : hi*c.bytes]
+		t := mp.table
+		switch {
+		case c.bytes == 1:
+			for i, b := range q {
+				q[i] = byte(t[b])
+			}
+		case c.bytes == 2 && !c.big:
+			for i := 0; i+1 < len(q); i += 2 {
+				o := t[uint16(q[i])|uint16(q[i+1])<<8]
+				q[i], q[i+1] = byte(o), byte(o>>8)
+			}
+		case c.bytes == 2:
+			for i := 0; i+1 < len(q); i += 2 {
+				o := t[uint16(q[i])<<8|uint16(q[i+1])]
+				q[i], q[i+1] = byte(o), byte(o>>8)
+			}
+		default:
+			for i := 0; i < hi-lo; i++ {
+				v := c.value(c.raw(q, i))
+				var o int64
+				switch {
+				case mp.pad != nil && v >= mp.pad.lo && v <= mp.pad.hi:
+					o = mp.padTo
+				case mp.lut != nil && v > mp.m.src.Lo && v < mp.m.src.Hi:
+					o = mp.lut[v-mp.m.src.Lo]
+				default:
+					o = mp.m.apply(v)
+				}
+				mp.out.put(q, i, o)
+			}
+		}
+	})
 }

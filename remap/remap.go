@@ -87,7 +87,10 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 	}
 
 	inC := newCodec(im.bitsAllocated, im.bitsStored, im.signed, im.order)
-	measured, anyPadding, ok := scan(im.pixels, im.samples(), inC, im.padding)
+	measured, anyPadding, ok, err := measure(im, inC)
+	if err != nil {
+		return Report{}, err
+	}
 	rep.Padding = anyPadding
 	switch {
 	case p.Source != nil:
@@ -106,8 +109,7 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 	rep.BitsStored, rep.Signed = outBits, outSigned
 	outC := newCodec(im.bitsAllocated, outBits, outSigned, binary.LittleEndian)
 	m := linearMap{src: rep.Source, dst: Range{p.Min, p.Max}}
-	// Same BitsAllocated in and out: remap in place, no second copy.
-	remapPixels(im.pixels, im.pixels, im.samples(), inC, outC, m, im.padding, p.Min)
+	mapper := newSampleMapper(inC, outC, m, im.padding, p.Min)
 
 	smallest, largest := m.apply(rep.Source.Lo), m.apply(rep.Source.Hi)
 	if !ok {
@@ -126,7 +128,7 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 	if err := derive(&ds, im, p, rep, smallest, largest); err != nil {
 		return Report{}, err
 	}
-	if err := write(dst, &ds, im); err != nil {
+	if err := write(dst, &ds, im, mapper); err != nil {
 		return Report{}, err
 	}
 	return rep, nil
@@ -146,8 +148,16 @@ func Measure(src io.ReaderAt, size int64, pixelLimit int64) (Measurement, error)
 	if err != nil {
 		return Measurement{}, err
 	}
-	r, _, ok := scan(im.pixels, im.samples(), newCodec(im.bitsAllocated, im.bitsStored, im.signed, im.order), im.padding)
-	return Measurement{Source: r, OK: ok, Samples: im.samples()}, nil
+	r, _, ok, err := measure(im, newCodec(im.bitsAllocated, im.bitsStored, im.signed, im.order))
+	return Measurement{Source: r, OK: ok, Samples: im.samples()}, err
+}
+
+// measure scans the pixel data for its extremes.
+func measure(im *image, c sampleCodec) (r Range, anyPadding, ok bool, err error) {
+	sc := newRangeScanner(c, im.padding)
+	err = im.pixels.each(func(b []byte) error { sc.add(b); return nil })
+	r, anyPadding, ok = sc.result()
+	return r, anyPadding, ok, err
 }
 
 func load(src io.ReaderAt, size int64, limit int64) (dicom.Dataset, *image, error) {
@@ -166,7 +176,7 @@ func load(src io.ReaderAt, size int64, limit int64) (dicom.Dataset, *image, erro
 	if err != nil {
 		return ds, nil, err
 	}
-	if err := im.attachPixels(limit); err != nil {
+	if err := im.attachPixels(limit, lay, src); err != nil {
 		return ds, nil, err
 	}
 	if err := checkText(ds.Elements, 0); err != nil {
@@ -184,6 +194,10 @@ func parse(src io.ReaderAt, size int64, lay layout) (ds dicom.Dataset, err error
 		}
 	}()
 	opts := []dicom.ParseOption{dicom.SkipProcessingPixelDataValue(), dicom.AllowMissingMetaElementGroupLength()}
+	if lay.pixelOffset > 0 {
+		// The pixels are streamed from the file later: do not hold them.
+		opts[0] = dicom.SkipPixelData()
+	}
 	if lay.hasTS {
 		ds, err = dicom.Parse(bufio.NewReaderSize(io.NewSectionReader(src, 0, size), 1<<16), size, nil, opts...)
 	} else {
@@ -256,9 +270,9 @@ func fits(lo, hi int64, bits int, signed bool) bool {
 	return lo >= 0 && hi <= int64(1)<<bits-1
 }
 
-// write encodes ds as Explicit VR Little Endian. Pixel Data is written from
-// im.pixels directly, without the library's per-element copy.
-func write(dst io.Writer, ds *dicom.Dataset, im *image) error {
+// write encodes ds as Explicit VR Little Endian. Pixel Data is mapped and
+// written chunk by chunk, without the library's per-element copy.
+func write(dst io.Writer, ds *dicom.Dataset, im *image, mapper *sampleMapper) error {
 	var head, tail []*dicom.Element
 	seen := false
 	for _, e := range ds.Elements {
@@ -279,7 +293,7 @@ func write(dst io.Writer, ds *dicom.Dataset, im *image) error {
 	if im.bitsAllocated == 8 {
 		vr = "OB"
 	}
-	n := len(im.pixels)
+	n := im.pixels.length
 	var hdr [12]byte
 	binary.LittleEndian.PutUint16(hdr[0:], tag.PixelData.Group)
 	binary.LittleEndian.PutUint16(hdr[2:], tag.PixelData.Element)
@@ -288,8 +302,15 @@ func write(dst io.Writer, ds *dicom.Dataset, im *image) error {
 	if _, err := dst.Write(hdr[:]); err != nil {
 		return wrapWrite(err)
 	}
-	if _, err := dst.Write(im.pixels); err != nil {
-		return wrapWrite(err)
+	err := im.pixels.each(func(b []byte) error {
+		mapper.apply(b)
+		if _, err := dst.Write(b); err != nil {
+			return wrapWrite(err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if n%2 == 1 {
 		if _, err := dst.Write([]byte{0}); err != nil {

@@ -40,6 +40,7 @@ type structureScanner struct {
 	remaining int64     // offset of the input's end, -1 when unknown (deflate)
 	limit     int64
 	order     binary.ByteOrder
+	pixelAt   [2]int64 // offset and length of the top-level Pixel Data
 	implicit  bool
 	elements  int
 }
@@ -51,6 +52,10 @@ type layout struct {
 	hasTS      bool  // the file meta names a transfer syntax
 	implicit   bool
 	order      binary.ByteOrder
+	// Where the top-level native Pixel Data value lies in the file, so that
+	// it can be streamed rather than held in memory; 0 when unknown
+	// (deflated files, encapsulated data).
+	pixelOffset, pixelLength int64
 }
 
 // checkStructure walks the file in src, mirroring how the library reads it
@@ -109,7 +114,9 @@ func checkStructure(src io.ReaderAt, size int64, limit int64) (layout, error) {
 	} else {
 		s.offset = 0
 	}
-	return lay, s.elementsUntil(-1, 0, false)
+	err = s.elementsUntil(-1, 0, false)
+	lay.pixelOffset, lay.pixelLength = s.pixelAt[0], s.pixelAt[1]
+	return lay, err
 }
 
 // meta reads the file meta group (always explicit little endian) and returns
@@ -289,6 +296,9 @@ func (s *structureScanner) elementsUntil(end int64, depth int, delimited bool) e
 		container := vr == "SQ" || vr == "UN" || s.implicit || tagVal == tagPixelData
 		if length == undefinedLength && !container {
 			return s.fail("element (%04x,%04x) %s has an undefined length", group, elem, vr)
+		}
+		if tagVal == tagPixelData && depth == 0 && length != undefinedLength && s.seek != nil && s.pixelAt[0] == 0 {
+			s.pixelAt = [2]int64{s.offset, int64(length)}
 		}
 		if tagVal == tagPixelData && length == undefinedLength {
 			if err := s.fragments(); err != nil {

@@ -176,12 +176,11 @@ func checkPaths(c *config, out string) *failure {
 // is ever visible. Without force an output that appeared meanwhile is kept.
 func writeAtomically(path string, force bool, fill func(io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	tmp, cleanup, err := createTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fail(dir, exitFailure, "create temporary file: %v", pathless(err))
 	}
 	tmpName := tmp.Name()
-	cleanup := registerTemp(tmpName)
 	defer func() {
 		cleanup()
 		if err != nil {

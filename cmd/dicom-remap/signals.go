@@ -15,31 +15,34 @@ var (
 	signalsOnce sync.Once
 )
 
-// registerTemp records a temporary file until the returned func is called.
-func registerTemp(name string) (done func()) {
+// createTemp creates a temporary file that an interrupting signal removes,
+// until done is called. The handler is installed, and the file registered,
+// before the file can be seen: no window where a signal leaves it behind.
+func createTemp(dir, pattern string) (f *os.File, done func(), err error) {
 	signalsOnce.Do(func() {
 		ch := make(chan os.Signal, 1)
 		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
 		go func() {
 			sig := <-ch
-			tempMu.Lock() // held until exit: no new rename can start
-			for f := range tempFiles {
-				os.Remove(f)
-			}
-			code := 128 + int(syscall.SIGINT)
-			if sig == syscall.SIGTERM {
-				code = 128 + int(syscall.SIGTERM)
+			tempMu.Lock() // held until exit: no new file can appear
+			for name := range tempFiles {
+				os.Remove(name)
 			}
 			os.Stderr.WriteString("dicom-remap: interrupted: no output written\n")
-			os.Exit(code)
+			os.Exit(128 + int(sig.(syscall.Signal)))
 		}()
 	})
 	tempMu.Lock()
+	defer tempMu.Unlock()
+	f, err = os.CreateTemp(dir, pattern)
+	if err != nil {
+		return nil, nil, err
+	}
+	name := f.Name()
 	tempFiles[name] = true
-	tempMu.Unlock()
-	return func() {
+	return f, func() {
 		tempMu.Lock()
 		delete(tempFiles, name)
 		tempMu.Unlock()
-	}
+	}, nil
 }
