@@ -1,0 +1,295 @@
+// Command bench times dicom-remap against its peers, side by side in one
+// run, on data it generates (no downloads, no patient data):
+//
+//	go run ./tests/bench            # full sizes, README's figures
+//	go run ./tests/bench -small     # tiny sizes: proves the harness works
+//
+// Peers, each run as a whole process: dicom-remap; a port of the paper's
+// pydicom+numpy script (a speed peer only: its output is invalid); dcmtk's
+// dcmconv reading and rewriting the file without remapping (the C++ I/O
+// floor); cp (the copy floor). Each is warmed up once, then run -runs times;
+// the table gives min/median/max wall time, peak RSS, throughput and the
+// ratio of each peer's median to dicom-remap's. Results are printed and
+// written as results.md and results.json in -out.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/dicom-remap/dicom-remap/internal/fixture"
+)
+
+type dataset struct {
+	Name   string `json:"name"`
+	Bytes  int64  `json:"bytes"`
+	path   string // a file, or a directory of files for a series
+	series bool
+}
+
+// Timing is one peer on one dataset.
+type Timing struct {
+	Dataset   string    `json:"dataset"`
+	Peer      string    `json:"peer"`
+	Runs      int       `json:"runs"`
+	Seconds   []float64 `json:"seconds"`
+	Min       float64   `json:"min_s"`
+	Median    float64   `json:"median_s"`
+	Max       float64   `json:"max_s"`
+	PeakRSS   int64     `json:"peak_rss_bytes"`
+	MBps      float64   `json:"mb_per_s"`
+	RSSRatio  float64   `json:"rss_over_input"`
+	VsRemap   float64   `json:"median_over_dicom_remap"`
+	Skipped   string    `json:"skipped,omitempty"`
+	InputSize int64     `json:"input_bytes"`
+}
+
+// Report is the whole result.
+type Report struct {
+	Date     string    `json:"date"`
+	Machine  string    `json:"machine"`
+	Small    bool      `json:"small"`
+	Datasets []dataset `json:"datasets"`
+	Timings  []Timing  `json:"timings"`
+}
+
+func main() {
+	small := flag.Bool("small", false, "tiny sizes and 2 runs: proves the harness, measures nothing")
+	runs := flag.Int("runs", 5, "timed runs per peer after one warm-up")
+	out := flag.String("out", "bench-results", "directory for results.md and results.json")
+	flag.Parse()
+	if *small {
+		*runs = 2
+	}
+	if err := run(*small, *runs, *out); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(small bool, runs int, outDir string) error {
+	work, err := os.MkdirTemp("", "dicom-remap-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	bin := filepath.Join(work, "dicom-remap")
+	build := exec.Command("go", "build", "-trimpath", "-o", bin, "./cmd/dicom-remap")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("build: %v\n%s", err, out)
+	}
+	sets, err := generate(work, small)
+	if err != nil {
+		return err
+	}
+	script, _ := filepath.Abs(filepath.Join("tests", "bench", "paper_normalize_scan.py"))
+	rep := Report{Date: time.Now().UTC().Format("2006-01-02"), Machine: machine(), Small: small, Datasets: sets}
+	for _, d := range sets {
+		peers := []struct {
+			name string
+			cmd  func(outdir string) []string
+			skip string
+		}{
+			{"dicom-remap", func(o string) []string { return []string{bin, "--force", "-q", d.path, o, "0", "100"} }, ""},
+			{"paper (pydicom+numpy)", func(o string) []string { return []string{"/usr/bin/python3", script, d.path, o, "0", "100"} }, needPython()},
+			{"dcmconv (copy, no remap)", func(o string) []string { return []string{"dcmconv", d.path, filepath.Join(o, "copy.dcm")} }, needTool("dcmconv")},
+			{"cp", func(o string) []string { return []string{"cp", d.path, filepath.Join(o, "copy.dcm")} }, ""},
+		}
+		if d.series {
+			peers = peers[:0]
+			for _, w := range []int{1, 2} {
+				peers = append(peers, struct {
+					name string
+					cmd  func(outdir string) []string
+					skip string
+				}{fmt.Sprintf("dicom-remap, %d worker(s)", w), seriesCmd(bin, d.path, w), ""})
+			}
+			peers = append(peers, struct {
+				name string
+				cmd  func(outdir string) []string
+				skip string
+			}{"cp -r", func(o string) []string { return []string{"cp", "-r", d.path, filepath.Join(o, "copy")} }, ""})
+		}
+		var base float64
+		for _, p := range peers {
+			t := Timing{Dataset: d.Name, Peer: p.name, InputSize: d.Bytes, Skipped: p.skip}
+			if p.skip == "" {
+				if err := measure(&t, work, p.cmd, runs); err != nil {
+					return fmt.Errorf("%s on %s: %w", p.name, d.Name, err)
+				}
+				if strings.HasPrefix(p.name, "dicom-remap") && base == 0 {
+					base = t.Median
+				}
+				if base > 0 {
+					t.VsRemap = t.Median / base
+				}
+			}
+			rep.Timings = append(rep.Timings, t)
+			fmt.Fprintf(os.Stderr, "bench: %-22s %-28s %s\n", d.Name, p.name, summary(t))
+		}
+	}
+	return writeReport(rep, outDir)
+}
+
+// seriesCmd runs dicom-remap once per file of a series with w processes at
+// a time, as a script so that it is one timed process tree.
+func seriesCmd(bin, dir string, w int) func(string) []string {
+	return func(o string) []string {
+		return []string{"sh", "-c", fmt.Sprintf(`ls "$0" | xargs -P %d -I{} "$1" --force -q "$0/{}" "$2" 0 100`, w), dir, bin, o}
+	}
+}
+
+func measure(t *Timing, work string, cmd func(string) []string, runs int) error {
+	for i := -1; i < runs; i++ { // i = -1 is the warm-up
+		o, err := os.MkdirTemp(work, "out-")
+		if err != nil {
+			return err
+		}
+		args := cmd(o)
+		c := exec.Command(args[0], args[1:]...)
+		var stderr strings.Builder
+		c.Stderr = &stderr
+		start := time.Now()
+		err = c.Run()
+		elapsed := time.Since(start).Seconds()
+		if err != nil {
+			return fmt.Errorf("%v: %s", err, stderr.String())
+		}
+		if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok && i >= 0 {
+			t.PeakRSS = max(t.PeakRSS, ru.Maxrss*1024)
+		}
+		os.RemoveAll(o)
+		if i >= 0 {
+			t.Seconds = append(t.Seconds, elapsed)
+		}
+	}
+	s := slices.Clone(t.Seconds)
+	slices.Sort(s)
+	t.Runs, t.Min, t.Max = len(s), s[0], s[len(s)-1]
+	t.Median = s[len(s)/2]
+	if len(s)%2 == 0 {
+		t.Median = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	t.MBps = float64(t.InputSize) / 1e6 / t.Median
+	t.RSSRatio = float64(t.PeakRSS) / float64(t.InputSize)
+	return nil
+}
+
+func summary(t Timing) string {
+	if t.Skipped != "" {
+		return "skipped: " + t.Skipped
+	}
+	return fmt.Sprintf("median %.3fs (min %.3f, max %.3f), %.0f MB/s, peak RSS %.1f MB, x%.2f of dicom-remap",
+		t.Median, t.Min, t.Max, t.MBps, float64(t.PeakRSS)/1e6, t.VsRemap)
+}
+
+func needPython() string {
+	if exec.Command("/usr/bin/python3", "-c", "import pydicom, numpy").Run() != nil {
+		return "/usr/bin/python3 with python3-pydicom and python3-numpy not installed"
+	}
+	return ""
+}
+
+func needTool(name string) string {
+	if _, err := exec.LookPath(name); err != nil {
+		return name + " not installed"
+	}
+	return ""
+}
+
+func machine() string {
+	cpu := "unknown CPU"
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%s/%s, %d cores, %s, %s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpu, runtime.Version())
+}
+
+// generate writes the benchmark inputs with the project's own generator.
+func generate(work string, small bool) ([]dataset, error) {
+	scale := func(full, tiny int) int {
+		if small {
+			return tiny
+		}
+		return full
+	}
+	slice, frames, xray, rgb := scale(512, 64), scale(300, 4), scale(3000, 100), scale(1024, 32)
+	files := []struct {
+		name string
+		spec fixture.Spec
+	}{
+		{fmt.Sprintf("ct-slice-%d", slice), fixture.CTSlice(slice, slice, 0, "1", "1")},
+		{fmt.Sprintf("multiframe-%dx%dx%d", slice, slice, frames), fixture.CTSlice(slice, slice, frames, "1", "1")},
+		{fmt.Sprintf("radiograph-%d", xray), fixture.Radiograph(xray)},
+		{fmt.Sprintf("rgb-%d", rgb), fixture.RGB(rgb)},
+	}
+	var sets []dataset
+	for _, f := range files {
+		path := filepath.Join(work, f.name+".dcm")
+		data := fixture.Build(f.spec)
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			return nil, err
+		}
+		sets = append(sets, dataset{Name: f.name, Bytes: int64(len(data)), path: path})
+	}
+	dir := filepath.Join(work, "series")
+	os.MkdirAll(dir, 0o755)
+	var total int64
+	n, size := scale(300, 6), scale(512, 32)
+	for i := 1; i <= n; i++ {
+		spec := fixture.CTSlice(size, size, 0, fmt.Sprint(i), "1")
+		spec.Values = fixture.Phantom(size, size, 1, -1024+int64(i%7)*10, 1500+int64(i%11)*100)
+		data := fixture.Build(spec)
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("IM%04d", i)), data, 0o644); err != nil {
+			return nil, err
+		}
+		total += int64(len(data))
+	}
+	sets = append(sets, dataset{Name: fmt.Sprintf("series-%dx%d", n, size), Bytes: total, path: dir, series: true})
+	return sets, nil
+}
+
+func writeReport(rep Report, outDir string) error {
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return err
+	}
+	js, _ := json.MarshalIndent(rep, "", "  ")
+	if err := os.WriteFile(filepath.Join(outDir, "results.json"), append(js, '\n'), 0o644); err != nil {
+		return err
+	}
+	var md strings.Builder
+	fmt.Fprintf(&md, "Benchmark of %s on %s", rep.Date, rep.Machine)
+	if rep.Small {
+		md.WriteString(" (small sizes: the harness only)")
+	}
+	md.WriteString("\n\n| dataset | input MB | peer | median s | min s | max s | MB/s | peak RSS MB | RSS / input | median / dicom-remap |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, t := range rep.Timings {
+		if t.Skipped != "" {
+			fmt.Fprintf(&md, "| %s | %.1f | %s | skipped: %s | | | | | | |\n", t.Dataset, float64(t.InputSize)/1e6, t.Peer, t.Skipped)
+			continue
+		}
+		fmt.Fprintf(&md, "| %s | %.1f | %s | %.3f | %.3f | %.3f | %.0f | %.1f | %.2f | %.2f |\n", t.Dataset, float64(t.InputSize)/1e6,
+			t.Peer, t.Median, t.Min, t.Max, t.MBps, float64(t.PeakRSS)/1e6, t.RSSRatio, t.VsRemap)
+	}
+	if err := os.WriteFile(filepath.Join(outDir, "results.md"), []byte(md.String()), 0o644); err != nil {
+		return err
+	}
+	_, err := io.WriteString(os.Stdout, md.String())
+	return err
+}

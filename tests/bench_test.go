@@ -1,0 +1,54 @@
+package tests
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestBenchmarkHarness runs the benchmark on tiny sizes: it proves that
+// every peer runs and the report is complete. It measures nothing; the
+// figures in README come from a full run.
+func TestBenchmarkHarness(t *testing.T) {
+	needPydicom(t)
+	need(t, "dcmconv")
+	out := t.TempDir()
+	cmd := exec.Command("go", "run", "./tests/bench", "-small", "-out", out)
+	cmd.Dir = repoRoot
+	if data, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("bench: %v\n%s", err, data)
+	}
+	var rep struct {
+		Timings []struct {
+			Dataset, Peer, Skipped string
+			Median                 float64 `json:"median_s"`
+			Runs                   int
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(out, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	peers := map[string]bool{}
+	for _, tm := range rep.Timings {
+		if tm.Skipped != "" || tm.Runs != 2 || tm.Median <= 0 {
+			t.Errorf("%s / %s: %+v", tm.Dataset, tm.Peer, tm)
+		}
+		peers[tm.Peer] = true
+	}
+	for _, p := range []string{"dicom-remap", "paper (pydicom+numpy)", "dcmconv (copy, no remap)", "cp", "dicom-remap, 2 worker(s)"} {
+		if !peers[p] {
+			t.Errorf("no timing for %s", p)
+		}
+	}
+	md, _ := os.ReadFile(filepath.Join(out, "results.md"))
+	if !strings.Contains(string(md), "| median / dicom-remap |") {
+		t.Error("results.md lacks the ratio column")
+	}
+}
