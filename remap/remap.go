@@ -194,16 +194,43 @@ func parse(src io.ReaderAt, size int64, lay layout) (ds dicom.Dataset, err error
 		}
 	}()
 	opts := []dicom.ParseOption{dicom.SkipProcessingPixelDataValue(), dicom.AllowMissingMetaElementGroupLength()}
-	if lay.pixelOffset > 0 {
-		// The pixels are streamed from the file later: do not hold them.
-		opts[0] = dicom.SkipPixelData()
+	if lay.pixelOffset == 0 {
+		ds, err = parseSpan(src, 0, size, lay, opts)
+		return ds, err
 	}
+	// The pixel data is streamed from the file later: the library reads
+	// only what lies before and after it, and never the pixels.
+	if ds, err = parseSpan(src, 0, lay.pixelElement, lay, opts); err != nil {
+		return ds, err
+	}
+	value, _ := dicom.NewValue(dicom.PixelDataInfo{IntentionallySkipped: true})
+	ds.Elements = append(ds.Elements, &dicom.Element{Tag: tag.PixelData, ValueRepresentation: tag.VRPixelData,
+		RawValueRepresentation: "OW", ValueLength: uint32(lay.pixelLength), Value: value})
+	if end := lay.pixelOffset + lay.pixelLength; end < size {
+		// Elements after the pixels (trailing padding, private tags) are read
+		// in the data set's syntax. Text there is read without the Specific
+		// Character Set, which lies before the pixels.
+		tailLayout := lay
+		tailLayout.hasTS, tailLayout.dataOffset = false, end
+		tail, err := parseSpan(src, 0, size, tailLayout, opts)
+		ds.Elements = append(ds.Elements, tail.Elements...)
+		if err != nil {
+			return ds, err
+		}
+	}
+	return ds, nil
+}
+
+// parseSpan parses the file up to end: from the start with its meta
+// information when the layout has a transfer syntax, else from
+// lay.dataOffset in the syntax the structure check found.
+func parseSpan(src io.ReaderAt, _ int64, end int64, lay layout, opts []dicom.ParseOption) (ds dicom.Dataset, err error) {
 	if lay.hasTS {
-		ds, err = dicom.Parse(bufio.NewReaderSize(io.NewSectionReader(src, 0, size), 1<<16), size, nil, opts...)
+		ds, err = dicom.Parse(bufio.NewReaderSize(io.NewSectionReader(src, 0, end), 1<<16), end, nil, opts...)
 	} else {
 		// No transfer syntax to read: tell the parser the one the structure
 		// check found, rather than let it guess another.
-		n := size - lay.dataOffset
+		n := end - lay.dataOffset
 		var p *dicom.Parser
 		p, err = dicom.NewParser(io.NewSectionReader(src, lay.dataOffset, n), n, nil, append(opts, dicom.SkipMetadataReadOnNewParserInit())...)
 		if p != nil { // its own guess may have failed; ours stands

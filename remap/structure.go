@@ -40,7 +40,7 @@ type structureScanner struct {
 	remaining int64     // offset of the input's end, -1 when unknown (deflate)
 	limit     int64
 	order     binary.ByteOrder
-	pixelAt   [2]int64 // offset and length of the top-level Pixel Data
+	pixelAt   [3]int64 // element start, value offset and length of the top-level Pixel Data
 	implicit  bool
 	elements  int
 }
@@ -52,10 +52,11 @@ type layout struct {
 	hasTS      bool  // the file meta names a transfer syntax
 	implicit   bool
 	order      binary.ByteOrder
-	// Where the top-level native Pixel Data value lies in the file, so that
-	// it can be streamed rather than held in memory; 0 when unknown
-	// (deflated files, encapsulated data).
-	pixelOffset, pixelLength int64
+	// Where the top-level native Pixel Data element and its value lie in
+	// the file, so that the value can be streamed rather than held in
+	// memory; pixelOffset is 0 when unknown (deflated files, encapsulated
+	// data).
+	pixelElement, pixelOffset, pixelLength int64
 }
 
 // checkStructure walks the file in src, mirroring how the library reads it
@@ -115,7 +116,7 @@ func checkStructure(src io.ReaderAt, size int64, limit int64) (layout, error) {
 		s.offset = 0
 	}
 	err = s.elementsUntil(-1, 0, false)
-	lay.pixelOffset, lay.pixelLength = s.pixelAt[0], s.pixelAt[1]
+	lay.pixelElement, lay.pixelOffset, lay.pixelLength = s.pixelAt[0], s.pixelAt[1], s.pixelAt[2]
 	return lay, err
 }
 
@@ -245,6 +246,7 @@ func (s *structureScanner) elementsUntil(end int64, depth int, delimited bool) e
 			}
 			return s.truncated()
 		}
+		start := s.offset
 		s.elements++
 		if s.elements > maxElements {
 			return s.fail("more than %d elements", maxElements)
@@ -297,8 +299,8 @@ func (s *structureScanner) elementsUntil(end int64, depth int, delimited bool) e
 		if length == undefinedLength && !container {
 			return s.fail("element (%04x,%04x) %s has an undefined length", group, elem, vr)
 		}
-		if tagVal == tagPixelData && depth == 0 && length != undefinedLength && s.seek != nil && s.pixelAt[0] == 0 {
-			s.pixelAt = [2]int64{s.offset, int64(length)}
+		if tagVal == tagPixelData && depth == 0 && length != undefinedLength && s.seek != nil && s.pixelAt[1] == 0 {
+			s.pixelAt = [3]int64{start, s.offset, int64(length)}
 		}
 		if tagVal == tagPixelData && length == undefinedLength {
 			if err := s.fragments(); err != nil {

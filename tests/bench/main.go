@@ -24,7 +24,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/dicom-remap/dicom-remap/internal/fixture"
@@ -150,6 +149,14 @@ func seriesCmd(bin, dir string, w int) func(string) []string {
 	}
 }
 
+// timeTool is GNU time, which measures peak RSS; without it RSS is 0.
+var timeTool = func() string {
+	if p, err := exec.LookPath("/usr/bin/time"); err == nil {
+		return p
+	}
+	return ""
+}()
+
 func measure(t *Timing, work string, cmd func(string) []string, runs int) error {
 	for i := -1; i < runs; i++ { // i = -1 is the warm-up
 		o, err := os.MkdirTemp(work, "out-")
@@ -157,6 +164,13 @@ func measure(t *Timing, work string, cmd func(string) []string, runs int) error 
 			return err
 		}
 		args := cmd(o)
+		// GNU time reports the peak RSS of the measured process itself: the
+		// rusage of a child forked from this large process would start at
+		// this process's size.
+		rssFile := filepath.Join(work, "rss")
+		if timeTool != "" {
+			args = append([]string{timeTool, "-f", "%M", "-o", rssFile}, args...)
+		}
 		c := exec.Command(args[0], args[1:]...)
 		var stderr strings.Builder
 		c.Stderr = &stderr
@@ -166,8 +180,10 @@ func measure(t *Timing, work string, cmd func(string) []string, runs int) error 
 		if err != nil {
 			return fmt.Errorf("%v: %s", err, stderr.String())
 		}
-		if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok && i >= 0 {
-			t.PeakRSS = max(t.PeakRSS, ru.Maxrss*1024)
+		if data, err := os.ReadFile(rssFile); err == nil && i >= 0 {
+			var kb int64
+			fmt.Sscan(strings.TrimSpace(string(data)), &kb)
+			t.PeakRSS = max(t.PeakRSS, kb*1024)
 		}
 		os.RemoveAll(o)
 		if i >= 0 {
