@@ -58,7 +58,7 @@ func CheckBoutiques(cli CLI, b *Boutiques) []string {
 			continue
 		}
 		seen[name] = true
-		want := map[string]string{"Flag": "bool", "String": "string", "Number": "integer"}[in.Type]
+		want := map[string]string{"Flag": "bool", "String": "string", "Number": "integer", "File": "string"}[in.Type]
 		if in.Type == "Number" && !in.Integer {
 			want = "number"
 		}

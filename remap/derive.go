@@ -100,7 +100,7 @@ func derive(ds *dicom.Dataset, im *image, p Params, rep Report, smallest, larges
 	desc := fmt.Sprintf("dicom-remap %s: stored pixel values linearly remapped from [%d, %d] to [%d, %d], rounded half up",
 		p.Version, rep.Source.Lo, rep.Source.Hi, p.Min, p.Max)
 	if p.Source != nil {
-		desc += "; values outside the source range clamped"
+		desc += "; the source range was given for the whole series, values outside it clamped"
 	}
 	if im.padding != nil {
 		desc += fmt.Sprintf("; padding %d..%d set to %d", im.padding.lo, im.padding.hi, p.Min)

@@ -111,7 +111,9 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 	m := linearMap{src: rep.Source, dst: Range{p.Min, p.Max}}
 	mapper := newSampleMapper(inC, outC, m, im.padding, p.Min)
 
-	smallest, largest := m.apply(rep.Source.Lo), m.apply(rep.Source.Hi)
+	// This image's own extremes, mapped: with a series range they need
+	// not reach MIN and MAX.
+	smallest, largest := m.apply(measured.Lo), m.apply(measured.Hi)
 	if !ok {
 		smallest, largest = p.Min, p.Min
 	}
@@ -136,9 +138,11 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 
 // Measurement is what Measure finds in a file.
 type Measurement struct {
-	Source  Range // extremes of the non-padding stored values
-	OK      bool  // false when every sample is padding
-	Samples int   // samples over all frames and channels
+	Source    Range // extremes of the non-padding stored values
+	OK        bool  // false when every sample is padding
+	Samples   int   // samples over all frames and channels
+	SeriesUID string
+	SOPUID    string
 }
 
 // Measure reads a DICOM file and returns the extremes of its non-padding
@@ -149,7 +153,7 @@ func Measure(src io.ReaderAt, size int64, pixelLimit int64) (Measurement, error)
 		return Measurement{}, err
 	}
 	r, _, ok, err := measure(im, newCodec(im.bitsAllocated, im.bitsStored, im.signed, im.order))
-	return Measurement{Source: r, OK: ok, Samples: im.samples()}, err
+	return Measurement{Source: r, OK: ok, Samples: im.samples(), SeriesUID: im.seriesInstance, SOPUID: im.sopInstance}, err
 }
 
 // measure scans the pixel data for its extremes.

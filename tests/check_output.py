@@ -1,6 +1,9 @@
 """Independent check of one dicom-remap output, with pydicom and numpy.
 
-usage: /usr/bin/python3 check_output.py INPUT OUTPUT MIN MAX
+usage: /usr/bin/python3 check_output.py INPUT OUTPUT MIN MAX [SRC_LO SRC_HI]
+
+With SRC_LO SRC_HI the map uses that source range (series mode), values
+outside it clamped, instead of the file's own extremes.
 
 Reads both files with pydicom, decodes the stored values from the raw Pixel
 Data bytes itself (byte order, BitsStored mask, sign), recomputes the
@@ -56,21 +59,22 @@ def padding(ds):
     return min(lo, hi), max(lo, hi)
 
 
-def expected(values, pad, lo, hi):
+def expected(values, pad, lo, hi, source=None):
     mask = np.zeros(values.shape, dtype=bool)
     if pad is not None:
         mask = (values >= pad[0]) & (values <= pad[1])
     data = values[~mask]
     out = np.full(values.shape, lo, dtype=np.int64)
-    if data.size == 0:
+    if data.size == 0 and source is None:
         return out, None
-    smin, smax = int(data.min()), int(data.max())
+    smin, smax = source if source is not None else (int(data.min()), int(data.max()))
     if smin == smax:
         return out, (smin, smax)
     table = {}
     den = smax - smin
     for u in np.unique(data).tolist():
-        num = (u - smin) * (hi - lo)
+        c = min(max(u, smin), smax)  # clamp to the source range
+        num = (c - smin) * (hi - lo)
         table[u] = lo + (2 * num + den) // (2 * den)  # round half up, exact
     uniq, inverse = np.unique(values, return_inverse=True)
     mapped = np.array([table.get(u, lo) for u in uniq.tolist()], dtype=np.int64)
@@ -81,12 +85,13 @@ def expected(values, pad, lo, hi):
 
 def main():
     src_path, out_path, lo, hi = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    source = (int(sys.argv[5]), int(sys.argv[6])) if len(sys.argv) > 6 else None
     src = pydicom.dcmread(src_path, force=True)
     out = pydicom.dcmread(out_path)
 
     if out.file_meta.TransferSyntaxUID != "1.2.840.10008.1.2.1":
         fail("output transfer syntax %s" % out.file_meta.TransferSyntaxUID)
-    want, srange = expected(stored_values(src), padding(src), lo, hi)
+    want, srange = expected(stored_values(src), padding(src), lo, hi, source)
     got = stored_values(out)
     if got.shape != want.shape:
         fail("shape %s, want %s" % (got.shape, want.shape))

@@ -98,17 +98,19 @@ func TestAwkwardPaths(t *testing.T) {
 	os.Symlink(loop, loop)
 	unicode := filepath.Join(dir, "Données patient", "Ωmega scan.DCM")
 	os.MkdirAll(filepath.Dir(unicode), 0o755)
-	os.WriteFile(unicode, fixture.Build(fixture.CTSlice(4, 4, 0, "1", "1")), 0o644)
 	out := filepath.Join(dir, "sortie é")
 	for _, c := range []struct {
 		name, input string
 		exit        int
 		msg         string
 	}{
-		{"directory", dir, exitRejected, "is a directory"},
+		{"directory without DICOM files", filepath.Dir(unicode), exitRejected, "no DICOM files"},
 		{"symlink loop", loop, exitFailure, "too many levels of symbolic links"},
 		{"spaces and unicode", unicode, exitOK, ""},
 	} {
+		if c.exit == exitOK {
+			os.WriteFile(unicode, fixture.Build(fixture.CTSlice(4, 4, 0, "1", "1")), 0o644)
+		}
 		var stderr bytes.Buffer
 		code := run([]string{c.input, out, "0", "100"}, nil, &bytes.Buffer{}, &stderr)
 		if code != c.exit || !strings.Contains(stderr.String(), c.msg) {

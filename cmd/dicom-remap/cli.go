@@ -6,9 +6,11 @@ import (
 	"io"
 	"math"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 
+	"github.com/dicom-remap/dicom-remap/remap"
 	"github.com/spf13/pflag"
 )
 
@@ -36,6 +38,8 @@ const (
 
 const usageText = `usage: dicom-remap [flags] INPUT OUTDIR MIN MAX
        dicom-remap [flags] --min MIN --max MAX --output-dir OUTDIR INPUT
+       dicom-remap --print-range INPUT...
+       dicom-remap --merge-ranges RANGE.json...
 
 Linearly remap the stored pixel values of the DICOM image INPUT to the
 integer range [MIN, MAX] and write OUTDIR/<name>-normalized.dcm, where <name>
@@ -48,6 +52,16 @@ Each sample v becomes MIN + (v-smin)*(MAX-MIN)/(smax-smin), rounded to the
 nearest integer with halves rounded up, where smin and smax are the image's
 own extremes over all frames and channels. Pixel padding values are left out
 of the extremes and become MIN. A constant image becomes MIN, with a warning.
+
+When INPUT is a directory, every DICOM file under it (recursively; hidden
+files, DICOMDIR and non-DICOM files are skipped) is remapped with one map per
+series, from the extremes over all files of that series, and written under
+OUTDIR with the same relative path, plus OUTDIR/dicom-remap-provenance.json.
+If any file fails, no output is left. --per-file maps each file on its own.
+
+--print-range prints the source range of files as JSON, --merge-ranges
+merges such JSON files, and --source-range applies a range instead of
+measuring one: the phases of series mode, for running them apart.
 
 Flags:
 %s
@@ -64,6 +78,15 @@ type config struct {
 	min, max      int64
 	force, quiet  bool
 	pixelLimit    int64
+	args          []string // as given, for the provenance record
+
+	perFile       bool
+	workers       int
+	source        *remap.Range // --source-range or --source-range-from
+	printRange    []string     // inputs to measure, in --print-range mode
+	mergeRanges   []string     // range files, in --merge-ranges mode
+	provenanceOut bool
+	provenanceAt  bool
 }
 
 // errHelp and errVersion end a parse successfully.
@@ -100,16 +123,30 @@ func newFlagSet() (*pflag.FlagSet, *flagValues) {
 	fs.BoolVarP(&v.force, "force", "f", false, "replace an existing output file")
 	fs.BoolVarP(&v.quiet, "quiet", "q", false, "print no warnings")
 	fs.Int64Var(&v.pixelLimit, "max-pixel-bytes", 4<<30, "refuse inputs whose header declares more pixel data than this")
+	fs.BoolVar(&v.perFile, "per-file", false, "directory INPUT: map each file on its own extremes (the paper's behaviour)")
+	fs.IntVar(&v.workers, "workers", runtime.NumCPU(), "directory INPUT: files processed at once")
+	fs.StringVar(&v.sourceRange, "source-range", "", "use LO:HI as the source range instead of measuring it; values outside are clamped")
+	fs.StringVar(&v.sourceFrom, "source-range-from", "", "use the source range in this --print-range or --merge-ranges JSON file")
+	fs.BoolVar(&v.printRange, "print-range", false, "print the source range of the INPUT files as JSON and exit")
+	fs.BoolVar(&v.mergeRanges, "merge-ranges", false, "merge --print-range JSON files given as arguments and print the result")
+	fs.BoolVar(&v.provenanceOut, "provenance-stdout", false, "also print the provenance record on stdout")
+	fs.BoolVar(&v.provenanceAt, "provenance-time", false, "record the time of the run in the provenance record")
+	fs.SetAnnotation("workers", "kind", []string{"integer"})
 	fs.BoolVarP(&v.help, "help", "h", false, "print this help and exit")
 	fs.BoolVar(&v.version, "version", false, "print the version and exit")
 	return fs, v
 }
 
 type flagValues struct {
-	min, max, outDir string
-	force, quiet     bool
-	pixelLimit       int64
-	help, version    bool
+	min, max, outDir            string
+	force, quiet                bool
+	pixelLimit                  int64
+	help, version               bool
+	perFile, printRange         bool
+	mergeRanges                 bool
+	workers                     int
+	sourceRange, sourceFrom     string
+	provenanceOut, provenanceAt bool
 }
 
 func helpText() string {
@@ -167,7 +204,44 @@ parse:
 		}
 	}
 
-	c := &config{force: v.force, quiet: v.quiet, pixelLimit: v.pixelLimit}
+	c := &config{force: v.force, quiet: v.quiet, pixelLimit: v.pixelLimit, args: args, perFile: v.perFile,
+		workers: v.workers, provenanceOut: v.provenanceOut, provenanceAt: v.provenanceAt}
+	if c.pixelLimit <= 0 {
+		return nil, usagef("", "--max-pixel-bytes %d is not positive", c.pixelLimit)
+	}
+	if c.workers < 1 {
+		return nil, usagef("", "--workers %d is not positive", c.workers)
+	}
+	switch {
+	case v.printRange && v.mergeRanges:
+		return nil, usagef("", "--print-range and --merge-ranges exclude each other")
+	case v.printRange || v.mergeRanges:
+		if len(pos) == 0 {
+			return nil, usagef("run 'dicom-remap --help' for usage", "missing files to measure or merge")
+		}
+		if v.printRange {
+			c.printRange = pos
+		} else {
+			c.mergeRanges = pos
+		}
+		return c, nil
+	}
+	switch {
+	case v.sourceRange != "" && v.sourceFrom != "":
+		return nil, usagef("", "--source-range and --source-range-from exclude each other")
+	case v.sourceRange != "":
+		r, err := parseRange(v.sourceRange)
+		if err != nil {
+			return nil, err
+		}
+		c.source = &r
+	case v.sourceFrom != "":
+		r, err := readRangeFile(v.sourceFrom)
+		if err != nil {
+			return nil, err
+		}
+		c.source = &r
+	}
 	var minText, maxText string
 	switch len(pos) {
 	case 1:
@@ -207,10 +281,31 @@ parse:
 	if c.min >= c.max {
 		return nil, usagef("MIN must be below MAX", "MIN %d is not below MAX %d", c.min, c.max)
 	}
-	if c.pixelLimit <= 0 {
-		return nil, usagef("", "--max-pixel-bytes %d is not positive", c.pixelLimit)
-	}
 	return c, nil
+}
+
+// parseRange parses LO:HI, two integers with LO <= HI.
+func parseRange(s string) (remap.Range, error) {
+	const hint = "give the source range as LO:HI, e.g. -1024:3071"
+	lo, hi, ok := strings.Cut(s, ":")
+	if !ok {
+		return remap.Range{}, usagef(hint, "--source-range %q is not LO:HI", s)
+	}
+	var r remap.Range
+	var err error
+	if r.Lo, err = strconv.ParseInt(lo, 10, 64); err != nil {
+		return r, usagef(hint, "--source-range %q: %q is not an integer", s, lo)
+	}
+	if r.Hi, err = strconv.ParseInt(hi, 10, 64); err != nil {
+		return r, usagef(hint, "--source-range %q: %q is not an integer", s, hi)
+	}
+	if r.Lo > r.Hi {
+		return r, usagef(hint, "--source-range %q: %d is above %d", s, r.Lo, r.Hi)
+	}
+	if r.Lo < lowestValue || r.Hi > highestValue {
+		return r, usagef(hint, "--source-range %q is outside any pixel format", s)
+	}
+	return r, nil
 }
 
 // parseBound parses an integer bound, explaining every way it can be wrong.

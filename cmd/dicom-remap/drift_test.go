@@ -20,7 +20,9 @@ func cliSpec() descriptor.CLI {
 		ExitCodes: []int{exitFailure, exitUsage, exitRejected},
 	}
 	fs.VisitAll(func(f *pflag.Flag) {
-		if f.Name == "help" || f.Name == "version" {
+		// Help, version and the range phases of series mode are other
+		// commands, not options of the remap that descriptors describe.
+		if f.Name == "help" || f.Name == "version" || f.Name == "print-range" || f.Name == "merge-ranges" {
 			return
 		}
 		kind := map[string]string{"bool": "bool", "string": "string", "int64": "integer"}[f.Value.Type()]

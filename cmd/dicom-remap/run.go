@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -37,6 +39,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 			fmt.Fprintf(stderr, "dicom-remap: hint: %s\n", u.hint)
 		}
 		return exitUsage
+	}
+	switch {
+	case c.printRange != nil:
+		return printRanges(c, stdout, stderr)
+	case c.mergeRanges != nil:
+		return mergeRangeFiles(c, stdout, stderr)
+	}
+	if info, err := os.Stat(c.input); err == nil && info.IsDir() {
+		return remapDirectory(c, stdout, stderr)
 	}
 	return remapFile(c, stderr)
 }
@@ -120,7 +131,7 @@ func remapFile(c *config, stderr io.Writer) int {
 	if err := os.MkdirAll(c.outDir, 0o777); err != nil {
 		return fail(c.outDir, exitFailure, "create output directory: %v", pathless(err)).report(stderr)
 	}
-	params := remap.Params{Min: c.min, Max: c.max, Version: Version, PixelLimit: c.pixelLimit}
+	params := remap.Params{Min: c.min, Max: c.max, Version: Version, PixelLimit: c.pixelLimit, Source: c.source}
 	var rep remap.Report
 	werr := writeAtomically(out, c.force, func(w io.Writer) error {
 		var err error
@@ -132,14 +143,7 @@ func remapFile(c *config, stderr io.Writer) int {
 		if errors.As(werr, &f) {
 			return f.report(stderr)
 		}
-		code := exitFailure
-		switch remap.KindOf(werr) {
-		case remap.Rejected:
-			code = exitRejected
-		case remap.Unrepresentable:
-			code = exitUsage
-		}
-		return (&failure{file: c.input, code: code, err: werr}).report(stderr)
+		return remapFailure(c.input, werr).report(stderr)
 	}
 	if rep.Constant && !c.quiet {
 		fmt.Fprintf(stderr, "dicom-remap: %s: warning: constant image: every pixel set to %d\n", c.input, c.min)
@@ -174,50 +178,84 @@ func checkPaths(c *config, out string) *failure {
 // writeAtomically writes through a temporary file in the destination
 // directory, syncs it and renames it into place, so that no partial output
 // is ever visible. Without force an output that appeared meanwhile is kept.
-func writeAtomically(path string, force bool, fill func(io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	tmp, cleanup, err := createTemp(dir, "."+filepath.Base(path)+".tmp-*")
+func writeAtomically(path string, force bool, fill func(io.Writer) error) error {
+	t, err := writeTemp(path, fill)
 	if err != nil {
-		return fail(dir, exitFailure, "create temporary file: %v", pathless(err))
-	}
-	tmpName := tmp.Name()
-	defer func() {
-		cleanup()
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmpName)
-		}
-	}()
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	if err := fill(bw); err != nil {
 		return err
 	}
+	return t.commit(force)
+}
+
+// tempOutput is a complete, synced output waiting to be renamed into place.
+type tempOutput struct {
+	name, path string
+	sha256     string
+	done       func()
+}
+
+// writeTemp writes fill's bytes to a synced temporary file next to path.
+// On error nothing is left.
+func writeTemp(path string, fill func(io.Writer) error) (_ *tempOutput, err error) {
+	dir := filepath.Dir(path)
+	tmp, done, err := createTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return nil, fail(dir, exitFailure, "create temporary file: %v", pathless(err))
+	}
+	t := &tempOutput{name: tmp.Name(), path: path, done: done}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			t.discard()
+		}
+	}()
+	sum := sha256.New()
+	bw := bufio.NewWriterSize(io.MultiWriter(tmp, sum), 1<<20)
+	if err := fill(bw); err != nil {
+		return nil, err
+	}
 	if err := bw.Flush(); err != nil {
-		return fail(path, exitFailure, "write: %v", pathless(err))
+		return nil, fail(path, exitFailure, "write: %v", pathless(err))
 	}
 	if err := tmp.Chmod(0o644); err != nil {
-		return fail(path, exitFailure, "write: %v", pathless(err))
+		return nil, fail(path, exitFailure, "write: %v", pathless(err))
 	}
 	if err := tmp.Sync(); err != nil {
-		return fail(path, exitFailure, "write: %v", pathless(err))
+		return nil, fail(path, exitFailure, "write: %v", pathless(err))
 	}
 	if err := tmp.Close(); err != nil {
-		return fail(path, exitFailure, "write: %v", pathless(err))
+		return nil, fail(path, exitFailure, "write: %v", pathless(err))
 	}
+	t.sha256 = hex.EncodeToString(sum.Sum(nil))
+	return t, nil
+}
+
+// discard removes the temporary file.
+func (t *tempOutput) discard() {
+	os.Remove(t.name)
+	t.done()
+}
+
+// commit renames the temporary file into place; without force an existing
+// output is kept and the temporary file removed.
+func (t *tempOutput) commit(force bool) error {
+	defer t.done()
+	var err error
 	if force {
-		err = os.Rename(tmpName, path)
-	} else if err = os.Link(tmpName, path); err == nil {
-		os.Remove(tmpName)
+		err = os.Rename(t.name, t.path)
+	} else if err = os.Link(t.name, t.path); err == nil {
+		os.Remove(t.name)
 	} else if errors.Is(err, os.ErrExist) {
-		return fail(path, exitFailure, "output exists: use --force to replace it")
-	} else if _, serr := os.Lstat(path); errors.Is(serr, os.ErrNotExist) {
+		os.Remove(t.name)
+		return fail(t.path, exitFailure, "output exists: use --force to replace it")
+	} else if _, serr := os.Lstat(t.path); errors.Is(serr, os.ErrNotExist) {
 		// No hard links on this file system: a plain rename, checked first.
-		err = os.Rename(tmpName, path)
+		err = os.Rename(t.name, t.path)
 	}
 	if err != nil {
-		return fail(path, exitFailure, "rename: %v", pathless(err))
+		os.Remove(t.name)
+		return fail(t.path, exitFailure, "rename: %v", pathless(err))
 	}
-	syncDir(dir)
+	syncDir(filepath.Dir(t.path))
 	return nil
 }
 

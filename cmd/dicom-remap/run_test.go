@@ -91,7 +91,7 @@ func TestExitCodes(t *testing.T) {
 		{"output is input", []string{filepath.Join(dir, "x-normalized.dcm"), dir, "0", "1"}, exitFailure},
 		{"missing input", []string{filepath.Join(dir, "nope.dcm"), out, "0", "100"}, exitFailure},
 		{"not dicom", []string{text, out, "0", "100"}, exitRejected},
-		{"directory input", []string{dir, out, "0", "100"}, exitRejected},
+		{"empty directory input", []string{t.TempDir(), out, "0", "100"}, exitRejected},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

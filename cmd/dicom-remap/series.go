@@ -1,0 +1,509 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dicom-remap/dicom-remap/remap"
+)
+
+// ProvenanceName is the record written next to the outputs of a directory.
+const ProvenanceName = "dicom-remap-provenance.json"
+
+// rangeRecord is the JSON that --print-range and --merge-ranges print and
+// --source-range-from reads.
+type rangeRecord struct {
+	Lo    *int64 `json:"lo,omitempty"` // absent when every sample is padding
+	Hi    *int64 `json:"hi,omitempty"`
+	Files int    `json:"files"`
+}
+
+func (r *rangeRecord) add(o rangeRecord) {
+	r.Files += o.Files
+	if o.Lo == nil {
+		return
+	}
+	if r.Lo == nil {
+		lo, hi := *o.Lo, *o.Hi
+		r.Lo, r.Hi = &lo, &hi
+		return
+	}
+	*r.Lo, *r.Hi = min(*r.Lo, *o.Lo), max(*r.Hi, *o.Hi)
+}
+
+func readRangeFile(path string) (remap.Range, error) {
+	const hint = "give a JSON file written by --print-range or --merge-ranges"
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return remap.Range{}, usagef(hint, "--source-range-from: %v", pathless(err))
+	}
+	var r rangeRecord
+	if err := json.Unmarshal(data, &r); err != nil {
+		return remap.Range{}, usagef(hint, "--source-range-from %s: %v", path, err)
+	}
+	if r.Lo == nil || r.Hi == nil || *r.Lo > *r.Hi {
+		return remap.Range{}, usagef(hint, "--source-range-from %s holds no source range", path)
+	}
+	return remap.Range{Lo: *r.Lo, Hi: *r.Hi}, nil
+}
+
+func printJSON(stdout io.Writer, v any) {
+	data, _ := json.MarshalIndent(v, "", "  ")
+	stdout.Write(append(data, '\n'))
+}
+
+// printRanges measures every DICOM file of the inputs and prints their
+// union as one range record.
+func printRanges(c *config, stdout, stderr io.Writer) int {
+	var total rangeRecord
+	for _, in := range c.printRange {
+		files, _, f := collect(in, "")
+		if f != nil {
+			return f.report(stderr)
+		}
+		measured, f := measureAll(files, c, nil)
+		if f != nil {
+			return f.report(stderr)
+		}
+		for _, m := range measured {
+			total.add(recordOf(m.meas))
+		}
+	}
+	printJSON(stdout, total)
+	return exitOK
+}
+
+func recordOf(m remap.Measurement) rangeRecord {
+	r := rangeRecord{Files: 1}
+	if m.OK {
+		lo, hi := m.Source.Lo, m.Source.Hi
+		r.Lo, r.Hi = &lo, &hi
+	}
+	return r
+}
+
+// mergeRangeFiles prints the union of range records.
+func mergeRangeFiles(c *config, stdout, stderr io.Writer) int {
+	var total rangeRecord
+	for _, path := range c.mergeRanges {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return fail(path, exitFailure, "read: %v", pathless(err)).report(stderr)
+		}
+		var r rangeRecord
+		if err := json.Unmarshal(data, &r); err != nil || (r.Lo == nil) != (r.Hi == nil) {
+			return fail(path, exitRejected, "not a range record: %v", err).report(stderr)
+		}
+		total.add(r)
+	}
+	printJSON(stdout, total)
+	return exitOK
+}
+
+// inputFile is one DICOM file of a directory run.
+type inputFile struct {
+	path, rel string // on disk, and relative to INPUT
+	meas      remap.Measurement
+	sha256    string
+}
+
+type skippedFile struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+}
+
+// collect lists the DICOM files under root (or root itself when it is a
+// file), sorted, leaving out the subtree exclude. Hidden files, DICOMDIR
+// and files without the DICM prefix are skipped, not failed.
+func collect(root, exclude string) ([]*inputFile, []skippedFile, *failure) {
+	info, err := os.Stat(root)
+	if err != nil {
+		return nil, nil, fail(root, exitFailure, "open: %v", pathless(err))
+	}
+	if !info.IsDir() {
+		return []*inputFile{{path: root, rel: filepath.Base(root)}}, nil, nil
+	}
+	var files []*inputFile
+	var skipped []skippedFile
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		if path != root && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			if exclude != "" && sameDir(path, exclude) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			skipped = append(skipped, skippedFile{rel, "not a regular file"})
+			return nil
+		}
+		if strings.EqualFold(d.Name(), "DICOMDIR") {
+			skipped = append(skipped, skippedFile{rel, "a DICOMDIR index, not an image"})
+			return nil
+		}
+		if !hasDICMPrefix(path) {
+			skipped = append(skipped, skippedFile{rel, "not a DICOM file (no DICM prefix)"})
+			return nil
+		}
+		files = append(files, &inputFile{path: path, rel: rel})
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fail(root, exitFailure, "list: %v", pathless(err))
+	}
+	if len(files) == 0 {
+		return nil, nil, fail(root, exitRejected, "read: no DICOM files in the directory")
+	}
+	return files, skipped, nil
+}
+
+func sameDir(a, b string) bool {
+	x, err1 := os.Stat(a)
+	y, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(x, y)
+}
+
+func hasDICMPrefix(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return true // let the real read report it
+	}
+	defer f.Close()
+	var head [132]byte
+	if _, err := io.ReadFull(f, head[:]); err != nil {
+		return false
+	}
+	return string(head[128:]) == "DICM"
+}
+
+// forEach runs f over the files with c.workers goroutines and returns the
+// first failure by file order, so that the error named is deterministic.
+func forEach(files []*inputFile, workers int, progress *progress, f func(int, *inputFile) *failure) *failure {
+	failures := make([]*failure, len(files))
+	var next atomic.Int64
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	for w := 0; w < min(workers, len(files)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !failed.Load() {
+				i := int(next.Add(1) - 1)
+				if i >= len(files) {
+					return
+				}
+				if failures[i] = f(i, files[i]); failures[i] != nil {
+					failed.Store(true)
+				}
+				progress.step()
+			}
+		}()
+	}
+	wg.Wait()
+	for _, f := range failures {
+		if f != nil {
+			return f
+		}
+	}
+	return nil
+}
+
+// measureAll is the first pass: the source range and checksum of each file.
+func measureAll(files []*inputFile, c *config, p *progress) ([]*inputFile, *failure) {
+	f := forEach(files, c.workers, p, func(_ int, in *inputFile) *failure {
+		file, err := os.Open(in.path)
+		if err != nil {
+			return fail(in.path, exitFailure, "open: %v", pathless(err))
+		}
+		defer file.Close()
+		info, err := file.Stat()
+		if err != nil {
+			return fail(in.path, exitFailure, "stat: %v", pathless(err))
+		}
+		if in.meas, err = remap.Measure(file, info.Size(), c.pixelLimit); err != nil {
+			return remapFailure(in.path, err)
+		}
+		sum := sha256.New()
+		if _, err := io.Copy(sum, io.NewSectionReader(file, 0, info.Size())); err != nil {
+			return fail(in.path, exitFailure, "read: %v", pathless(err))
+		}
+		in.sha256 = hex.EncodeToString(sum.Sum(nil))
+		return nil
+	})
+	return files, f
+}
+
+func remapFailure(file string, err error) *failure {
+	code := exitFailure
+	switch remap.KindOf(err) {
+	case remap.Rejected:
+		code = exitRejected
+	case remap.Unrepresentable:
+		code = exitUsage
+	}
+	return &failure{file: file, code: code, err: err}
+}
+
+// Provenance is the record of a directory run: what went in, what came
+// out, and how, so that the run can be checked and repeated.
+type Provenance struct {
+	Tool        string             `json:"tool"`
+	Version     string             `json:"version"`
+	Arguments   []string           `json:"arguments"`
+	Mode        string             `json:"mode"`
+	TargetRange [2]int64           `json:"target_range"`
+	Created     string             `json:"created,omitempty"`
+	Series      []provenanceSeries `json:"series"`
+	Skipped     []skippedFile      `json:"skipped,omitempty"`
+}
+
+type provenanceSeries struct {
+	SourceSeriesUID string           `json:"source_series_uid"`
+	NewSeriesUID    string           `json:"new_series_uid"`
+	SourceRange     *[2]int64        `json:"source_range"`
+	Files           []provenanceFile `json:"files"`
+}
+
+type provenanceFile struct {
+	Input        string    `json:"input"`
+	InputSHA256  string    `json:"input_sha256"`
+	Output       string    `json:"output"`
+	OutputSHA256 string    `json:"output_sha256"`
+	SourceRange  *[2]int64 `json:"source_range"`
+	SOPInstance  [2]string `json:"sop_instance_uid_old_new"`
+}
+
+// remapDirectory is series mode: two passes over the files, one map per
+// series, all outputs or none.
+func remapDirectory(c *config, stdout, stderr io.Writer) int {
+	files, skipped, f := collect(c.input, c.outDir)
+	if f != nil {
+		return f.report(stderr)
+	}
+	for _, in := range files {
+		in.rel = filepath.ToSlash(in.rel)
+	}
+	outputOf := func(in *inputFile) string {
+		return filepath.Join(c.outDir, filepath.Dir(filepath.FromSlash(in.rel)), outputName(in.rel))
+	}
+	// Refuse before any work what would be refused at the end.
+	for _, in := range files {
+		if _, err := os.Lstat(outputOf(in)); err == nil && !c.force {
+			return fail(outputOf(in), exitFailure, "output exists: use --force to replace it").report(stderr)
+		}
+	}
+	if _, err := os.Lstat(filepath.Join(c.outDir, ProvenanceName)); err == nil && !c.force {
+		return fail(filepath.Join(c.outDir, ProvenanceName), exitFailure, "output exists: use --force to replace it").report(stderr)
+	}
+
+	prog := newProgress(stderr, c.quiet, 2*len(files))
+	defer prog.finish()
+	if _, f := measureAll(files, c, prog); f != nil {
+		return f.report(stderr)
+	}
+
+	// One source range per series: the union of its files' ranges.
+	ranges := map[string]*rangeRecord{}
+	for _, in := range files {
+		r := ranges[in.meas.SeriesUID]
+		if r == nil {
+			r = &rangeRecord{}
+			ranges[in.meas.SeriesUID] = r
+		}
+		r.add(recordOf(in.meas))
+	}
+	sourceOf := func(in *inputFile) *remap.Range {
+		switch {
+		case c.source != nil:
+			return c.source
+		case c.perFile:
+			return nil
+		}
+		r := ranges[in.meas.SeriesUID]
+		if r.Lo == nil {
+			return nil // all padding: each file maps alone, to MIN
+		}
+		return &remap.Range{Lo: *r.Lo, Hi: *r.Hi}
+	}
+
+	temps := make([]*tempOutput, len(files))
+	reports := make([]remap.Report, len(files))
+	discardAll := func() {
+		for _, t := range temps {
+			if t != nil {
+				t.discard()
+			}
+		}
+	}
+	f = forEach(files, c.workers, prog, func(i int, in *inputFile) *failure {
+		out := outputOf(in)
+		if err := os.MkdirAll(filepath.Dir(out), 0o777); err != nil {
+			return fail(filepath.Dir(out), exitFailure, "create output directory: %v", pathless(err))
+		}
+		file, err := os.Open(in.path)
+		if err != nil {
+			return fail(in.path, exitFailure, "open: %v", pathless(err))
+		}
+		defer file.Close()
+		info, err := file.Stat()
+		if err != nil {
+			return fail(in.path, exitFailure, "stat: %v", pathless(err))
+		}
+		params := remap.Params{Min: c.min, Max: c.max, Version: Version, PixelLimit: c.pixelLimit, Source: sourceOf(in)}
+		t, err := writeTemp(out, func(w io.Writer) error {
+			var err error
+			reports[i], err = remap.Remap(w, file, info.Size(), params)
+			return err
+		})
+		if err != nil {
+			var ff *failure
+			if errors.As(err, &ff) {
+				return ff
+			}
+			return remapFailure(in.path, err)
+		}
+		temps[i] = t
+		return nil
+	})
+	if f != nil {
+		discardAll()
+		return f.report(stderr)
+	}
+	for i, t := range temps {
+		if err := t.commit(c.force); err != nil {
+			temps[i] = nil
+			for _, done := range temps[:i] {
+				if done != nil {
+					os.Remove(done.path) // all or nothing
+				}
+			}
+			for _, rest := range temps[i+1:] {
+				rest.discard()
+			}
+			var ff *failure
+			errors.As(err, &ff)
+			return ff.report(stderr)
+		}
+	}
+
+	rec := provenance(c, files, skipped, reports, temps, outputOf)
+	data, _ := json.MarshalIndent(rec, "", "  ")
+	data = append(data, '\n')
+	if err := writeAtomically(filepath.Join(c.outDir, ProvenanceName), c.force, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	}); err != nil {
+		var ff *failure
+		errors.As(err, &ff)
+		return ff.report(stderr)
+	}
+	if c.provenanceOut {
+		stdout.Write(data)
+	}
+	if !c.quiet {
+		for _, s := range skipped {
+			fmt.Fprintf(stderr, "dicom-remap: %s: skipped: %s\n", oneLine(filepath.Join(c.input, s.Path)), s.Reason)
+		}
+	}
+	return exitOK
+}
+
+func provenance(c *config, files []*inputFile, skipped []skippedFile, reports []remap.Report, temps []*tempOutput, outputOf func(*inputFile) string) Provenance {
+	mode := "series"
+	switch {
+	case c.source != nil:
+		mode = "given source range"
+	case c.perFile:
+		mode = "per file"
+	}
+	rec := Provenance{Tool: "dicom-remap", Version: Version, Arguments: c.args, Mode: mode,
+		TargetRange: [2]int64{c.min, c.max}, Skipped: skipped}
+	if c.provenanceAt {
+		rec.Created = time.Now().UTC().Format(time.RFC3339)
+	}
+	bySeries := map[string]int{}
+	for i, in := range files {
+		rep := reports[i]
+		k, ok := bySeries[in.meas.SeriesUID]
+		if !ok {
+			k = len(rec.Series)
+			bySeries[in.meas.SeriesUID] = k
+			s := provenanceSeries{SourceSeriesUID: in.meas.SeriesUID, NewSeriesUID: rep.NewSeries}
+			if mode != "per file" {
+				s.SourceRange = &[2]int64{rep.Source.Lo, rep.Source.Hi}
+			}
+			rec.Series = append(rec.Series, s)
+		}
+		out, _ := filepath.Rel(c.outDir, outputOf(in))
+		rec.Series[k].Files = append(rec.Series[k].Files, provenanceFile{
+			Input: in.rel, InputSHA256: in.sha256, Output: filepath.ToSlash(out), OutputSHA256: temps[i].sha256,
+			SourceRange: &[2]int64{rep.Source.Lo, rep.Source.Hi}, SOPInstance: [2]string{rep.OldSOP, rep.NewSOP},
+		})
+	}
+	return rec
+}
+
+// progress prints files done, total and rate on a terminal when the work
+// takes a while; never on stdout, never when quiet.
+type progress struct {
+	w     io.Writer
+	total int
+	done  atomic.Int64
+	start time.Time
+	mu    sync.Mutex
+	last  time.Time
+	shown bool
+}
+
+func newProgress(stderr io.Writer, quiet bool, total int) *progress {
+	f, ok := stderr.(*os.File)
+	if quiet || !ok {
+		return nil
+	}
+	if info, err := f.Stat(); err != nil || info.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	return &progress{w: stderr, total: total, start: time.Now(), last: time.Now()}
+}
+
+func (p *progress) step() {
+	if p == nil {
+		return
+	}
+	n := p.done.Add(1)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	if now.Sub(p.start) < time.Second || now.Sub(p.last) < 200*time.Millisecond {
+		return
+	}
+	p.last, p.shown = now, true
+	rate := float64(n) / now.Sub(p.start).Seconds()
+	fmt.Fprintf(p.w, "\rdicom-remap: %d/%d steps (2 per file), %.0f steps/s ", n, p.total, rate)
+}
+
+func (p *progress) finish() {
+	if p != nil && p.shown {
+		fmt.Fprintln(p.w)
+	}
+}
