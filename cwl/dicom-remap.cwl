@@ -62,6 +62,17 @@ inputs:
       position: 1
       prefix: --max=
       separate: false
+  source_range:
+    type: File?
+    label: Source range (JSON from --print-range or --merge-ranges)
+    doc: |
+      Map this source range instead of the image's own extremes; values
+      outside are clamped. dicom-remap-series.cwl passes the range of the
+      whole series here.
+    inputBinding:
+      position: 1
+      prefix: --source-range-from=
+      separate: false
 
 outputs:
   normalized:

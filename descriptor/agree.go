@@ -16,8 +16,12 @@ type CLI struct {
 	// Flags maps each long flag name to its kind: "integer", "string" or
 	// "bool". Help and version are left out.
 	Flags map[string]string
-	// Required lists the flags every descriptor must pass.
+	// Required lists the flags every descriptor of the remap must pass.
 	Required []string
+	// Commands are flags that make dicom-remap another command
+	// (--print-range, --merge-ranges): allowed, and then Required does not
+	// apply.
+	Commands []string
 	// ExitCodes are the documented failure codes.
 	ExitCodes []int
 }
@@ -110,13 +114,27 @@ func checkFlags(who string, cli CLI, used []string) []string {
 	return p
 }
 
-// CheckCWL returns every way the CWL tool disagrees with the CLI.
+// CheckCWL returns every way a CWL tool or workflow disagrees with the
+// CLI.
 func CheckCWL(cli CLI, c *CWL) []string {
 	var p []string
-	if c.CWLVersion != "v1.2" || c.Class != "CommandLineTool" {
-		p = append(p, fmt.Sprintf("cwl: %s %s, want v1.2 CommandLineTool", c.CWLVersion, c.Class))
+	if c.CWLVersion != "v1.2" || (c.Class != "CommandLineTool" && c.Class != "Workflow") {
+		p = append(p, fmt.Sprintf("cwl: %s %s, want v1.2 CommandLineTool or Workflow", c.CWLVersion, c.Class))
 	}
-	if c.BaseCommand != "dicom-remap" {
+	if c.Version != cli.Version {
+		p = append(p, fmt.Sprintf("cwl: s:version %q, want %q", c.Version, cli.Version))
+	}
+	if _, js := c.Requirements["InlineJavascriptRequirement"]; js {
+		p = append(p, "cwl: InlineJavascriptRequirement: clinical hosts have no Node.js")
+	}
+	if c.Class == "Workflow" {
+		return p
+	}
+	base, _ := c.BaseCommand.([]any)
+	if s, ok := c.BaseCommand.(string); ok {
+		base = []any{s}
+	}
+	if len(base) == 0 || base[0] != "dicom-remap" {
 		p = append(p, fmt.Sprintf("cwl: baseCommand %v", c.BaseCommand))
 	}
 	if c.dockerPull() != cli.Image {
@@ -125,13 +143,16 @@ func CheckCWL(cli CLI, c *CWL) []string {
 	if v := c.softwareVersions("dicom-remap"); !slices.Equal(v, []string{cli.Version}) {
 		p = append(p, fmt.Sprintf("cwl: SoftwareRequirement versions %v, want [%s]", v, cli.Version))
 	}
-	if c.Version != cli.Version {
-		p = append(p, fmt.Sprintf("cwl: s:version %q, want %q", c.Version, cli.Version))
-	}
-	if _, js := c.Requirements["InlineJavascriptRequirement"]; js {
-		p = append(p, "cwl: InlineJavascriptRequirement: clinical hosts have no Node.js")
-	}
 	var used []string
+	command := false
+	for _, b := range base[min(1, len(base)):] {
+		f := flagName(fmt.Sprint(b))
+		if slices.Contains(cli.Commands, f) {
+			command = true
+			continue
+		}
+		used = append(used, f)
+	}
 	for _, a := range c.Arguments {
 		used = append(used, flagName(a.Prefix))
 	}
@@ -145,7 +166,16 @@ func CheckCWL(cli CLI, c *CWL) []string {
 			p = append(p, fmt.Sprintf("cwl: input %s is %v, CLI flag --%s is an integer", name, in.Type, f))
 		}
 	}
-	p = append(p, checkFlags("cwl", cli, used)...)
+	if command {
+		// Another command: its flags must exist, none is required.
+		for _, f := range used {
+			if _, ok := cli.Flags[f]; !ok {
+				p = append(p, fmt.Sprintf("cwl: --%s is not a CLI flag", f))
+			}
+		}
+	} else {
+		p = append(p, checkFlags("cwl", cli, used)...)
+	}
 	codes := append(append([]int(nil), c.PermanentFailCodes...), c.TemporaryFailCodes...)
 	slices.Sort(codes)
 	if !slices.Equal(codes, cli.ExitCodes) {

@@ -67,12 +67,15 @@ func abs(t *testing.T, p string) string {
 
 func TestCWLValidates(t *testing.T) {
 	cwltool := need(t, "cwltool")
-	r := runCmd(t, "", cwltool, "--validate", cwlFile)
-	if r.code != 0 || !strings.Contains(r.stdout+r.stderr, "is valid CWL") {
-		t.Fatalf("cwltool --validate: exit %d\n%s%s", r.code, r.stdout, r.stderr)
-	}
-	if strings.Contains(r.stdout+r.stderr, "Warning") {
-		t.Errorf("cwltool warns:\n%s", r.stderr)
+	files, _ := filepath.Glob(filepath.Join("..", "cwl", "*.cwl"))
+	for _, f := range files {
+		r := runCmd(t, "", cwltool, "--validate", f)
+		if r.code != 0 || !strings.Contains(r.stdout+r.stderr, "is valid CWL") {
+			t.Fatalf("cwltool --validate %s: exit %d\n%s%s", f, r.code, r.stdout, r.stderr)
+		}
+		if strings.Contains(r.stdout+r.stderr, "Warning") {
+			t.Errorf("cwltool warns on %s:\n%s", f, r.stderr)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,6 +18,7 @@ func cliSpec() descriptor.CLI {
 		Image:     ImageRepository + ":" + Version,
 		Flags:     map[string]string{},
 		Required:  []string{"min", "max", "output-dir"},
+		Commands:  []string{"print-range", "merge-ranges"},
 		ExitCodes: []int{exitFailure, exitUsage, exitRejected},
 	}
 	fs.VisitAll(func(f *pflag.Flag) {
@@ -45,6 +47,19 @@ func TestDescriptorsAgreeWithCLI(t *testing.T) {
 	c, err := descriptor.LoadCWL("../../cwl/dicom-remap.cwl")
 	if err != nil {
 		t.Fatal(err)
+	}
+	others, _ := filepath.Glob("../../cwl/*.cwl")
+	if len(others) < 5 {
+		t.Fatalf("cwl/ holds %d files", len(others))
+	}
+	for _, f := range others {
+		other, err := descriptor.LoadCWL(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range descriptor.CheckCWL(cli, other) {
+			t.Errorf("%s: %s", f, p)
+		}
 	}
 	g, err := descriptor.LoadGalaxy("../../galaxy/dicom_remap.xml")
 	if err != nil {

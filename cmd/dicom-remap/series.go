@@ -136,6 +136,11 @@ func collect(root, exclude string) ([]*inputFile, []skippedFile, *failure) {
 	}
 	var files []*inputFile
 	var skipped []skippedFile
+	// Engines stage directories as symbolic links (cwltool does): walk
+	// the real directory, and take linked files as files.
+	if real, err := filepath.EvalSymlinks(root); err == nil {
+		root = real
+	}
 	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -153,7 +158,12 @@ func collect(root, exclude string) ([]*inputFile, []skippedFile, *failure) {
 			}
 			return nil
 		}
-		if !d.Type().IsRegular() {
+		if d.Type()&fs.ModeSymlink != 0 {
+			if info, err := os.Stat(path); err != nil || !info.Mode().IsRegular() {
+				skipped = append(skipped, skippedFile{rel, "a link to something other than a file"})
+				return nil
+			}
+		} else if !d.Type().IsRegular() {
 			skipped = append(skipped, skippedFile{rel, "not a regular file"})
 			return nil
 		}

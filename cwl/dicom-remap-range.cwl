@@ -1,0 +1,40 @@
+#!/usr/bin/env cwl-runner
+cwlVersion: v1.2
+class: CommandLineTool
+id: dicom-remap-range
+label: dicom-remap --print-range – the source range of one DICOM image
+doc: |
+  Measures the extremes of the stored pixel values of a DICOM image (pixel
+  padding left out) and writes them as a JSON range record, the first phase
+  of series mode. Exit codes as dicom-remap: 3 for a rejected input.
+
+$namespaces:
+  s: https://schema.org/
+
+hints:
+  DockerRequirement:
+    dockerPull: dicom-remap/dicom-remap:0.1.0
+  SoftwareRequirement:
+    packages:
+      dicom-remap:
+        version: ["0.1.0"]
+        specs: ["https://github.com/dicom-remap/dicom-remap"]
+
+baseCommand: [dicom-remap, --print-range]
+inputs:
+  input:
+    type: File
+    inputBinding:
+      prefix: --
+stdout: range.json
+outputs:
+  range:
+    type: stdout
+
+successCodes: [0]
+permanentFailCodes: [2, 3]
+temporaryFailCodes: [1]
+
+s:license: https://spdx.org/licenses/MIT
+s:codeRepository: https://github.com/dicom-remap/dicom-remap
+s:version: 0.1.0

@@ -1,0 +1,63 @@
+#!/usr/bin/env cwl-runner
+cwlVersion: v1.2
+class: Workflow
+id: dicom-remap-series
+label: dicom-remap series – one mapping for a whole series, scattered
+doc: |
+  Remaps every slice of a series with ONE linear map, from the extremes over
+  all slices, as `dicom-remap DIR OUTDIR MIN MAX` does in one process, but
+  as steps a cluster engine (Toil, Arvados, CBRAIN) can spread over hosts:
+  measure each slice (scatter), merge the ranges (reduce), remap each slice
+  with the merged range (scatter). The outputs are byte-identical to the
+  single-process series mode. Give the slices of one series.
+
+$namespaces:
+  edam: http://edamontology.org/
+  s: https://schema.org/
+
+requirements:
+  ScatterFeatureRequirement: {}
+
+inputs:
+  images:
+    type: File[]
+    label: The DICOM slices of one series
+  min:
+    type: int
+  max:
+    type: int
+
+steps:
+  measure:
+    run: dicom-remap-range.cwl
+    scatter: input
+    in:
+      input: images
+    out: [range]
+  merge:
+    run: dicom-remap-merge-ranges.cwl
+    in:
+      ranges: measure/range
+    out: [merged]
+  remap:
+    run: dicom-remap.cwl
+    scatter: input
+    in:
+      input: images
+      min: min
+      max: max
+      source_range: merge/merged
+    out: [normalized]
+
+outputs:
+  normalized:
+    type: File[]
+    format: edam:format_3548
+    outputSource: remap/normalized
+  source_range:
+    type: File
+    outputSource: merge/merged
+
+s:license: https://spdx.org/licenses/MIT
+s:codeRepository: https://github.com/dicom-remap/dicom-remap
+s:version: 0.1.0
