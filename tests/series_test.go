@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dicom-remap/dicom-remap/descriptor"
 	"github.com/dicom-remap/dicom-remap/internal/fixture"
 )
 
@@ -236,6 +237,44 @@ func TestSeriesPerFile(t *testing.T) {
 	for _, f := range rec.Series[0].Files {
 		if !bytes.Equal(mustRead(t, filepath.Join(out, f.Output)), direct(t, filepath.Join(in, f.Input), 0, 100)) {
 			t.Fatalf("%s: per-file output differs from a single-file run", f.Input)
+		}
+	}
+}
+
+// TestBoutiquesSeries runs series mode through the Boutiques command line:
+// a directory-valued input_file, and the provenance and output directory
+// that the descriptor's output-files name.
+func TestBoutiquesSeries(t *testing.T) {
+	b, _, err := descriptor.LoadBoutiques(boutiquesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	in, _, _ := makeSeries(t, 5, 16)
+	if err := os.Rename(in, filepath.Join(work, "series")); err != nil {
+		t.Fatal(err)
+	}
+	cmd, outs, err := b.Invocation(map[string]any{"input_file": "series", "min": 0.0, "max": 100.0, "output_dir": "out", "workers": 2.0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := runIn(t, work, withBinaryOnPath(), "/bin/sh", "-c", cmd)
+	if r.code != 0 {
+		t.Fatalf("%s: exit %d: %s", cmd, r.code, r.stderr)
+	}
+	for _, id := range []string{"provenance", "output_directory"} {
+		if _, err := os.Stat(filepath.Join(work, outs[id])); err != nil {
+			t.Errorf("output %s (%s): %v", id, outs[id], err)
+		}
+	}
+	direct := filepath.Join(t.TempDir(), "direct")
+	if r := runCmd(t, "", binary, "-q", filepath.Join(work, "series"), direct, "0", "100"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	got, want := outputs(t, filepath.Join(work, "out")), outputs(t, direct)
+	for name, data := range want {
+		if name != "dicom-remap-provenance.json" && !bytes.Equal(got[name], data) {
+			t.Fatalf("%s differs from the direct run", name)
 		}
 	}
 }
