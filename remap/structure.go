@@ -74,7 +74,13 @@ func checkStructure(src io.ReaderAt, size int64, limit int64) (layout, error) {
 	if err != nil {
 		return layout{}, err
 	}
-	lay := layout{dataOffset: s.offset, hasTS: ts != ""}
+	// Without the DICM prefix the library would not read the meta group as
+	// such (it guesses a syntax from the first bytes instead): it is then
+	// handed only the data set, in the syntax found here.
+	lay := layout{dataOffset: s.offset, hasTS: ts != "" && preamble}
+	if !preamble && ts == tsDeflatedLE {
+		return layout{}, reject(StepRead, "deflated data without the DICM prefix is not supported")
+	}
 	switch ts {
 	case tsImplicitLE:
 		s.implicit = true
