@@ -67,7 +67,6 @@ type Report struct {
 	NewSeries    string
 	SOPClass     string
 	Samples      int
-	FramesPerObj int
 }
 
 // Remap reads a DICOM file of size bytes from src and writes the remapped
@@ -83,7 +82,6 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 	}
 	rep := Report{
 		OldSOP: im.sopInstance, OldSeries: im.seriesInstance, SOPClass: im.sopClass,
-		Samples: im.samples(), FramesPerObj: im.frames,
 	}
 
 	inC := newCodec(im.bitsAllocated, im.bitsStored, im.signed, im.order)

@@ -162,17 +162,15 @@ func parseArgs(args []string) (*config, error) {
 	// shorthand flags -1 -0 -2 -4. Placeholders hold a NUL byte, which no
 	// real argument can.
 	hidden := map[string]string{}
-	masked := make([]string, len(args))
+	masked := append([]string(nil), args...)
 	takesValue := false
+scan:
 	for i, a := range args {
-		masked[i] = a
 		switch {
 		case takesValue:
 			takesValue = false
 		case a == "--":
-			copy(masked[i:], args[i:])
-			masked = masked[:len(args)]
-			goto parse
+			break scan // the rest is positional; pflag handles it
 		case negativeNumber.MatchString(a):
 			key := fmt.Sprintf("\x00%d", i)
 			hidden[key] = a
@@ -187,7 +185,6 @@ func parseArgs(args []string) (*config, error) {
 			}
 		}
 	}
-parse:
 	if err := fs.Parse(masked); err != nil {
 		return nil, usagef("run 'dicom-remap --help' for usage", "%s", err)
 	}
