@@ -56,17 +56,17 @@ type Params struct {
 
 // Report says what a remap did.
 type Report struct {
-	Source       Range // source range mapped to [Min, Max]
-	Constant     bool  // no two non-padding samples differ: all became Min
-	Padding      bool  // some samples were padding
-	BitsStored   int   // of the output
-	Signed       bool  // PixelRepresentation 1 in the output
-	OldSOP       string
-	NewSOP       string
-	OldSeries    string
-	NewSeries    string
-	SOPClass     string
-	Samples      int
+	Source     Range // source range mapped to [Min, Max]
+	Constant   bool  // no two non-padding samples differ: all became Min
+	Padding    bool  // some samples were padding
+	BitsStored int   // of the output
+	Signed     bool  // PixelRepresentation 1 in the output
+	OldSOP     string
+	NewSOP     string
+	OldSeries  string
+	NewSeries  string
+	SOPClass   string
+	Samples    int
 }
 
 // Remap reads a DICOM file of size bytes from src and writes the remapped
