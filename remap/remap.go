@@ -82,6 +82,7 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 	}
 	rep := Report{
 		OldSOP: im.sopInstance, OldSeries: im.seriesInstance, SOPClass: im.sopClass,
+		Samples: im.samples(),
 	}
 
 	inC := newCodec(im.bitsAllocated, im.bitsStored, im.signed, im.order)

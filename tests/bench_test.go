@@ -42,7 +42,7 @@ func TestBenchmarkHarness(t *testing.T) {
 		}
 		peers[tm.Peer] = true
 	}
-	for _, p := range []string{"dicom-remap", "paper (pydicom+numpy)", "dcmconv (copy, no remap)", "cp", "dicom-remap, 2 worker(s)"} {
+	for _, p := range []string{"dicom-remap", "paper (pydicom+numpy)", "dcmconv (copy, no remap)", "cp", "dicom-remap series, 2 worker(s)"} {
 		if !peers[p] {
 			t.Errorf("no timing for %s", p)
 		}

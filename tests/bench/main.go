@@ -106,14 +106,24 @@ func run(small bool, runs int, outDir string) error {
 			{"cp", func(o string) []string { return []string{"cp", d.path, filepath.Join(o, "copy.dcm")} }, ""},
 		}
 		if d.series {
+			// Series mode in one process, with 1 and 2 workers; and one
+			// process per file, as the paper's script is run.
 			peers = peers[:0]
 			for _, w := range []int{1, 2} {
+				w := w
 				peers = append(peers, struct {
 					name string
 					cmd  func(outdir string) []string
 					skip string
-				}{fmt.Sprintf("dicom-remap, %d worker(s)", w), seriesCmd(bin, d.path, w), ""})
+				}{fmt.Sprintf("dicom-remap series, %d worker(s)", w), func(o string) []string {
+					return []string{bin, "-q", "--workers", fmt.Sprint(w), d.path, o, "0", "100"}
+				}, ""})
 			}
+			peers = append(peers, struct {
+				name string
+				cmd  func(outdir string) []string
+				skip string
+			}{"dicom-remap per file, 1 process at a time", seriesCmd(bin, d.path, 1), ""})
 			peers = append(peers, struct {
 				name string
 				cmd  func(outdir string) []string
