@@ -254,61 +254,118 @@ func readInvocation(t *testing.T) map[string]any {
 func TestGalaxyWrapperValidates(t *testing.T) {
 	xmllint := need(t, "xmllint")
 	xsd := needFile(t, filepath.Join(repoRoot, "..", "shared", "galaxy", "galaxy.xsd"), "Galaxy XSD in ../shared")
-	r := runCmd(t, "", xmllint, "--noout", "--schema", xsd, galaxyFile)
-	if r.code != 0 {
-		t.Fatalf("xmllint: %s", r.stderr)
+	wrappers, _ := filepath.Glob(filepath.Join("..", "galaxy", "*.xml"))
+	if len(wrappers) != 2 {
+		t.Fatalf("galaxy/ holds %d wrappers", len(wrappers))
+	}
+	for _, w := range wrappers {
+		if r := runCmd(t, "", xmllint, "--noout", "--schema", xsd, w); r.code != 0 {
+			t.Fatalf("xmllint %s: %s", w, r.stderr)
+		}
 	}
 }
 
-// TestGalaxyTests renders the wrapper's <command> for each of its <tests>
-// as Galaxy would and runs it with /bin/sh in a job directory.
+// TestGalaxyTests renders each wrapper's <command> for each of its <tests>
+// as Galaxy would (datasets staged under opaque names, collections as
+// lists) and runs it with /bin/sh in a job directory.
 func TestGalaxyTests(t *testing.T) {
-	g, err := descriptor.LoadGalaxy(galaxyFile)
+	wrappers, _ := filepath.Glob(filepath.Join("..", "galaxy", "*.xml"))
+	for _, w := range wrappers {
+		g, err := descriptor.LoadGalaxy(w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, gt := range g.Tests {
+			t.Run(fmt.Sprintf("%s/%d", g.ID, i), func(t *testing.T) { runGalaxyTest(t, g, gt) })
+		}
+	}
+}
+
+func runGalaxyTest(t *testing.T, g *descriptor.Galaxy, gt descriptor.GalaxyTest) {
+	job, datasets := t.TempDir(), t.TempDir()
+	values := map[string]string{}
+	collections := map[string][]descriptor.Element{}
+	staged := 0
+	stage := func(name string) string {
+		staged++
+		return write(t, filepath.Join(datasets, fmt.Sprintf("dataset_%d.dat", staged)), mustRead(t, filepath.Join("..", "galaxy", "test-data", name)))
+	}
+	for _, p := range gt.Params {
+		switch {
+		case len(p.Elements) > 0:
+			for _, e := range p.Elements {
+				collections[p.Name] = append(collections[p.Name], descriptor.Element{Path: stage(e.Value), Identifier: e.Name})
+			}
+		case p.Name == "input":
+			values[p.Name] = stage(p.Value)
+		default:
+			values[p.Name] = p.Value
+		}
+	}
+	for _, o := range g.Output {
+		values[o.Name] = filepath.Join(job, "galaxy_"+o.Name+".dat")
+	}
+	cmd, err := g.Render(values, collections)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, gt := range g.Tests {
-		t.Run(fmt.Sprint(i), func(t *testing.T) {
-			job := t.TempDir()
-			values := map[string]string{}
-			for _, p := range gt.Params {
-				values[p.Name] = p.Value
+	r := runIn(t, job, withBinaryOnPath(), "/bin/sh", "-c", cmd)
+	want := 0
+	if gt.ExpectExitCode != "" {
+		fmt.Sscan(gt.ExpectExitCode, &want)
+	}
+	if r.code != want {
+		t.Fatalf("exit %d, want %d: %s", r.code, want, r.stderr)
+	}
+	var min, max int
+	fmt.Sscan(values["min"], &min)
+	fmt.Sscan(values["max"], &max)
+	for _, o := range gt.Outputs {
+		if o.Checksum == "" {
+			continue
+		}
+		out := mustRead(t, values[o.Name])
+		sum := sha256.Sum256(out)
+		if o.Checksum != "sha256$"+hex.EncodeToString(sum[:]) {
+			t.Errorf("checksum %x, the test declares %s", sum, o.Checksum)
+		}
+		if !bytes.Equal(out, direct(t, sampleFile, min, max)) {
+			t.Error("Galaxy-style output differs from the direct run")
+		}
+	}
+	for _, c := range gt.Collections {
+		// What discover_datasets would collect, against a direct series run.
+		found, _ := filepath.Glob(filepath.Join(job, "remapped", "*-normalized.dcm"))
+		if fmt.Sprint(len(found)) != c.Count {
+			t.Fatalf("collection %s: %d datasets, the test expects %s", c.Name, len(found), c.Count)
+		}
+		series := filepath.Join(t.TempDir(), "direct")
+		if r := runCmd(t, "", binary, "-q", filepath.Join("..", "galaxy", "test-data", "series"), series, values["min"], values["max"]); r.code != 0 {
+			t.Fatal(r.stderr)
+		}
+		for _, f := range found {
+			if !bytes.Equal(mustRead(t, f), mustRead(t, filepath.Join(series, filepath.Base(f)))) {
+				t.Fatalf("%s differs from the direct series run", filepath.Base(f))
 			}
-			// Galaxy stages datasets under opaque names.
-			data, err := os.ReadFile(filepath.Join("..", "galaxy", "test-data", values["input"]))
-			if err != nil {
-				t.Fatal(err)
-			}
-			values["input"] = write(t, filepath.Join(t.TempDir(), "dataset_1.dat"), data)
-			values["output"] = filepath.Join(job, "galaxy_dataset_2.dat")
-			cmd, err := g.Render(values)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r := runIn(t, job, withBinaryOnPath(), "/bin/sh", "-c", cmd)
-			want := 0
-			if gt.ExpectExitCode != "" {
-				fmt.Sscan(gt.ExpectExitCode, &want)
-			}
-			if r.code != want {
-				t.Fatalf("exit %d, want %d: %s", r.code, want, r.stderr)
-			}
-			for _, o := range gt.Outputs {
-				out, err := os.ReadFile(values[o.Name])
-				if err != nil {
-					t.Fatal(err)
-				}
-				sum := sha256.Sum256(out)
-				if o.Checksum != "sha256$"+hex.EncodeToString(sum[:]) {
-					t.Errorf("checksum %x, the test declares %s", sum, o.Checksum)
-				}
-				var min, max int
-				fmt.Sscan(values["min"], &min)
-				fmt.Sscan(values["max"], &max)
-				if !bytes.Equal(out, direct(t, sampleFile, min, max)) {
-					t.Error("Galaxy-style output differs from the direct run")
-				}
-			}
-		})
+		}
+		if rec := mustRead(t, filepath.Join(job, "remapped", "dicom-remap-provenance.json")); !strings.Contains(string(rec), `"mode": "series"`) {
+			t.Error("the provenance record is not a series record")
+		}
+	}
+}
+
+// TestGalaxySeriesDataRegenerates: the committed Galaxy test series is
+// what the project's generator writes, not data from elsewhere.
+func TestGalaxySeriesDataRegenerates(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command("go", "run", "./internal/fixture/gen", "-kind", "series", "-size", "16", "-n", "3", "-o", dir)
+	cmd.Dir = repoRoot
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("gen: %v\n%s", err, out)
+	}
+	for _, name := range []string{"IM0001", "IM0002", "IM0003"} {
+		if !bytes.Equal(mustRead(t, filepath.Join(dir, name)), mustRead(t, filepath.Join("..", "galaxy", "test-data", "series", name))) {
+			t.Errorf("galaxy/test-data/series/%s differs from the generator's output", name)
+		}
 	}
 }

@@ -71,8 +71,15 @@ func TestDescriptorsAgreeWithCLI(t *testing.T) {
 	for _, p := range descriptor.CheckCWL(cli, c) {
 		t.Error(p)
 	}
-	for _, p := range descriptor.CheckGalaxy(cli, g) {
-		t.Error(p)
+	wrappers, _ := filepath.Glob("../../galaxy/*.xml")
+	for _, w := range wrappers {
+		gw, err := descriptor.LoadGalaxy(w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range descriptor.CheckGalaxy(cli, gw) {
+			t.Errorf("%s: %s", w, p)
+		}
 	}
 
 	// The checks can fail: a new flag, a new version.
