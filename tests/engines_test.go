@@ -41,22 +41,6 @@ func withBinaryOnPath() []string {
 	return append(os.Environ(), "PATH="+filepath.Dir(binary)+string(os.PathListSeparator)+os.Getenv("PATH"))
 }
 
-func runIn(t *testing.T, dir string, env []string, name string, args ...string) result {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Dir, cmd.Env = dir, env
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return result{code, o.String(), e.String()}
-}
-
 func abs(t *testing.T, p string) string {
 	a, err := filepath.Abs(p)
 	if err != nil {

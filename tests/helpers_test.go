@@ -100,8 +100,14 @@ type result struct {
 
 func runCmd(t testing.TB, dir string, name string, args ...string) result {
 	t.Helper()
+	return runIn(t, dir, nil, name, args...)
+}
+
+// runIn runs a command in dir with env (nil: this process's environment).
+func runIn(t testing.TB, dir string, env []string, name string, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
+	cmd.Dir, cmd.Env = dir, env
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()

@@ -238,23 +238,34 @@ func forEach(files []*inputFile, workers int, progress *progress, f func(int, *i
 	return nil
 }
 
+// openInput opens one input file of a directory run.
+func openInput(path string) (*os.File, int64, *failure) {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, 0, fail(path, exitFailure, "open: %v", pathless(err))
+	}
+	info, err := file.Stat()
+	if err != nil {
+		file.Close()
+		return nil, 0, fail(path, exitFailure, "stat: %v", pathless(err))
+	}
+	return file, info.Size(), nil
+}
+
 // measureAll is the first pass: the source range and checksum of each file.
 func measureAll(files []*inputFile, c *config, p *progress) ([]*inputFile, *failure) {
 	f := forEach(files, c.workers, p, func(_ int, in *inputFile) *failure {
-		file, err := os.Open(in.path)
-		if err != nil {
-			return fail(in.path, exitFailure, "open: %v", pathless(err))
+		file, size, f := openInput(in.path)
+		if f != nil {
+			return f
 		}
 		defer file.Close()
-		info, err := file.Stat()
-		if err != nil {
-			return fail(in.path, exitFailure, "stat: %v", pathless(err))
-		}
-		if in.meas, err = remap.Measure(file, info.Size(), c.pixelLimit); err != nil {
+		var err error
+		if in.meas, err = remap.Measure(file, size, c.pixelLimit); err != nil {
 			return remapFailure(in.path, err)
 		}
 		sum := sha256.New()
-		if _, err := io.Copy(sum, io.NewSectionReader(file, 0, info.Size())); err != nil {
+		if _, err := io.Copy(sum, io.NewSectionReader(file, 0, size)); err != nil {
 			return fail(in.path, exitFailure, "read: %v", pathless(err))
 		}
 		in.sha256 = hex.EncodeToString(sum.Sum(nil))
@@ -370,19 +381,15 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 		if err := os.MkdirAll(filepath.Dir(out), 0o777); err != nil {
 			return fail(filepath.Dir(out), exitFailure, "create output directory: %v", pathless(err))
 		}
-		file, err := os.Open(in.path)
-		if err != nil {
-			return fail(in.path, exitFailure, "open: %v", pathless(err))
+		file, size, f := openInput(in.path)
+		if f != nil {
+			return f
 		}
 		defer file.Close()
-		info, err := file.Stat()
-		if err != nil {
-			return fail(in.path, exitFailure, "stat: %v", pathless(err))
-		}
 		params := remap.Params{Min: c.min, Max: c.max, Version: Version, PixelLimit: c.pixelLimit, Source: sourceOf(in)}
 		t, err := writeTemp(out, func(w io.Writer) error {
 			var err error
-			reports[i], err = remap.Remap(w, file, info.Size(), params)
+			reports[i], err = remap.Remap(w, file, size, params)
 			return err
 		})
 		if err != nil {
