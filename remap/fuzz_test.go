@@ -44,7 +44,7 @@ func FuzzRemap(f *testing.F) {
 			}
 			return
 		}
-		m, err := Measure(bytes.NewReader(out.Bytes()), int64(out.Len()), 1<<24)
+		m, err := Measure(bytes.NewReader(out.Bytes()), int64(out.Len()), Params{PixelLimit: 1 << 24})
 		if err != nil {
 			t.Fatalf("accepted input gave an output that does not re-read: %v", err)
 		}

@@ -99,17 +99,22 @@ func (m linearMap) apply(v int64) int64 {
 // parallelMin is the sample count below which one goroutine does the work.
 const parallelMin = 1 << 18
 
-// workers is how many goroutines split a chunk of samples.
-func workers(n int) int {
-	if n < parallelMin {
-		return 1
+// threadLimit is the goroutines one image may use: threads when set, else
+// every CPU (at most 8).
+func threadLimit(threads int) int {
+	if threads > 0 {
+		return min(threads, 8)
 	}
 	return min(runtime.GOMAXPROCS(0), 8)
 }
 
-// parallel runs f over contiguous ranges of n samples, one per worker.
-func parallel(n int, f func(lo, hi, worker int)) {
-	w := workers(n)
+// parallel runs f over contiguous ranges of n samples, one per worker, with
+// at most threads workers.
+func parallel(n, threads int, f func(lo, hi, worker int)) {
+	w := threadLimit(threads)
+	if n < parallelMin {
+		w = 1
+	}
 	if w == 1 {
 		f(0, n, 0)
 		return
@@ -130,16 +135,17 @@ func parallel(n int, f func(lo, hi, worker int)) {
 // chunk. 8- and 16-bit samples only mark which raw values occur (one store
 // per sample); the values are judged once at the end.
 type rangeScanner struct {
-	c      sampleCodec
-	pad    *paddingRange
-	seen   [][]bool // per worker, indexed by raw value (8/16-bit)
-	ranges []Range  // per worker extremes (32-bit), Lo > Hi when empty
-	padded []bool   // per worker: a padding sample was seen (32-bit)
+	c       sampleCodec
+	threads int
+	pad     *paddingRange
+	seen    [][]bool // per worker, indexed by raw value (8/16-bit)
+	ranges  []Range  // per worker extremes (32-bit), Lo > Hi when empty
+	padded  []bool   // per worker: a padding sample was seen (32-bit)
 }
 
-func newRangeScanner(c sampleCodec, pad *paddingRange) *rangeScanner {
-	s := &rangeScanner{c: c, pad: pad}
-	w := min(runtime.GOMAXPROCS(0), 8)
+func newRangeScanner(c sampleCodec, pad *paddingRange, threads int) *rangeScanner {
+	s := &rangeScanner{c: c, pad: pad, threads: threads}
+	w := threadLimit(threads)
 	for i := 0; i < w; i++ {
 		if c.tabled() {
 			s.seen = append(s.seen, make([]bool, 1<<(8*c.bytes)))
@@ -157,7 +163,7 @@ func (s *rangeScanner) isPad(v int64) bool {
 // add scans p, which holds whole samples.
 func (s *rangeScanner) add(p []byte) {
 	c := s.c
-	parallel(len(p)/c.bytes, func(lo, hi, w int) {
+	parallel(len(p)/c.bytes, s.threads, func(lo, hi, w int) {
 		q := p[lo*c.bytes : hi*c.bytes]
 		switch {
 		case c.bytes == 1:
@@ -230,6 +236,7 @@ const lutLimit = 1 << 16
 // output format.
 type sampleMapper struct {
 	in, out sampleCodec
+	threads int
 	m       linearMap
 	pad     *paddingRange
 	padTo   int64
@@ -237,8 +244,8 @@ type sampleMapper struct {
 	lut     []int64  // 32-bit with a narrow source range
 }
 
-func newSampleMapper(in, out sampleCodec, m linearMap, pad *paddingRange, padTo int64) *sampleMapper {
-	mp := &sampleMapper{in: in, out: out, m: m, pad: pad, padTo: padTo}
+func newSampleMapper(in, out sampleCodec, m linearMap, pad *paddingRange, padTo int64, threads int) *sampleMapper {
+	mp := &sampleMapper{in: in, out: out, m: m, pad: pad, padTo: padTo, threads: threads}
 	if in.tabled() {
 		mp.table = make([]uint16, 1<<(8*in.bytes))
 		for raw := range mp.table {
@@ -263,7 +270,7 @@ func (mp *sampleMapper) mapValue(v int64) int64 {
 // apply rewrites p, which holds whole samples, in place.
 func (mp *sampleMapper) apply(p []byte) {
 	c := mp.in
-	parallel(len(p)/c.bytes, func(lo, hi, _ int) {
+	parallel(len(p)/c.bytes, mp.threads, func(lo, hi, _ int) {
 		q := p[lo*c.bytes : hi*c.bytes]
 		t := mp.table
 		switch {

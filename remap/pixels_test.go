@@ -66,7 +66,7 @@ func TestFastPathsMatchReference(t *testing.T) {
 				binary.LittleEndian.PutUint32(p[4*i:], uint32(rng.Int63n(f.span)))
 			}
 		}
-		sc := newRangeScanner(in, f.pad)
+		sc := newRangeScanner(in, f.pad, 0)
 		for off := 0; off < len(p); off += 4096 * in.bytes {
 			sc.add(p[off:min(off+4096*in.bytes, len(p))])
 		}
@@ -88,7 +88,7 @@ func TestFastPathsMatchReference(t *testing.T) {
 			m := linearMap{src: wantR, dst: dst}
 			want := referenceMap(p, in, out, m, f.pad, dst.Lo)
 			got := bytes.Clone(p)
-			mp := newSampleMapper(in, out, m, f.pad, dst.Lo)
+			mp := newSampleMapper(in, out, m, f.pad, dst.Lo, 0)
 			for off := 0; off < len(got); off += chunkSize {
 				mp.apply(got[off:min(off+chunkSize, len(got))])
 			}

@@ -52,6 +52,9 @@ type Params struct {
 	Version string
 	// PixelLimit bounds the Pixel Data size; zero means DefaultPixelLimit.
 	PixelLimit int64
+	// Threads bounds the goroutines one image uses; zero means every CPU.
+	// The output does not depend on it.
+	Threads int
 }
 
 // Report says what a remap did.
@@ -86,7 +89,7 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 	}
 
 	inC := newCodec(im.bitsAllocated, im.bitsStored, im.signed, im.order)
-	measured, anyPadding, ok, err := measure(im, inC)
+	measured, anyPadding, ok, err := measure(im, inC, p.Threads)
 	if err != nil {
 		return Report{}, err
 	}
@@ -108,7 +111,7 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 	rep.BitsStored, rep.Signed = outBits, outSigned
 	outC := newCodec(im.bitsAllocated, outBits, outSigned, binary.LittleEndian)
 	m := linearMap{src: rep.Source, dst: Range{p.Min, p.Max}}
-	mapper := newSampleMapper(inC, outC, m, im.padding, p.Min)
+	mapper := newSampleMapper(inC, outC, m, im.padding, p.Min, p.Threads)
 
 	// This image's own extremes, mapped: with a series range they need
 	// not reach MIN and MAX.
@@ -145,19 +148,20 @@ type Measurement struct {
 }
 
 // Measure reads a DICOM file and returns the extremes of its non-padding
-// stored values, checking it as Remap does.
-func Measure(src io.ReaderAt, size int64, pixelLimit int64) (Measurement, error) {
-	_, im, err := load(src, size, pixelLimit)
+// stored values, checking it as Remap does. Of p it uses PixelLimit and
+// Threads.
+func Measure(src io.ReaderAt, size int64, p Params) (Measurement, error) {
+	_, im, err := load(src, size, p.PixelLimit)
 	if err != nil {
 		return Measurement{}, err
 	}
-	r, _, ok, err := measure(im, newCodec(im.bitsAllocated, im.bitsStored, im.signed, im.order))
+	r, _, ok, err := measure(im, newCodec(im.bitsAllocated, im.bitsStored, im.signed, im.order), p.Threads)
 	return Measurement{Source: r, OK: ok, Samples: im.samples(), SeriesUID: im.seriesInstance, SOPUID: im.sopInstance}, err
 }
 
 // measure scans the pixel data for its extremes.
-func measure(im *image, c sampleCodec) (r Range, anyPadding, ok bool, err error) {
-	sc := newRangeScanner(c, im.padding)
+func measure(im *image, c sampleCodec, threads int) (r Range, anyPadding, ok bool, err error) {
+	sc := newRangeScanner(c, im.padding, threads)
 	err = im.pixels.each(func(b []byte) error { sc.add(b); return nil })
 	r, anyPadding, ok = sc.result()
 	return r, anyPadding, ok, err

@@ -183,7 +183,11 @@ func writeAtomically(path string, force bool, fill func(io.Writer) error) error 
 	if err != nil {
 		return err
 	}
-	return t.commit(force)
+	if err := t.commit(force); err != nil {
+		return err
+	}
+	syncDir(filepath.Dir(path))
+	return nil
 }
 
 // tempOutput is a complete, synced output waiting to be renamed into place.
@@ -236,7 +240,8 @@ func (t *tempOutput) discard() {
 }
 
 // commit renames the temporary file into place; without force an existing
-// output is kept and the temporary file removed.
+// output is kept and the temporary file removed. The caller syncs the
+// directory (once per directory for many files).
 func (t *tempOutput) commit(force bool) error {
 	defer t.done()
 	var err error
@@ -255,7 +260,6 @@ func (t *tempOutput) commit(force bool) error {
 		os.Remove(t.name)
 		return fail(t.path, exitFailure, "rename: %v", pathless(err))
 	}
-	syncDir(filepath.Dir(t.path))
 	return nil
 }
 

@@ -238,6 +238,10 @@ func forEach(files []*inputFile, workers int, progress *progress, f func(int, *i
 	return nil
 }
 
+// threadsPerFile is 1: in a directory run the parallelism is across files,
+// so that --workers is the number of CPUs the run uses.
+func threadsPerFile(*config) int { return 1 }
+
 // openInput opens one input file of a directory run.
 func openInput(path string) (*os.File, int64, *failure) {
 	file, err := os.Open(path)
@@ -261,7 +265,7 @@ func measureAll(files []*inputFile, c *config, p *progress) ([]*inputFile, *fail
 		}
 		defer file.Close()
 		var err error
-		if in.meas, err = remap.Measure(file, size, c.pixelLimit); err != nil {
+		if in.meas, err = remap.Measure(file, size, remap.Params{PixelLimit: c.pixelLimit, Threads: threadsPerFile(c)}); err != nil {
 			return remapFailure(in.path, err)
 		}
 		sum := sha256.New()
@@ -386,7 +390,7 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 			return f
 		}
 		defer file.Close()
-		params := remap.Params{Min: c.min, Max: c.max, Version: Version, PixelLimit: c.pixelLimit, Source: sourceOf(in)}
+		params := remap.Params{Min: c.min, Max: c.max, Version: Version, PixelLimit: c.pixelLimit, Source: sourceOf(in), Threads: threadsPerFile(c)}
 		t, err := writeTemp(out, func(w io.Writer) error {
 			var err error
 			reports[i], err = remap.Remap(w, file, size, params)
@@ -421,6 +425,14 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 			errors.As(err, &ff)
 			return ff.report(stderr)
 		}
+	}
+
+	dirs := map[string]bool{}
+	for _, t := range temps {
+		dirs[filepath.Dir(t.path)] = true
+	}
+	for d := range dirs {
+		syncDir(d)
 	}
 
 	rec := provenance(c, files, skipped, reports, temps, outputOf)
