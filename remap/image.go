@@ -56,6 +56,7 @@ type image struct {
 	sopClass        string
 	sopInstance     string
 	seriesInstance  string
+	rescale         string // "slope/intercept" as written, "" without
 	photometric     string
 	samplesPerPixel int
 	rows, columns   int
@@ -231,6 +232,9 @@ func readImage(ds *dicom.Dataset) (*image, error) {
 		return nil, reject(StepHeader, "image size %dx%d is empty", im.columns, im.rows)
 	}
 
+	if e := find(ds.Elements, tag.RescaleSlope); e != nil {
+		im.rescale = textOf(e) + "/" + textOf(find(ds.Elements, tag.RescaleIntercept))
+	}
 	if err := checkModalityTransform(ds.Elements); err != nil {
 		return nil, err
 	}

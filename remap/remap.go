@@ -145,6 +145,10 @@ type Measurement struct {
 	Samples   int   // samples over all frames and channels
 	SeriesUID string
 	SOPUID    string
+	// Rescale is the top-level "slope/intercept" text, "" without: one map
+	// over stored values is only one map over physical values when every
+	// file of a series has the same.
+	Rescale string
 }
 
 // Measure reads a DICOM file and returns the extremes of its non-padding
@@ -156,7 +160,7 @@ func Measure(src io.ReaderAt, size int64, p Params) (Measurement, error) {
 		return Measurement{}, err
 	}
 	r, _, ok, err := measure(im, newCodec(im.bitsAllocated, im.bitsStored, im.signed, im.order), p.Threads)
-	return Measurement{Source: r, OK: ok, Samples: im.samples(), SeriesUID: im.seriesInstance, SOPUID: im.sopInstance}, err
+	return Measurement{Source: r, OK: ok, Samples: im.samples(), SeriesUID: im.seriesInstance, SOPUID: im.sopInstance, Rescale: im.rescale}, err
 }
 
 // measure scans the pixel data for its extremes.

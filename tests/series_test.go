@@ -278,3 +278,27 @@ func TestBoutiquesSeries(t *testing.T) {
 		}
 	}
 }
+
+// TestSeriesDifferentRescale: slices whose rescale differs (PET) cannot
+// share one map over stored values: refused, with --per-file as the way out.
+func TestSeriesDifferentRescale(t *testing.T) {
+	dir := t.TempDir()
+	for i, slope := range []string{"1", "1", "2.5"} {
+		s := fixture.CTSlice(8, 8, 0, fmt.Sprint(i+1), "9")
+		s.Replace = []fixture.Elem{fixture.Str(0x0028, 0x1053, "DS", slope)}
+		write(t, filepath.Join(dir, fmt.Sprintf("IM%d", i+1)), fixture.Build(s))
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	r := runCmd(t, "", binary, dir, out, "0", "100")
+	if r.code != 3 || !strings.Contains(r.stderr, "IM3") || !strings.Contains(r.stderr, "--per-file") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(out); err == nil {
+		if entries, _ := os.ReadDir(out); len(entries) != 0 {
+			t.Fatalf("left %v", entries)
+		}
+	}
+	if r := runCmd(t, "", binary, "-q", "--per-file", dir, out, "0", "100"); r.code != 0 {
+		t.Fatalf("--per-file: %s", r.stderr)
+	}
+}

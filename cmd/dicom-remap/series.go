@@ -347,6 +347,21 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 		return f.report(stderr)
 	}
 
+	// One map over stored values is one map over physical values only if
+	// every file of the series has the same rescale (PET slices do not).
+	rescales := map[string]*inputFile{}
+	for _, in := range files {
+		first, ok := rescales[in.meas.SeriesUID]
+		if !ok {
+			rescales[in.meas.SeriesUID] = in
+			continue
+		}
+		if !c.perFile && c.source == nil && first.meas.Rescale != in.meas.Rescale {
+			return fail(in.path, exitRejected, "header: rescale %s differs from %s in %s of the same series: one map would mix physical scales; use --per-file",
+				in.meas.Rescale, first.meas.Rescale, first.rel).report(stderr)
+		}
+	}
+
 	// One source range per series: the union of its files' ranges.
 	ranges := map[string]*rangeRecord{}
 	for _, in := range files {
