@@ -302,3 +302,54 @@ func TestSeriesDifferentRescale(t *testing.T) {
 		t.Fatalf("--per-file: %s", r.stderr)
 	}
 }
+
+// TestSeriesProgress: progress appears on a terminal (a pty from script(1))
+// when the run takes over a second, never with -q and never on a pipe.
+func TestSeriesProgress(t *testing.T) {
+	script := need(t, "script")
+	dir := t.TempDir()
+	for i := 1; i <= 500; i++ {
+		write(t, filepath.Join(dir, fmt.Sprintf("IM%04d", i)), fixture.Build(fixture.CTSlice(64, 64, 0, fmt.Sprint(i), "3")))
+	}
+	run := func(quiet bool) string {
+		out := filepath.Join(t.TempDir(), "out")
+		args := fmt.Sprintf("%q --workers 1 %q %q 0 100", binary, dir, out)
+		if quiet {
+			args = fmt.Sprintf("%q -q --workers 1 %q %q 0 100", binary, dir, out)
+		}
+		r := runCmd(t, "", script, "-qec", args, "/dev/null")
+		if r.code != 0 {
+			t.Fatalf("exit %d: %s%s", r.code, r.stdout, r.stderr)
+		}
+		return r.stdout
+	}
+	if tty := run(false); !strings.Contains(tty, "steps (2 per file)") {
+		t.Skipf("no progress line: the run was under a second on this machine: %q", tty)
+	}
+	if tty := run(true); strings.Contains(tty, "steps") {
+		t.Errorf("progress shown with -q: %q", tty)
+	}
+	r := runCmd(t, "", binary, "--workers", "1", dir, filepath.Join(t.TempDir(), "out"), "0", "100")
+	if strings.Contains(r.stderr, "steps") || strings.Contains(r.stdout, "steps") {
+		t.Errorf("progress shown on a pipe: %q", r.stderr)
+	}
+}
+
+// TestProvenanceFlags: --provenance-stdout prints the record that is
+// written; --provenance-time adds the time, which is otherwise absent.
+func TestProvenanceFlags(t *testing.T) {
+	in, _, _ := makeSeries(t, 3, 8)
+	out := filepath.Join(t.TempDir(), "out")
+	r := runCmd(t, "", binary, "-q", "--provenance-stdout", in, out, "0", "100")
+	if r.code != 0 || r.stdout != string(mustRead(t, filepath.Join(out, "dicom-remap-provenance.json"))) {
+		t.Fatalf("stdout is not the record: %d %s", r.code, r.stderr)
+	}
+	if strings.Contains(r.stdout, `"created"`) {
+		t.Error("a time in a record nobody asked a time for")
+	}
+	r = runCmd(t, "", binary, "-q", "--force", "--provenance-stdout", "--provenance-time", in, out, "0", "100")
+	var rec struct{ Created string }
+	if json.Unmarshal([]byte(r.stdout), &rec); rec.Created == "" {
+		t.Errorf("no created time: %s", r.stdout)
+	}
+}

@@ -170,3 +170,45 @@ func FuzzOutputName(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSourceRange: --source-range text either parses to LO <= HI within
+// the representable values or is a one-line usage error.
+func FuzzSourceRange(f *testing.F) {
+	for _, s := range []string{"-1024:3071", "0:0", "5:1", ":", "1:", "a:b", "-9223372036854775808:0", "0:4294967296"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := parseRange(s)
+		if err != nil {
+			if _, ok := err.(*usageError); !ok {
+				t.Fatalf("error of type %T", err)
+			}
+			return
+		}
+		if r.Lo > r.Hi || r.Lo < lowestValue || r.Hi > highestValue {
+			t.Fatalf("parseRange(%q) accepted %+v", s, r)
+		}
+	})
+}
+
+// FuzzRangeRecord: a range file from anywhere either gives a valid range
+// or a usage error, never a panic.
+func FuzzRangeRecord(f *testing.F) {
+	for _, s := range []string{`{"lo": -5, "hi": 7, "files": 2}`, `{"files": 3}`, `{"lo": 9, "hi": 1}`, `[]`, `{"lo": 1e400}`, ``} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "r.json")
+		os.WriteFile(path, data, 0o644)
+		r, err := readRangeFile(path)
+		if err != nil {
+			if _, ok := err.(*usageError); !ok {
+				t.Fatalf("error of type %T", err)
+			}
+			return
+		}
+		if r.Lo > r.Hi {
+			t.Fatalf("accepted %+v", r)
+		}
+	})
+}
