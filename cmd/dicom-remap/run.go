@@ -213,7 +213,7 @@ func writeTemp(path string, fill func(io.Writer) error) (_ *tempOutput, err erro
 		}
 	}()
 	sum := sha256.New()
-	bw := bufio.NewWriterSize(io.MultiWriter(tmp, sum), 1<<20)
+	bw := bufio.NewWriterSize(io.MultiWriter(newWriteback(tmp), sum), 1<<20)
 	if err := fill(bw); err != nil {
 		return nil, err
 	}
