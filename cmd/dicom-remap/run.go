@@ -179,7 +179,7 @@ func checkPaths(c *config, out string) *failure {
 // directory, syncs it and renames it into place, so that no partial output
 // is ever visible. Without force an output that appeared meanwhile is kept.
 func writeAtomically(path string, force bool, fill func(io.Writer) error) error {
-	t, err := writeTemp(path, fill)
+	t, err := writeTemp(path, false, fill)
 	if err != nil {
 		return err
 	}
@@ -193,13 +193,14 @@ func writeAtomically(path string, force bool, fill func(io.Writer) error) error 
 // tempOutput is a complete, synced output waiting to be renamed into place.
 type tempOutput struct {
 	name, path string
-	sha256     string
+	sha256     string // when asked for
 	done       func()
 }
 
-// writeTemp writes fill's bytes to a synced temporary file next to path.
-// On error nothing is left.
-func writeTemp(path string, fill func(io.Writer) error) (_ *tempOutput, err error) {
+// writeTemp writes fill's bytes to a synced temporary file next to path,
+// hashing them when asked (hashing a large file costs as much as mapping
+// it). On error nothing is left.
+func writeTemp(path string, hash bool, fill func(io.Writer) error) (_ *tempOutput, err error) {
 	dir := filepath.Dir(path)
 	tmp, done, err := createTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -212,8 +213,12 @@ func writeTemp(path string, fill func(io.Writer) error) (_ *tempOutput, err erro
 			t.discard()
 		}
 	}()
+	var dst io.Writer = newWriteback(tmp)
 	sum := sha256.New()
-	bw := bufio.NewWriterSize(io.MultiWriter(newWriteback(tmp), sum), 1<<20)
+	if hash {
+		dst = io.MultiWriter(dst, sum)
+	}
+	bw := bufio.NewWriterSize(dst, 1<<20)
 	if err := fill(bw); err != nil {
 		return nil, err
 	}
@@ -229,7 +234,9 @@ func writeTemp(path string, fill func(io.Writer) error) (_ *tempOutput, err erro
 	if err := tmp.Close(); err != nil {
 		return nil, fail(path, exitFailure, "write: %v", pathless(err))
 	}
-	t.sha256 = hex.EncodeToString(sum.Sum(nil))
+	if hash {
+		t.sha256 = hex.EncodeToString(sum.Sum(nil))
+	}
 	return t, nil
 }
 

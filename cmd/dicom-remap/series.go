@@ -406,7 +406,7 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 		}
 		defer file.Close()
 		params := remap.Params{Min: c.min, Max: c.max, Version: Version, PixelLimit: c.pixelLimit, Source: sourceOf(in), Threads: threadsPerFile(c)}
-		t, err := writeTemp(out, func(w io.Writer) error {
+		t, err := writeTemp(out, true, func(w io.Writer) error {
 			var err error
 			reports[i], err = remap.Remap(w, file, size, params)
 			return err
