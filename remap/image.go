@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
@@ -85,6 +86,9 @@ type pixelSource struct {
 // time: a multiple of every sample size, and a write size the kernel likes.
 const chunkSize = 1 << 20
 
+// chunkPool recycles chunk buffers: a series reads thousands of files.
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
+
 // each calls f with consecutive chunks; f may change a chunk in place.
 func (s pixelSource) each(f func([]byte) error) error {
 	if s.file == nil {
@@ -95,9 +99,10 @@ func (s pixelSource) each(f func([]byte) error) error {
 		}
 		return nil
 	}
-	buf := make([]byte, min(chunkSize, s.length))
+	buf := chunkPool.Get().(*[]byte)
+	defer chunkPool.Put(buf)
 	for off := int64(0); off < s.length; off += chunkSize {
-		b := buf[:min(chunkSize, s.length-off)]
+		b := (*buf)[:min(chunkSize, s.length-off)]
 		if _, err := s.file.ReadAt(b, s.offset+off); err != nil {
 			if errors.Is(err, io.EOF) {
 				return reject(StepPixels, "truncated: pixel data ends early")
