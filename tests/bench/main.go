@@ -66,17 +66,18 @@ func main() {
 	small := flag.Bool("small", false, "tiny sizes and 2 runs: proves the harness, measures nothing")
 	runs := flag.Int("runs", 5, "timed runs per peer after one warm-up")
 	out := flag.String("out", "bench-results", "directory for results.md and results.json")
+	only := flag.String("only", "", "run only the datasets whose name contains this")
 	flag.Parse()
 	if *small {
 		*runs = 2
 	}
-	if err := run(*small, *runs, *out); err != nil {
+	if err := run(*small, *runs, *out, *only); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(small bool, runs int, outDir string) error {
+func run(small bool, runs int, outDir, only string) error {
 	work, err := os.MkdirTemp("", "dicom-remap-bench-")
 	if err != nil {
 		return err
@@ -95,6 +96,9 @@ func run(small bool, runs int, outDir string) error {
 	script, _ := filepath.Abs(filepath.Join("tests", "bench", "paper_normalize_scan.py"))
 	rep := Report{Date: time.Now().UTC().Format("2006-01-02"), Machine: machine(), Small: small, Datasets: sets}
 	for _, d := range sets {
+		if !strings.Contains(d.Name, only) {
+			continue
+		}
 		peers := []struct {
 			name string
 			cmd  func(outdir string) []string
