@@ -85,7 +85,7 @@ var secondaryAllowed = map[string]bool{
 }
 
 // derive turns ds into the header of the derived image.
-func derive(ds *dicom.Dataset, im *image, p Params, rep Report, smallest, largest int64) error {
+func derive(ds *dicom.Dataset, im *image, p Params, rep Report, smallest, largest int64) {
 	pixelVR := "US"
 	if rep.Signed {
 		pixelVR = "SS"
@@ -185,7 +185,6 @@ func derive(ds *dicom.Dataset, im *image, p Params, rep Report, smallest, larges
 		e.set(t, "SQ", items)
 	}
 	ds.Elements = e.sorted()
-	return nil
 }
 
 // neutralize resets the modality and VOI transforms of one dataset level.

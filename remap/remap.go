@@ -61,14 +61,12 @@ type Params struct {
 type Report struct {
 	Source     Range // source range mapped to [Min, Max]
 	Constant   bool  // no two non-padding samples differ: all became Min
-	Padding    bool  // some samples were padding
 	BitsStored int   // of the output
 	Signed     bool  // PixelRepresentation 1 in the output
 	OldSOP     string
 	NewSOP     string
 	OldSeries  string
 	NewSeries  string
-	SOPClass   string
 	Samples    int
 }
 
@@ -83,17 +81,19 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 	if err != nil {
 		return Report{}, err
 	}
-	rep := Report{
-		OldSOP: im.sopInstance, OldSeries: im.seriesInstance, SOPClass: im.sopClass,
-		Samples: im.samples(),
+	rep := Report{OldSOP: im.sopInstance, OldSeries: im.seriesInstance, Samples: im.samples()}
+	// Refuse a range this image cannot store before reading its pixels.
+	outBits, outSigned, err := outputFormat(im, p.Min, p.Max)
+	if err != nil {
+		return Report{}, err
 	}
+	rep.BitsStored, rep.Signed = outBits, outSigned
 
 	inC := newCodec(im.bitsAllocated, im.bitsStored, im.signed, im.order)
 	measured, anyPadding, ok, err := measure(im, inC, p.Threads)
 	if err != nil {
 		return Report{}, err
 	}
-	rep.Padding = anyPadding
 	switch {
 	case p.Source != nil:
 		rep.Source = *p.Source
@@ -104,11 +104,6 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 	}
 	rep.Constant = p.Source == nil && (!ok || measured.Lo == measured.Hi)
 
-	outBits, outSigned, err := outputFormat(im, p.Min, p.Max)
-	if err != nil {
-		return Report{}, err
-	}
-	rep.BitsStored, rep.Signed = outBits, outSigned
 	outC := newCodec(im.bitsAllocated, outBits, outSigned, binary.LittleEndian)
 	m := linearMap{src: rep.Source, dst: Range{p.Min, p.Max}}
 	mapper := newSampleMapper(inC, outC, m, im.padding, p.Min, p.Threads)
@@ -129,9 +124,7 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 	}
 	rep.NewSeries = deriveUID("series", p, seriesKey, Range{})
 
-	if err := derive(&ds, im, p, rep, smallest, largest); err != nil {
-		return Report{}, err
-	}
+	derive(&ds, im, p, rep, smallest, largest)
 	if err := write(dst, &ds, im, mapper); err != nil {
 		return Report{}, err
 	}

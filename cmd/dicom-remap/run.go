@@ -65,6 +65,16 @@ func fail(file string, code int, format string, args ...any) *failure {
 
 func (f *failure) Error() string { return f.file + ": " + f.err.Error() }
 
+// reportErr prints err, a *failure or an error of the remap of file, and
+// returns its exit code.
+func reportErr(file string, err error, stderr io.Writer) int {
+	var f *failure
+	if errors.As(err, &f) {
+		return f.report(stderr)
+	}
+	return remapFailure(file, err).report(stderr)
+}
+
 func (f *failure) report(stderr io.Writer) int {
 	fmt.Fprintf(stderr, "dicom-remap: %s: %s\n", oneLine(f.file), oneLine(f.err.Error()))
 	return f.code
@@ -139,11 +149,7 @@ func remapFile(c *config, stderr io.Writer) int {
 		return err
 	})
 	if werr != nil {
-		var f *failure
-		if errors.As(werr, &f) {
-			return f.report(stderr)
-		}
-		return remapFailure(c.input, werr).report(stderr)
+		return reportErr(c.input, werr, stderr)
 	}
 	if rep.Constant && !c.quiet {
 		fmt.Fprintf(stderr, "dicom-remap: %s: warning: constant image: every pixel set to %d\n", c.input, c.min)
@@ -152,13 +158,9 @@ func remapFile(c *config, stderr io.Writer) int {
 }
 
 // checkPaths refuses what can be refused before reading: an output that is
-// the input, or one that exists without --force.
+// the input (the names always differ, but a link can make them one file),
+// or one that exists without --force.
 func checkPaths(c *config, out string) *failure {
-	absIn, err1 := filepath.Abs(c.input)
-	absOut, err2 := filepath.Abs(out)
-	if err1 == nil && err2 == nil && absIn == absOut {
-		return fail(c.input, exitUsage, "output would overwrite the input")
-	}
 	outInfo, err := os.Stat(out)
 	if err != nil {
 		return nil

@@ -62,6 +62,11 @@ func TestExitCodes(t *testing.T) {
 	text := filepath.Join(dir, "text.dcm")
 	os.WriteFile(text, []byte("not dicom"), 0o644)
 	out := filepath.Join(dir, "out")
+	// An output name never equals its input's, but a link can make the
+	// output the input itself.
+	linked := filepath.Join(dir, "linked")
+	os.MkdirAll(linked, 0o755)
+	os.Symlink(ct, filepath.Join(linked, "ct-normalized.dcm"))
 	cases := []struct {
 		name string
 		args []string
@@ -88,7 +93,7 @@ func TestExitCodes(t *testing.T) {
 		{"both forms", []string{"--min", "0", ct, out, "0", "100"}, exitUsage},
 		{"missing max", []string{"--min", "0", "-o", out, ct}, exitUsage},
 		{"unrepresentable", []string{eight, out, "0", "1000"}, exitUsage},
-		{"output is input", []string{filepath.Join(dir, "x-normalized.dcm"), dir, "0", "1"}, exitFailure},
+		{"output is the input through a link", []string{ct, linked, "0", "100", "--force"}, exitUsage},
 		{"missing input", []string{filepath.Join(dir, "nope.dcm"), out, "0", "100"}, exitFailure},
 		{"not dicom", []string{text, out, "0", "100"}, exitRejected},
 		{"empty directory input", []string{t.TempDir(), out, "0", "100"}, exitRejected},

@@ -175,7 +175,7 @@ func collect(root, exclude string) ([]*inputFile, []skippedFile, *failure) {
 			skipped = append(skipped, skippedFile{rel, "not a DICOM file (no DICM prefix)"})
 			return nil
 		}
-		files = append(files, &inputFile{path: path, rel: rel})
+		files = append(files, &inputFile{path: path, rel: filepath.ToSlash(rel)})
 		return nil
 	})
 	if err != nil {
@@ -325,9 +325,6 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 	if f != nil {
 		return f.report(stderr)
 	}
-	for _, in := range files {
-		in.rel = filepath.ToSlash(in.rel)
-	}
 	outputOf := func(in *inputFile) string {
 		return filepath.Join(c.outDir, filepath.Dir(filepath.FromSlash(in.rel)), outputName(in.rel))
 	}
@@ -436,9 +433,7 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 			for _, rest := range temps[i+1:] {
 				rest.discard()
 			}
-			var ff *failure
-			errors.As(err, &ff)
-			return ff.report(stderr)
+			return reportErr(t.path, err, stderr)
 		}
 	}
 
@@ -457,9 +452,7 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 		_, err := w.Write(data)
 		return err
 	}); err != nil {
-		var ff *failure
-		errors.As(err, &ff)
-		return ff.report(stderr)
+		return reportErr(c.outDir, err, stderr)
 	}
 	if c.provenanceOut {
 		stdout.Write(data)
