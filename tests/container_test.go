@@ -279,6 +279,10 @@ func TestContainerBinaryReproducible(t *testing.T) {
 	if sha(t, native) != sha(t, inImage) {
 		t.Fatalf("image binary %s differs from the native build %s", sha(t, inImage), sha(t, native))
 	}
+	// SOURCE_DATE_EPOCH (0 by default) sets the file times in the image.
+	if r := dockerRun(t, "--entrypoint", "stat", image, "-c", "%Y", "/usr/local/bin/dicom-remap"); strings.TrimSpace(r.stdout) != "0" {
+		t.Errorf("binary mtime %q, want SOURCE_DATE_EPOCH 0: %s", r.stdout, r.stderr)
+	}
 	r := dockerRun(t, image, "dicom-remap", "--version")
 	if strings.TrimSpace(r.stdout) != "dicom-remap "+version {
 		t.Errorf("container --version: %q", r.stdout)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/dicom-remap/dicom-remap/internal/fixture"
@@ -178,5 +179,39 @@ func TestFailureLeavesNothing(t *testing.T) {
 	after, _ := os.ReadFile(in)
 	if sha256.Sum256(after) != before {
 		t.Fatal("input changed")
+	}
+}
+
+// TestInputFromPipe: a named pipe cannot be read twice; it is read into
+// memory (bounded by --max-pixel-bytes) and gives the bytes of a file.
+func TestInputFromPipe(t *testing.T) {
+	dir := t.TempDir()
+	data := fixture.Build(fixture.CTSlice(16, 16, 0, "1", "1"))
+	regular := filepath.Join(dir, "file", "scan")
+	os.MkdirAll(filepath.Dir(regular), 0o755)
+	os.WriteFile(regular, data, 0o644)
+	pipe := filepath.Join(dir, "pipe", "scan")
+	os.MkdirAll(filepath.Dir(pipe), 0o755)
+	if err := syscall.Mkfifo(pipe, 0o644); err != nil {
+		t.Skip("no named pipes here:", err)
+	}
+	go func() {
+		f, err := os.OpenFile(pipe, os.O_WRONLY, 0)
+		if err == nil {
+			f.Write(data)
+			f.Close()
+		}
+	}()
+	var stderr bytes.Buffer
+	if code := run([]string{pipe, filepath.Join(dir, "a"), "0", "100"}, nil, &bytes.Buffer{}, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if code := run([]string{regular, filepath.Join(dir, "b"), "0", "100"}, nil, &bytes.Buffer{}, &stderr); code != 0 {
+		t.Fatal(stderr.String())
+	}
+	a, _ := os.ReadFile(filepath.Join(dir, "a", "scan-normalized.dcm"))
+	b, _ := os.ReadFile(filepath.Join(dir, "b", "scan-normalized.dcm"))
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Fatal("the pipe gave other bytes than the file")
 	}
 }
