@@ -23,8 +23,8 @@ func BenchmarkScan16(b *testing.B) {
 	b.SetBytes(int64(len(p)))
 	b.ReportAllocs()
 	for b.Loop() {
-		sc := newRangeScanner(c, nil, 0)
-		sc.add(p)
+		sc := newRangeScanner(c, nil, 1)
+		sc.add(0, p)
 		sc.result()
 	}
 }
@@ -34,7 +34,7 @@ func BenchmarkMap16(b *testing.B) {
 	p := randomSamples(1<<20, 2)
 	in := newCodec(16, 12, true, binary.LittleEndian)
 	out := newCodec(16, 16, true, binary.LittleEndian)
-	mp := newSampleMapper(in, out, linearMap{Range{-2048, 2047}, Range{-1024, 3071}}, nil, -1024, 0)
+	mp := newSampleMapper(in, out, linearMap{Range{-2048, 2047}, Range{-1024, 3071}}, nil, -1024)
 	b.SetBytes(int64(len(p)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -46,7 +46,7 @@ func BenchmarkMap16(b *testing.B) {
 func BenchmarkMap32(b *testing.B) {
 	p := randomSamples(1<<18, 4)
 	in := newCodec(32, 32, false, binary.LittleEndian)
-	mp := newSampleMapper(in, in, linearMap{Range{0, 1<<32 - 1}, Range{0, 1000000}}, nil, 0, 0)
+	mp := newSampleMapper(in, in, linearMap{Range{0, 1<<32 - 1}, Range{0, 1000000}}, nil, 0)
 	b.SetBytes(int64(len(p)))
 	b.ReportAllocs()
 	for b.Loop() {

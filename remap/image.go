@@ -89,31 +89,100 @@ const chunkSize = 1 << 20
 // chunkPool recycles chunk buffers: a series reads thousands of files.
 var chunkPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
 
-// each calls f with consecutive chunks; f may change a chunk in place.
-func (s pixelSource) each(f func([]byte) error) error {
+// read returns chunk i of the pixel data, read into buf when it comes from
+// the file.
+func (s pixelSource) read(i int, buf []byte) ([]byte, error) {
+	off := int64(i) * chunkSize
 	if s.file == nil {
-		for off := 0; off < len(s.mem); off += chunkSize {
-			if err := f(s.mem[off:min(off+chunkSize, len(s.mem))]); err != nil {
+		return s.mem[off:min(off+chunkSize, int64(len(s.mem)))], nil
+	}
+	b := buf[:min(chunkSize, s.length-off)]
+	if _, err := s.file.ReadAt(b, s.offset+off); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, reject(StepPixels, "truncated: pixel data ends early")
+		}
+		return nil, &Error{Kind: Internal, Step: StepPixels, Err: err}
+	}
+	return b, nil
+}
+
+// workers is how many goroutines chunks should use for at most threads:
+// one for an image of one or two chunks, where starting more costs more
+// than it gives.
+func (s pixelSource) workers(threads int) int {
+	chunks := int((s.length + chunkSize - 1) / chunkSize)
+	if chunks <= 2 {
+		return 1
+	}
+	return min(threadLimit(threads), chunks)
+}
+
+// chunks reads the pixel data chunk by chunk and calls work on each, which
+// may change it in place; with several workers, worker w takes chunks w,
+// w+workers, ... Then emit, when not nil, gets the chunks in file order on
+// the calling goroutine, while the workers read and work ahead: reading,
+// mapping and writing overlap. A chunk is reused once emit returns.
+func (s pixelSource) chunks(workers int, work func(worker int, b []byte), emit func([]byte) error) error {
+	n := int((s.length + chunkSize - 1) / chunkSize)
+	if workers <= 1 {
+		buf := chunkPool.Get().(*[]byte)
+		defer chunkPool.Put(buf)
+		for i := range n {
+			b, err := s.read(i, *buf)
+			if err != nil {
 				return err
+			}
+			work(0, b)
+			if emit != nil {
+				if err := emit(b); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
 	}
-	buf := chunkPool.Get().(*[]byte)
-	defer chunkPool.Put(buf)
-	for off := int64(0); off < s.length; off += chunkSize {
-		b := (*buf)[:min(chunkSize, s.length-off)]
-		if _, err := s.file.ReadAt(b, s.offset+off); err != nil {
-			if errors.Is(err, io.EOF) {
-				return reject(StepPixels, "truncated: pixel data ends early")
-			}
-			return &Error{Kind: Internal, Step: StepPixels, Err: err}
-		}
-		if err := f(b); err != nil {
-			return err
-		}
+	type chunk struct {
+		b   []byte
+		buf *[]byte
+		err error
 	}
-	return nil
+	done := make(chan struct{})
+	ready := make([]chan chunk, workers) // two chunks of read-ahead each
+	var wg sync.WaitGroup
+	for w := range workers {
+		ready[w] = make(chan chunk, 2)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				buf := chunkPool.Get().(*[]byte)
+				b, err := s.read(i, *buf)
+				if err == nil {
+					work(w, b)
+				}
+				select {
+				case ready[w] <- chunk{b, buf, err}:
+				case <-done:
+					chunkPool.Put(buf)
+					return
+				}
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	var err error
+	for i := 0; i < n && err == nil; i++ {
+		c := <-ready[i%workers] // worker i%workers sends its chunks in order
+		if err = c.err; err == nil && emit != nil {
+			err = emit(c.b)
+		}
+		chunkPool.Put(c.buf)
+	}
+	close(done)
+	wg.Wait()
+	return err
 }
 
 // paddingRange holds stored values that mark padding, inclusive.

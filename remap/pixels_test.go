@@ -3,7 +3,9 @@ package remap
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"math/rand"
+	"sync"
 	"testing"
 )
 
@@ -58,7 +60,7 @@ func TestFastPathsMatchReference(t *testing.T) {
 	} {
 		in := newCodec(f.ba, f.bs, f.signed, f.order)
 		// Enough samples for several chunks and workers.
-		n := 3*parallelMin + 17
+		n := 3*chunkSize/in.bytes + 17
 		p := make([]byte, n*in.bytes)
 		rng.Read(p)
 		if f.span > 0 {
@@ -66,11 +68,12 @@ func TestFastPathsMatchReference(t *testing.T) {
 				binary.LittleEndian.PutUint32(p[4*i:], uint32(rng.Int63n(f.span)))
 			}
 		}
-		sc := newRangeScanner(in, f.pad, 0)
-		for off := 0; off < len(p); off += 4096 * in.bytes {
-			sc.add(p[off:min(off+4096*in.bytes, len(p))])
+		// Three workers' states, merged by result.
+		sc := newRangeScanner(in, f.pad, 3)
+		for i, off := 0, 0; off < len(p); i, off = i+1, off+4096*in.bytes {
+			sc.add(i%3, p[off:min(off+4096*in.bytes, len(p))])
 		}
-		sc.add(nil)
+		sc.add(0, nil)
 		gotR, gotPad, gotOK := sc.result()
 		wantR, wantPad, wantOK := referenceScan(p, in, f.pad)
 		if gotR != wantR || gotPad != wantPad || gotOK != wantOK {
@@ -88,13 +91,108 @@ func TestFastPathsMatchReference(t *testing.T) {
 			m := linearMap{src: wantR, dst: dst}
 			want := referenceMap(p, in, out, m, f.pad, dst.Lo)
 			got := bytes.Clone(p)
-			mp := newSampleMapper(in, out, m, f.pad, dst.Lo, 0)
+			mp := newSampleMapper(in, out, m, f.pad, dst.Lo)
 			for off := 0; off < len(got); off += chunkSize {
 				mp.apply(got[off:min(off+chunkSize, len(got))])
 			}
 			if !bytes.Equal(got, want) {
 				t.Fatalf("%+v -> %v: fast map differs from the reference", f, dst)
 			}
+		}
+	}
+}
+
+// TestFillMapMatchesApply checks the stepped table fill against the
+// dividing map, for narrow and wide, tiny and huge source ranges and fill
+// starts below, inside and above them.
+func TestFillMapMatchesApply(t *testing.T) {
+	rng := rand.New(rand.NewSource(11))
+	maps := []linearMap{
+		{Range{-1024, 3071}, Range{0, 100}},
+		{Range{0, 1}, Range{-5, 7}},
+		{Range{7, 7}, Range{0, 255}},
+		{Range{-1 << 62, 1 << 62}, Range{0, 65535}},
+		{Range{-9223372036854775808, 9223372036854775807}, Range{-2147483648, 2147483647}},
+		{Range{100, 101}, Range{-2147483648, 2147483647}},
+	}
+	for range 200 {
+		a, b := rng.Int63n(1<<20)-1<<19, rng.Int63n(1<<20)-1<<19
+		c, d := rng.Int63n(1<<32)-1<<31, rng.Int63n(1<<32)-1<<31
+		maps = append(maps, linearMap{Range{min(a, b), max(a, b)}, Range{min(c, d), max(c, d)}})
+	}
+	for _, m := range maps {
+		for _, lo := range []int64{m.src.Lo - 300, m.src.Lo, m.src.Lo + 1, (m.src.Lo + m.src.Hi) / 2, m.src.Hi - 3, -32768} {
+			if lo > 1<<62 || lo < -1<<62 {
+				continue
+			}
+			out := make([]int64, 700)
+			fillMap(m, lo, out)
+			for i, got := range out {
+				if want := m.apply(lo + int64(i)); got != want {
+					t.Fatalf("%+v at %d: fill %d, apply %d", m, lo+int64(i), got, want)
+				}
+			}
+		}
+	}
+}
+
+// failingReader fails every read at or after offset bad.
+type failingReader struct {
+	data []byte
+	bad  int64
+}
+
+func (r failingReader) ReadAt(p []byte, off int64) (int, error) {
+	if off+int64(len(p)) > r.bad {
+		return 0, errors.New("disk on fire")
+	}
+	return copy(p, r.data[off:]), nil
+}
+
+// TestChunksInOrder runs the chunk pipeline with several workers over a file
+// and over memory: every chunk is worked on once, by the worker it belongs
+// to, and emitted in file order; a read error stops it and is returned.
+func TestChunksInOrder(t *testing.T) {
+	data := make([]byte, 5*chunkSize+12345)
+	rand.New(rand.NewSource(3)).Read(data)
+	want := bytes.Clone(data)
+	for i := range want {
+		want[i] ^= 0x5a
+	}
+	for _, workers := range []int{1, 2, 3, 8} {
+		for _, fromFile := range []bool{false, true} {
+			src := pixelSource{mem: bytes.Clone(data), length: int64(len(data))}
+			if fromFile {
+				src = pixelSource{file: bytes.NewReader(data), offset: 0, length: int64(len(data))}
+			}
+			var got []byte
+			var mu sync.Mutex
+			owner := map[int]int{}
+			err := src.chunks(workers, func(w int, b []byte) {
+				for i := range b {
+					b[i] ^= 0x5a
+				}
+				mu.Lock()
+				owner[len(owner)] = w
+				mu.Unlock()
+			}, func(b []byte) error { got = append(got, b...); return nil })
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("%d workers, file %v: err %v, output equal %v", workers, fromFile, err, bytes.Equal(got, want))
+			}
+			if len(owner) != 6 {
+				t.Fatalf("%d workers: %d chunks worked on, want 6", workers, len(owner))
+			}
+		}
+		src := pixelSource{file: failingReader{data, 3 * chunkSize}, length: int64(len(data))}
+		emitted := 0
+		err := src.chunks(workers, func(int, []byte) {}, func([]byte) error { emitted++; return nil })
+		if err == nil || emitted != 3 {
+			t.Fatalf("%d workers: read failure gave %v after %d chunks, want an error after 3", workers, err, emitted)
+		}
+		stop := errors.New("stop")
+		err = pixelSource{mem: data, length: int64(len(data))}.chunks(workers, func(int, []byte) {}, func([]byte) error { return stop })
+		if err != stop {
+			t.Fatalf("%d workers: emit error gave %v", workers, err)
 		}
 	}
 }

@@ -106,7 +106,7 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 
 	outC := newCodec(im.bitsAllocated, outBits, outSigned, binary.LittleEndian)
 	m := linearMap{src: rep.Source, dst: Range{p.Min, p.Max}}
-	mapper := newSampleMapper(inC, outC, m, im.padding, p.Min, p.Threads)
+	mapper := newSampleMapper(inC, outC, m, im.padding, p.Min)
 
 	// This image's own extremes, mapped: with a series range they need
 	// not reach MIN and MAX.
@@ -125,7 +125,7 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 	rep.NewSeries = deriveUID("series", p, seriesKey, Range{})
 
 	derive(&ds, im, p, rep, smallest, largest)
-	if err := write(dst, &ds, im, mapper); err != nil {
+	if err := write(dst, &ds, im, mapper, p.Threads); err != nil {
 		return Report{}, err
 	}
 	return rep, nil
@@ -158,8 +158,9 @@ func Measure(src io.ReaderAt, size int64, p Params) (Measurement, error) {
 
 // measure scans the pixel data for its extremes.
 func measure(im *image, c sampleCodec, threads int) (r Range, anyPadding, ok bool, err error) {
-	sc := newRangeScanner(c, im.padding, threads)
-	err = im.pixels.each(func(b []byte) error { sc.add(b); return nil })
+	workers := im.pixels.workers(threads)
+	sc := newRangeScanner(c, im.padding, workers)
+	err = im.pixels.chunks(workers, sc.add, nil)
 	r, anyPadding, ok = sc.result()
 	return r, anyPadding, ok, err
 }
@@ -303,7 +304,7 @@ func fits(lo, hi int64, bits int, signed bool) bool {
 
 // write encodes ds as Explicit VR Little Endian. Pixel Data is mapped and
 // written chunk by chunk, without the library's per-element copy.
-func write(dst io.Writer, ds *dicom.Dataset, im *image, mapper *sampleMapper) error {
+func write(dst io.Writer, ds *dicom.Dataset, im *image, mapper *sampleMapper, threads int) error {
 	var head, tail []*dicom.Element
 	seen := false
 	for _, e := range ds.Elements {
@@ -316,8 +317,11 @@ func write(dst io.Writer, ds *dicom.Dataset, im *image, mapper *sampleMapper) er
 			head = append(head, e)
 		}
 	}
+	// The library writes many small pieces: buffer them, but hand the
+	// pixel chunks to dst directly, without a copy.
+	bw := bufio.NewWriterSize(dst, 64<<10)
 	opts := []dicom.WriteOption{dicom.SkipVRVerification()}
-	if err := dicom.Write(dst, dicom.Dataset{Elements: head}, opts...); err != nil {
+	if err := dicom.Write(bw, dicom.Dataset{Elements: head}, opts...); err != nil {
 		return wrapWrite(err)
 	}
 	vr := "OW"
@@ -330,11 +334,13 @@ func write(dst io.Writer, ds *dicom.Dataset, im *image, mapper *sampleMapper) er
 	binary.LittleEndian.PutUint16(hdr[2:], tag.PixelData.Element)
 	copy(hdr[4:], vr)
 	binary.LittleEndian.PutUint32(hdr[8:], uint32(n+n%2))
-	if _, err := dst.Write(hdr[:]); err != nil {
+	if _, err := bw.Write(hdr[:]); err != nil {
 		return wrapWrite(err)
 	}
-	err := im.pixels.each(func(b []byte) error {
-		mapper.apply(b)
+	if err := bw.Flush(); err != nil {
+		return wrapWrite(err)
+	}
+	err := im.pixels.chunks(im.pixels.workers(threads), func(_ int, b []byte) { mapper.apply(b) }, func(b []byte) error {
 		if _, err := dst.Write(b); err != nil {
 			return wrapWrite(err)
 		}
@@ -344,12 +350,12 @@ func write(dst io.Writer, ds *dicom.Dataset, im *image, mapper *sampleMapper) er
 		return err
 	}
 	if n%2 == 1 {
-		if _, err := dst.Write([]byte{0}); err != nil {
+		if _, err := bw.Write([]byte{0}); err != nil {
 			return wrapWrite(err)
 		}
 	}
 	if len(tail) > 0 {
-		w, err := dicom.NewWriter(dst, opts...)
+		w, err := dicom.NewWriter(bw, opts...)
 		if err != nil {
 			return wrapWrite(err)
 		}
@@ -359,6 +365,9 @@ func write(dst io.Writer, ds *dicom.Dataset, im *image, mapper *sampleMapper) er
 				return wrapWrite(err)
 			}
 		}
+	}
+	if err := bw.Flush(); err != nil {
+		return wrapWrite(err)
 	}
 	return nil
 }

@@ -77,6 +77,7 @@ type config struct {
 	input, outDir string
 	min, max      int64
 	force, quiet  bool
+	sync          bool // flush outputs to disk before exiting
 	pixelLimit    int64
 	args          []string // as given, for the provenance record
 
@@ -122,6 +123,7 @@ func newFlagSet() (*pflag.FlagSet, *flagValues) {
 	fs.StringVarP(&v.outDir, "output-dir", "o", "", "output directory (instead of the OUTDIR argument)")
 	fs.BoolVarP(&v.force, "force", "f", false, "replace an existing output file")
 	fs.BoolVarP(&v.quiet, "quiet", "q", false, "print no warnings")
+	fs.BoolVar(&v.sync, "sync", false, "flush each output and its directory to disk before exiting, to survive a power loss (slower)")
 	fs.Int64Var(&v.pixelLimit, "max-pixel-bytes", 4<<30, "refuse inputs whose header declares more pixel data than this")
 	fs.BoolVar(&v.perFile, "per-file", false, "directory INPUT: map each file on its own extremes (the paper's behaviour)")
 	fs.IntVar(&v.workers, "workers", runtime.NumCPU(), "directory INPUT: files processed at once")
@@ -139,7 +141,7 @@ func newFlagSet() (*pflag.FlagSet, *flagValues) {
 
 type flagValues struct {
 	min, max, outDir            string
-	force, quiet                bool
+	force, quiet, sync          bool
 	pixelLimit                  int64
 	help, version               bool
 	perFile, printRange         bool
@@ -202,7 +204,7 @@ scan:
 	}
 
 	c := &config{force: v.force, quiet: v.quiet, pixelLimit: v.pixelLimit, args: args, perFile: v.perFile,
-		workers: v.workers, provenanceOut: v.provenanceOut, provenanceAt: v.provenanceAt}
+		workers: v.workers, provenanceOut: v.provenanceOut, provenanceAt: v.provenanceAt, sync: v.sync}
 	if c.pixelLimit <= 0 {
 		return nil, usagef("", "--max-pixel-bytes %d is not positive", c.pixelLimit)
 	}

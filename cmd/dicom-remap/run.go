@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -143,7 +142,7 @@ func remapFile(c *config, stderr io.Writer) int {
 	}
 	params := remap.Params{Min: c.min, Max: c.max, Version: Version, PixelLimit: c.pixelLimit, Source: c.source}
 	var rep remap.Report
-	werr := writeAtomically(out, c.force, func(w io.Writer) error {
+	werr := writeAtomically(out, c.force, c.sync, func(w io.Writer) error {
 		var err error
 		rep, err = remap.Remap(w, src, size, params)
 		return err
@@ -178,31 +177,36 @@ func checkPaths(c *config, out string) *failure {
 }
 
 // writeAtomically writes through a temporary file in the destination
-// directory, syncs it and renames it into place, so that no partial output
-// is ever visible. Without force an output that appeared meanwhile is kept.
-func writeAtomically(path string, force bool, fill func(io.Writer) error) error {
-	t, err := writeTemp(path, false, fill)
+// directory and renames it into place, so that no partial output is ever
+// visible, whatever stops the process. With sync the file and the directory
+// are also flushed to disk first, so that the output survives a power loss;
+// without, the kernel writes them back in its own time, as for cp or
+// dcmconv. Without force an output that appeared meanwhile is kept.
+func writeAtomically(path string, force, sync bool, fill func(io.Writer) error) error {
+	t, err := writeTemp(path, false, sync, fill)
 	if err != nil {
 		return err
 	}
 	if err := t.commit(force); err != nil {
 		return err
 	}
-	syncDir(filepath.Dir(path))
+	if sync {
+		syncDir(filepath.Dir(path))
+	}
 	return nil
 }
 
-// tempOutput is a complete, synced output waiting to be renamed into place.
+// tempOutput is a complete output waiting to be renamed into place.
 type tempOutput struct {
 	name, path string
 	sha256     string // when asked for
 	done       func()
 }
 
-// writeTemp writes fill's bytes to a synced temporary file next to path,
-// hashing them when asked (hashing a large file costs as much as mapping
-// it). On error nothing is left.
-func writeTemp(path string, hash bool, fill func(io.Writer) error) (_ *tempOutput, err error) {
+// writeTemp writes fill's bytes to a temporary file next to path, synced
+// when asked, hashing them when asked (hashing a large file costs as much as
+// mapping it). On error nothing is left.
+func writeTemp(path string, hash, sync bool, fill func(io.Writer) error) (_ *tempOutput, err error) {
 	dir := filepath.Dir(path)
 	tmp, done, err := createTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -215,23 +219,24 @@ func writeTemp(path string, hash bool, fill func(io.Writer) error) (_ *tempOutpu
 			t.discard()
 		}
 	}()
-	var dst io.Writer = newWriteback(tmp)
+	var dst io.Writer = tmp
+	if sync {
+		dst = newWriteback(tmp)
+	}
 	sum := sha256.New()
 	if hash {
 		dst = io.MultiWriter(dst, sum)
 	}
-	bw := bufio.NewWriterSize(dst, 1<<20)
-	if err := fill(bw); err != nil {
+	if err := fill(dst); err != nil {
 		return nil, err
-	}
-	if err := bw.Flush(); err != nil {
-		return nil, fail(path, exitFailure, "write: %v", pathless(err))
 	}
 	if err := tmp.Chmod(0o644); err != nil {
 		return nil, fail(path, exitFailure, "write: %v", pathless(err))
 	}
-	if err := tmp.Sync(); err != nil {
-		return nil, fail(path, exitFailure, "write: %v", pathless(err))
+	if sync {
+		if err := tmp.Sync(); err != nil {
+			return nil, fail(path, exitFailure, "write: %v", pathless(err))
+		}
 	}
 	if err := tmp.Close(); err != nil {
 		return nil, fail(path, exitFailure, "write: %v", pathless(err))

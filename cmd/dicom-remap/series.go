@@ -403,7 +403,7 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 		}
 		defer file.Close()
 		params := remap.Params{Min: c.min, Max: c.max, Version: Version, PixelLimit: c.pixelLimit, Source: sourceOf(in), Threads: threadsPerFile(c)}
-		t, err := writeTemp(out, true, func(w io.Writer) error {
+		t, err := writeTemp(out, true, c.sync, func(w io.Writer) error {
 			var err error
 			reports[i], err = remap.Remap(w, file, size, params)
 			return err
@@ -437,18 +437,20 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 		}
 	}
 
-	dirs := map[string]bool{}
-	for _, t := range temps {
-		dirs[filepath.Dir(t.path)] = true
-	}
-	for d := range dirs {
-		syncDir(d)
+	if c.sync {
+		dirs := map[string]bool{}
+		for _, t := range temps {
+			dirs[filepath.Dir(t.path)] = true
+		}
+		for d := range dirs {
+			syncDir(d)
+		}
 	}
 
 	rec := provenance(c, files, skipped, reports, temps, outputOf)
 	data, _ := json.MarshalIndent(rec, "", "  ")
 	data = append(data, '\n')
-	if err := writeAtomically(filepath.Join(c.outDir, ProvenanceName), c.force, func(w io.Writer) error {
+	if err := writeAtomically(filepath.Join(c.outDir, ProvenanceName), c.force, c.sync, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	}); err != nil {

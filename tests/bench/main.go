@@ -67,22 +67,27 @@ func main() {
 	runs := flag.Int("runs", 5, "timed runs per peer after one warm-up")
 	out := flag.String("out", "bench-results", "directory for results.md and results.json")
 	only := flag.String("only", "", "run only the datasets whose name contains this")
+	keep := flag.Bool("keep", false, "keep the generated data and binary, and print where (for profiling by hand)")
 	flag.Parse()
 	if *small {
 		*runs = 2
 	}
-	if err := run(*small, *runs, *out, *only); err != nil {
+	if err := run(*small, *runs, *out, *only, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(small bool, runs int, outDir, only string) error {
+func run(small bool, runs int, outDir, only string, keep bool) error {
 	work, err := os.MkdirTemp("", "dicom-remap-bench-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
+	if keep {
+		fmt.Fprintln(os.Stderr, "bench: data and binary kept in", work)
+	} else {
+		defer os.RemoveAll(work)
+	}
 	bin := filepath.Join(work, "dicom-remap")
 	build := exec.Command("go", "build", "-trimpath", "-o", bin, "./cmd/dicom-remap")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
