@@ -231,24 +231,25 @@ type sampleMapper struct {
 func newSampleMapper(in, out sampleCodec, m linearMap, pad *paddingRange, padTo int64) *sampleMapper {
 	mp := &sampleMapper{in: in, out: out, m: m, pad: pad, padTo: padTo}
 	if in.tabled() {
+		// Entries 0..mask hold every value BitsStored can hold, in two runs
+		// of increasing value when signed (0.., then the negatives), one
+		// otherwise; raw values that differ only above BitsStored repeat them.
 		mp.table = make([]uint16, 1<<(8*in.bytes))
-		// The output of every value BitsStored can hold, in value order,
-		// indexed by its low bits; raw values that differ only above
-		// BitsStored share an entry.
-		lo, hi := in.valueBounds()
-		byValue := make([]uint16, hi-lo+1)
-		fillMap(m, lo, byValue)
-		values := make([]uint16, in.mask+1)
-		for i, o := range byValue {
-			values[uint32(lo+int64(i))&in.mask] = o
+		values := mp.table[:in.mask+1]
+		if in.signed {
+			fillMap(m, 0, values[:in.sign])
+			fillMap(m, -int64(in.sign), values[in.sign:])
+		} else {
+			fillMap(m, 0, values)
 		}
 		if pad != nil {
+			lo, hi := in.valueBounds()
 			for v := max(pad.lo, lo); v <= min(pad.hi, hi); v++ {
 				values[uint32(v)&in.mask] = uint16(padTo)
 			}
 		}
-		for raw := range mp.table {
-			mp.table[raw] = values[uint32(raw)&in.mask]
+		for rest := mp.table[len(values):]; len(rest) > 0; rest = rest[len(values):] {
+			copy(rest, values)
 		}
 	} else if span := m.src.Hi - m.src.Lo; span >= 0 && span < lutLimit {
 		mp.lut = make([]int64, span+1)
