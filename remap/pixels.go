@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"runtime"
+	"sync"
 )
 
 // Range is an inclusive range of stored pixel values.
@@ -116,11 +117,22 @@ type rangeScanner struct {
 	padded []bool   // per worker: a padding sample was seen (32-bit)
 }
 
+// seenTables and mapTables recycle the tables of scanners and mappers: a
+// series makes two per file, and letting the heap grow and shrink for each
+// costs more than the tables themselves (the runtime returning pages makes
+// every CPU flush its TLB).
+var (
+	seenTables = sync.Pool{New: func() any { return new([1 << 16]byte) }}
+	mapTables  = sync.Pool{New: func() any { return new([1 << 16]uint16) }}
+)
+
 func newRangeScanner(c sampleCodec, pad *paddingRange, workers int) *rangeScanner {
 	s := &rangeScanner{c: c, pad: pad}
 	for range max(workers, 1) {
 		if c.tabled() {
-			s.seen = append(s.seen, make([]byte, 1<<(8*c.bytes)))
+			seen := seenTables.Get().(*[1 << 16]byte)[:1<<(8*c.bytes)]
+			clear(seen)
+			s.seen = append(s.seen, seen)
 		}
 		s.ranges = append(s.ranges, Range{1 << 62, -1 << 62})
 		s.padded = append(s.padded, false)
@@ -174,6 +186,14 @@ func (s *rangeScanner) add(w int, p []byte) {
 		}
 		s.ranges[w], s.padded[w] = r, padded
 	}
+}
+
+// release hands the scanner's tables back; it is not used after.
+func (s *rangeScanner) release() {
+	for _, t := range s.seen {
+		seenTables.Put((*[1 << 16]byte)(t[:cap(t)]))
+	}
+	s.seen = nil
 }
 
 // result returns the extremes, whether any sample was padding, and ok false
@@ -234,7 +254,7 @@ func newSampleMapper(in, out sampleCodec, m linearMap, pad *paddingRange, padTo 
 		// Entries 0..mask hold every value BitsStored can hold, in two runs
 		// of increasing value when signed (0.., then the negatives), one
 		// otherwise; raw values that differ only above BitsStored repeat them.
-		mp.table = make([]uint16, 1<<(8*in.bytes))
+		mp.table = mapTables.Get().(*[1 << 16]uint16)[:1<<(8*in.bytes)]
 		values := mp.table[:in.mask+1]
 		if in.signed {
 			fillMap(m, 0, values[:in.sign])
@@ -256,6 +276,14 @@ func newSampleMapper(in, out sampleCodec, m linearMap, pad *paddingRange, padTo 
 		fillMap(m, m.src.Lo, mp.lut)
 	}
 	return mp
+}
+
+// release hands the mapper's table back; it is not used after.
+func (mp *sampleMapper) release() {
+	if mp.table != nil {
+		mapTables.Put((*[1 << 16]uint16)(mp.table[:cap(mp.table)]))
+		mp.table = nil
+	}
 }
 
 // valueBounds is the range of values BitsStored can hold.

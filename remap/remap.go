@@ -33,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
@@ -107,6 +108,7 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 	outC := newCodec(im.bitsAllocated, outBits, outSigned, binary.LittleEndian)
 	m := linearMap{src: rep.Source, dst: Range{p.Min, p.Max}}
 	mapper := newSampleMapper(inC, outC, m, im.padding, p.Min)
+	defer mapper.release()
 
 	// This image's own extremes, mapped: with a series range they need
 	// not reach MIN and MAX.
@@ -160,6 +162,7 @@ func Measure(src io.ReaderAt, size int64, p Params) (Measurement, error) {
 func measure(im *image, c sampleCodec, threads int) (r Range, anyPadding, ok bool, err error) {
 	workers := im.pixels.workers(threads)
 	sc := newRangeScanner(c, im.padding, workers)
+	defer sc.release()
 	err = im.pixels.chunks(workers, sc.add, nil)
 	r, anyPadding, ok = sc.result()
 	return r, anyPadding, ok, err
@@ -302,6 +305,9 @@ func fits(lo, hi int64, bits int, signed bool) bool {
 	return lo >= 0 && hi <= int64(1)<<bits-1
 }
 
+// headWriters recycles the buffers of write.
+var headWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
+
 // write encodes ds as Explicit VR Little Endian. Pixel Data is mapped and
 // written chunk by chunk, without the library's per-element copy.
 func write(dst io.Writer, ds *dicom.Dataset, im *image, mapper *sampleMapper, threads int) error {
@@ -319,7 +325,9 @@ func write(dst io.Writer, ds *dicom.Dataset, im *image, mapper *sampleMapper, th
 	}
 	// The library writes many small pieces: buffer them, but hand the
 	// pixel chunks to dst directly, without a copy.
-	bw := bufio.NewWriterSize(dst, 64<<10)
+	bw := headWriters.Get().(*bufio.Writer)
+	bw.Reset(dst)
+	defer func() { bw.Reset(nil); headWriters.Put(bw) }()
 	opts := []dicom.WriteOption{dicom.SkipVRVerification()}
 	if err := dicom.Write(bw, dicom.Dataset{Elements: head}, opts...); err != nil {
 		return wrapWrite(err)

@@ -24,6 +24,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/dicom-remap/dicom-remap/internal/fixture"
@@ -204,7 +205,10 @@ func measure(t *Timing, work string, cmd func(string) []string, runs int) error 
 			fmt.Sscan(strings.TrimSpace(string(data)), &kb)
 			t.PeakRSS = max(t.PeakRSS, kb*1024)
 		}
+		// Each run starts from a quiet disk: no run pays for the writeback
+		// of the one before (for every peer alike).
 		os.RemoveAll(o)
+		syscall.Sync()
 		if i >= 0 {
 			t.Seconds = append(t.Seconds, elapsed)
 		}
