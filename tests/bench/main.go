@@ -61,6 +61,53 @@ type Report struct {
 	Small    bool      `json:"small"`
 	Datasets []dataset `json:"datasets"`
 	Timings  []Timing  `json:"timings"`
+	Targets  []Target  `json:"targets"`
+}
+
+// Target is one goal of the performance issue, judged on this run's medians.
+type Target struct {
+	Goal  string  `json:"goal"`
+	Value float64 `json:"value"`
+	Want  string  `json:"want"`
+	Met   bool    `json:"met"`
+}
+
+// targets judges the run against the performance goals; a goal whose peers
+// did not run is left out.
+func targets(rep Report) []Target {
+	find := func(dataset, peer string) *Timing {
+		for i, t := range rep.Timings {
+			if strings.HasPrefix(t.Dataset, dataset) && t.Peer == peer && t.Skipped == "" && t.Median > 0 {
+				return &rep.Timings[i]
+			}
+		}
+		return nil
+	}
+	var out []Target
+	ratio := func(goal, want string, a, b *Timing, atLeast bool, limit float64) {
+		if a == nil || b == nil {
+			return
+		}
+		v := a.Median / b.Median
+		met := v >= limit
+		if !atLeast {
+			met = v <= limit
+		}
+		out = append(out, Target{goal, v, want, met})
+	}
+	slice, frames := "ct-slice-", "multiframe-"
+	ratio("slice: paper peer / dicom-remap", ">= 50", find(slice, "paper (pydicom+numpy)"), find(slice, "dicom-remap"), true, 50)
+	ratio("multi-frame: paper peer / dicom-remap", ">= 5", find(frames, "paper (pydicom+numpy)"), find(frames, "dicom-remap"), true, 5)
+	ratio("multi-frame: dcmconv / dicom-remap", ">= 1", find(frames, "dcmconv (copy, no remap)"), find(frames, "dicom-remap"), true, 1)
+	ratio("multi-frame: dicom-remap / cp", "<= 3", find(frames, "dicom-remap"), find(frames, "cp"), false, 3)
+	ratio("series: 1 worker / 2 workers", ">= 1.7", find("series-", "dicom-remap series, 1 worker(s)"), find("series-", "dicom-remap series, 2 worker(s)"), true, 1.7)
+	for _, t := range rep.Timings {
+		if t.Peer == "dicom-remap" && t.PeakRSS > 0 {
+			mib := float64(t.PeakRSS-t.InputSize) / (1 << 20)
+			out = append(out, Target{t.Dataset + ": peak RSS - input size, MiB", mib, "<= 32", mib <= 32})
+		}
+	}
+	return out
 }
 
 func main() {
@@ -114,6 +161,9 @@ func run(small bool, runs int, outDir, only string, keep bool) error {
 			{"paper (pydicom+numpy)", func(o string) []string { return []string{"/usr/bin/python3", script, d.path, o, "0", "100"} }, needPython()},
 			{"dcmconv (copy, no remap)", func(o string) []string { return []string{"dcmconv", d.path, filepath.Join(o, "copy.dcm")} }, needTool("dcmconv")},
 			{"cp", func(o string) []string { return []string{"cp", d.path, filepath.Join(o, "copy.dcm")} }, ""},
+			// The floor of any dicom-remap run: the Go runtime and the
+			// DICOM library's init (its tag dictionary), then exit.
+			{"dicom-remap --version (start-up only)", func(string) []string { return []string{bin, "--version"} }, ""},
 		}
 		if d.series {
 			// Series mode in one process, with 1 and 2 workers; and one
@@ -308,6 +358,7 @@ func writeReport(rep Report, outDir string) error {
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return err
 	}
+	rep.Targets = targets(rep)
 	js, _ := json.MarshalIndent(rep, "", "  ")
 	if err := os.WriteFile(filepath.Join(outDir, "results.json"), append(js, '\n'), 0o644); err != nil {
 		return err
@@ -325,6 +376,17 @@ func writeReport(rep Report, outDir string) error {
 		}
 		fmt.Fprintf(&md, "| %s | %.1f | %s | %.3f | %.3f | %.3f | %.0f | %.1f | %.2f | %.2f |\n", t.Dataset, float64(t.InputSize)/1e6,
 			t.Peer, t.Median, t.Min, t.Max, t.MBps, float64(t.PeakRSS)/1e6, t.RSSRatio, t.VsRemap)
+	}
+	md.WriteString("\n| goal | this run | target | met |\n|---|---|---|---|\n")
+	for _, t := range rep.Targets {
+		met := "yes"
+		if !t.Met {
+			met = "no"
+		}
+		fmt.Fprintf(&md, "| %s | %.2f | %s | %s |\n", t.Goal, t.Value, t.Want, met)
+	}
+	if rep.Small {
+		md.WriteString("\n(Small sizes: the verdicts mean nothing.)\n")
 	}
 	if err := os.WriteFile(filepath.Join(outDir, "results.md"), []byte(md.String()), 0o644); err != nil {
 		return err
