@@ -143,6 +143,9 @@ func (s *structureScanner) meta() (string, error) {
 		}
 		tagVal := uint32(binary.LittleEndian.Uint16(b))<<16 | uint32(binary.LittleEndian.Uint16(b[2:]))
 		vr := string(b[4:6])
+		if !validVR(vr) {
+			return ts, s.fail("file meta element %08x has an invalid VR %q", tagVal, vr)
+		}
 		var length uint32
 		if isLongVR(vr) {
 			b, err = s.r.Peek(12)
@@ -216,6 +219,17 @@ func (s *structureScanner) discard(n int64) error {
 	return nil
 }
 
+// validVR reports whether vr is one of the standard's value representations
+// (PS3.5 6.2).
+func validVR(vr string) bool {
+	switch vr {
+	case "AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO", "LT", "OB", "OD", "OF", "OL", "OV", "OW",
+		"PN", "SH", "SL", "SQ", "SS", "ST", "SV", "TM", "UC", "UI", "UL", "UN", "UR", "US", "UT", "UV":
+		return true
+	}
+	return false
+}
+
 // isLongVR lists the VRs with a 4-byte length exactly as the library does.
 // OV, SV and UV also have one, but the library reads them with 2: such
 // files are refused before it misreads them.
@@ -286,6 +300,10 @@ func (s *structureScanner) elementsUntil(end int64, depth int, delimited bool) e
 			}
 		} else {
 			vr = string(b[4:6])
+			if !validVR(vr) {
+				// The library would read it and write it back as it is.
+				return s.fail("element (%04x,%04x) has an invalid VR %q", group, elem, vr)
+			}
 			if vr == "OV" || vr == "SV" || vr == "UV" {
 				return s.fail("element (%04x,%04x) has VR %s, which the DICOM reader cannot read", group, elem, vr)
 			}

@@ -51,6 +51,9 @@ func TestAdversarialInputs(t *testing.T) {
 			s.Extra = []fixture.Elem{e}
 		}), nil, exitRejected, "undefined length"},
 		{"a few bytes claiming gigabytes", claim, nil, exitRejected, "declares"},
+		// The library reads an unknown VR and would write it back: the
+		// output would not be DICOM (found by FuzzRemap).
+		{"invalid VR in the data set", with(func(s *fixture.Spec) { s.Extra = []fixture.Elem{fixture.Str(0x0008, 0x0070, "00", "ACME")} }), nil, exitRejected, `invalid VR "00"`},
 		{"sequences nested too deep", with(func(s *fixture.Spec) { s.Extra = []fixture.Elem{fixture.Nested(200)} }), nil, exitRejected, "nested deeper"},
 		{"a DICOMDIR", fixture.File("1.2.840.10008.1.3.10", "1.2.3.4", []fixture.Elem{
 			fixture.Str(0x0004, 0x1130, "CS", "FILESET"),
