@@ -197,3 +197,26 @@ func TestUnrepresentable(t *testing.T) {
 		t.Fatalf("8-bit to [0, 1000]: %v", err)
 	}
 }
+
+// TestSmallTrailingElements: a short element after the pixel data (a
+// private tag, trailing padding) is kept, and the output reads back. The
+// library cannot guess the syntax of fewer than 100 bytes; the tail is read
+// in the syntax the structure check found.
+func TestSmallTrailingElements(t *testing.T) {
+	for _, ts := range []string{fixture.ExplicitLE, fixture.ImplicitLE, fixture.ExplicitBE} {
+		spec := fixture.CTSlice(4, 4, 0, "1", "1")
+		spec.TransferSyntax = ts
+		spec.Extra = []fixture.Elem{fixture.Str(0x7fe1, 0x0010, "LO", "ACME")}
+		in := fixture.Build(spec)
+		var out bytes.Buffer
+		if _, err := Remap(&out, bytes.NewReader(in), int64(len(in)), Params{Min: 0, Max: 100}); err != nil {
+			t.Fatalf("%s: %v", ts, err)
+		}
+		if _, err := Measure(bytes.NewReader(out.Bytes()), int64(out.Len()), Params{}); err != nil {
+			t.Fatalf("%s: the output does not read back: %v", ts, err)
+		}
+		if !bytes.Contains(out.Bytes()[out.Len()-16:], []byte("ACME")) {
+			t.Fatalf("%s: the trailing element is lost", ts)
+		}
+	}
+}

@@ -29,6 +29,7 @@ package remap
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -239,8 +240,12 @@ func parseSpan(src io.ReaderAt, _ int64, end int64, lay layout, opts []dicom.Par
 		// No transfer syntax to read: tell the parser the one the structure
 		// check found, rather than let it guess another.
 		n := end - lay.dataOffset
+		// The library peeks at 100 bytes to guess a syntax, and fails on a
+		// shorter span (a small element after the pixel data): let it peek
+		// into zeros. It reads no further than n.
+		in := io.MultiReader(io.NewSectionReader(src, lay.dataOffset, n), bytes.NewReader(make([]byte, 100)))
 		var p *dicom.Parser
-		p, err = dicom.NewParser(io.NewSectionReader(src, lay.dataOffset, n), n, nil, append(opts, dicom.SkipMetadataReadOnNewParserInit())...)
+		p, err = dicom.NewParser(in, n, nil, append(opts, dicom.SkipMetadataReadOnNewParserInit())...)
 		if p != nil { // its own guess may have failed; ours stands
 			err = nil
 			p.SetTransferSyntax(lay.order, lay.implicit)
