@@ -89,6 +89,19 @@ const chunkSize = 1 << 20
 // chunkPool recycles chunk buffers: a series reads thousands of files.
 var chunkPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
 
+func deref(buf *[]byte) []byte {
+	if buf == nil {
+		return nil
+	}
+	return *buf
+}
+
+func putChunk(buf *[]byte) {
+	if buf != nil {
+		chunkPool.Put(buf)
+	}
+}
+
 // read returns chunk i of the pixel data, read into buf when it comes from
 // the file.
 func (s pixelSource) read(i int, buf []byte) ([]byte, error) {
@@ -155,15 +168,18 @@ func (s pixelSource) chunks(workers int, work func(worker int, b []byte), emit f
 		go func() {
 			defer wg.Done()
 			for i := w; i < n; i += workers {
-				buf := chunkPool.Get().(*[]byte)
-				b, err := s.read(i, *buf)
+				var buf *[]byte // only a file source reads into one
+				if s.file != nil {
+					buf = chunkPool.Get().(*[]byte)
+				}
+				b, err := s.read(i, deref(buf))
 				if err == nil {
 					work(w, b)
 				}
 				select {
 				case ready[w] <- chunk{b, buf, err}:
 				case <-done:
-					chunkPool.Put(buf)
+					putChunk(buf)
 					return
 				}
 				if err != nil {
@@ -178,7 +194,7 @@ func (s pixelSource) chunks(workers int, work func(worker int, b []byte), emit f
 		if err = c.err; err == nil && emit != nil {
 			err = emit(c.b)
 		}
-		chunkPool.Put(c.buf)
+		putChunk(c.buf)
 	}
 	close(done)
 	wg.Wait()
