@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -114,28 +113,11 @@ func remapFile(c *config, stderr io.Writer) int {
 	if f := checkPaths(c, out); f != nil {
 		return f.report(stderr)
 	}
-	in, err := os.Open(c.input)
-	if err != nil {
-		return fail(c.input, exitFailure, "open: %v", pathless(err)).report(stderr)
+	in, f := openInput(c.input, c.pixelLimit)
+	if f != nil {
+		return f.report(stderr)
 	}
-	defer in.Close()
-	info, err := in.Stat()
-	if err != nil {
-		return fail(c.input, exitFailure, "stat: %v", pathless(err)).report(stderr)
-	}
-	if info.IsDir() {
-		return fail(c.input, exitRejected, "read: is a directory, not a DICOM file").report(stderr)
-	}
-	var src io.ReaderAt = in
-	size := info.Size()
-	if !info.Mode().IsRegular() {
-		// A pipe or device cannot be read twice: hold it in memory, bounded.
-		data, err := io.ReadAll(io.LimitReader(in, c.pixelLimit+1<<20))
-		if err != nil {
-			return fail(c.input, exitFailure, "read: %v", pathless(err)).report(stderr)
-		}
-		src, size = bytes.NewReader(data), int64(len(data))
-	}
+	defer in.close()
 
 	if err := os.MkdirAll(c.outDir, 0o777); err != nil {
 		return fail(c.outDir, exitFailure, "create output directory: %v", pathless(err)).report(stderr)
@@ -144,7 +126,7 @@ func remapFile(c *config, stderr io.Writer) int {
 	var rep remap.Report
 	werr := writeAtomically(out, c.force, c.sync, func(w io.Writer) error {
 		var err error
-		rep, err = remap.Remap(w, src, size, params)
+		rep, err = remap.Remap(w, in.src, in.size, params)
 		return err
 	})
 	if werr != nil {

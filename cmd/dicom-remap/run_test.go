@@ -195,13 +195,16 @@ func TestInputFromPipe(t *testing.T) {
 	if err := syscall.Mkfifo(pipe, 0o644); err != nil {
 		t.Skip("no named pipes here:", err)
 	}
-	go func() {
-		f, err := os.OpenFile(pipe, os.O_WRONLY, 0)
-		if err == nil {
-			f.Write(data)
-			f.Close()
-		}
-	}()
+	feed := func() {
+		go func() {
+			f, err := os.OpenFile(pipe, os.O_WRONLY, 0)
+			if err == nil {
+				f.Write(data)
+				f.Close()
+			}
+		}()
+	}
+	feed()
 	var stderr bytes.Buffer
 	if code := run([]string{pipe, filepath.Join(dir, "a"), "0", "100"}, nil, &bytes.Buffer{}, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
@@ -213,5 +216,18 @@ func TestInputFromPipe(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(dir, "b", "scan-normalized.dcm"))
 	if len(a) == 0 || !bytes.Equal(a, b) {
 		t.Fatal("the pipe gave other bytes than the file")
+	}
+	// --print-range reads its inputs the same way (it used to read a pipe
+	// as an empty file).
+	feed()
+	var fromPipe, fromFile bytes.Buffer
+	if code := run([]string{"--print-range", pipe}, nil, &fromPipe, &stderr); code != 0 {
+		t.Fatalf("--print-range on a pipe: exit %d: %s", code, stderr.String())
+	}
+	if code := run([]string{"--print-range", regular}, nil, &fromFile, &stderr); code != 0 {
+		t.Fatal(stderr.String())
+	}
+	if fromPipe.String() != fromFile.String() {
+		t.Fatalf("--print-range: pipe %s, file %s", fromPipe.String(), fromFile.String())
 	}
 }

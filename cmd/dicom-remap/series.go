@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -243,75 +240,10 @@ func forEach(files []*inputFile, workers int, progress *progress, f func(int, *i
 // so that --workers is the number of CPUs the run uses.
 func threadsPerFile(*config) int { return 1 }
 
-// smallInput is the size up to which a directory run reads an input file
-// whole, in one system call, rather than in pieces: series are mostly
-// files of a megabyte or less, and each piece costs a call and a copy.
-const smallInput = 4 << 20
-
-// smallInputs recycles the buffers of whole small inputs.
-var smallInputs = sync.Pool{New: func() any { return new([]byte) }}
-
-// input is one input file of a directory run, opened for reading.
-type input struct {
-	src  io.ReaderAt
-	size int64
-	data []byte // the whole file when it is small, else nil
-	file *os.File
-	buf  *[]byte
-}
-
-func openInput(path string) (*input, *failure) {
-	file, err := os.Open(path)
-	if err != nil {
-		return nil, fail(path, exitFailure, "open: %v", pathless(err))
-	}
-	info, err := file.Stat()
-	if err != nil {
-		file.Close()
-		return nil, fail(path, exitFailure, "stat: %v", pathless(err))
-	}
-	in := &input{src: file, size: info.Size(), file: file}
-	if in.size <= smallInput {
-		in.buf = smallInputs.Get().(*[]byte)
-		if int64(cap(*in.buf)) < in.size {
-			*in.buf = make([]byte, in.size)
-		}
-		n, err := file.ReadAt((*in.buf)[:in.size], 0)
-		if err != nil && !errors.Is(err, io.EOF) {
-			in.close()
-			return nil, fail(path, exitFailure, "read: %v", pathless(err))
-		}
-		// A file cut short since Stat is read as it now is.
-		in.data, in.size = (*in.buf)[:n], int64(n)
-		in.src = bytes.NewReader(in.data)
-	}
-	return in, nil
-}
-
-// sha256 hashes the whole file.
-func (in *input) sha256() (string, error) {
-	if in.data != nil {
-		sum := sha256.Sum256(in.data)
-		return hex.EncodeToString(sum[:]), nil
-	}
-	h := sha256.New()
-	if _, err := io.Copy(h, io.NewSectionReader(in.file, 0, in.size)); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-func (in *input) close() {
-	in.file.Close()
-	if in.buf != nil {
-		smallInputs.Put(in.buf)
-	}
-}
-
 // measureAll is the first pass: the source range and checksum of each file.
 func measureAll(files []*inputFile, c *config, p *progress) ([]*inputFile, *failure) {
 	f := forEach(files, c.workers, p, func(_ int, in *inputFile) *failure {
-		file, f := openInput(in.path)
+		file, f := openInput(in.path, c.pixelLimit)
 		if f != nil {
 			return f
 		}
@@ -447,7 +379,7 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 		if err := os.MkdirAll(filepath.Dir(out), 0o777); err != nil {
 			return fail(filepath.Dir(out), exitFailure, "create output directory: %v", pathless(err))
 		}
-		file, f := openInput(in.path)
+		file, f := openInput(in.path, c.pixelLimit)
 		if f != nil {
 			return f
 		}
