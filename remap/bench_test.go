@@ -16,25 +16,28 @@ func randomSamples(n, bytesPer int) []byte {
 	return p
 }
 
-// BenchmarkScan16 measures the extremes pass over 16-bit samples.
-func BenchmarkScan16(b *testing.B) {
-	p := randomSamples(1<<20, 2)
-	c := newCodec(16, 12, true, binary.LittleEndian)
+// ctPixels is the pixel data of an 8-frame synthetic CT: smooth values in a
+// narrow range, as in real images (random samples are the worst case).
+func ctPixels() []byte {
+	in := fixture.Build(fixture.CTSlice(512, 512, 8, "1", "1"))
+	return in[len(in)-512*512*8*2:]
+}
+
+// benchScan measures the extremes pass over p on one goroutine, tables
+// recycled as in a run.
+func benchScan(b *testing.B, p []byte, c sampleCodec) {
 	b.SetBytes(int64(len(p)))
 	b.ReportAllocs()
 	for b.Loop() {
 		sc := newRangeScanner(c, nil, 1)
 		sc.add(0, p)
 		sc.result()
+		sc.release()
 	}
 }
 
-// BenchmarkMap16 measures the table map over 16-bit samples, in place.
-func BenchmarkMap16(b *testing.B) {
-	p := randomSamples(1<<20, 2)
-	in := newCodec(16, 12, true, binary.LittleEndian)
-	out := newCodec(16, 16, true, binary.LittleEndian)
-	mp := newSampleMapper(in, out, linearMap{Range{-2048, 2047}, Range{-1024, 3071}}, nil, -1024)
+// benchMap measures the map of p, in place, on one goroutine.
+func benchMap(b *testing.B, p []byte, mp *sampleMapper) {
 	b.SetBytes(int64(len(p)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -42,22 +45,9 @@ func BenchmarkMap16(b *testing.B) {
 	}
 }
 
-// BenchmarkMap32 measures the 128-bit exact map over 32-bit samples.
-func BenchmarkMap32(b *testing.B) {
-	p := randomSamples(1<<18, 4)
-	in := newCodec(32, 32, false, binary.LittleEndian)
-	mp := newSampleMapper(in, in, linearMap{Range{0, 1<<32 - 1}, Range{0, 1000000}}, nil, 0)
-	b.SetBytes(int64(len(p)))
-	b.ReportAllocs()
-	for b.Loop() {
-		mp.apply(p)
-	}
-}
-
-// BenchmarkRemapFile measures the whole read, check, remap and write path
-// on a 512x512x16 multi-frame CT held in memory.
-func BenchmarkRemapFile(b *testing.B) {
-	in := fixture.Build(fixture.CTSlice(512, 512, 16, "1", "1"))
+// benchRemap measures the whole read, check, remap and write path on a
+// file held in memory.
+func benchRemap(b *testing.B, in []byte) {
 	b.SetBytes(int64(len(in)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -67,36 +57,32 @@ func BenchmarkRemapFile(b *testing.B) {
 	}
 }
 
-// ctPixels is the pixel data of an 8-frame synthetic CT: smooth values in a
-// narrow range, as in real images (random samples are the worst case).
-func ctPixels() []byte {
-	in := fixture.Build(fixture.CTSlice(512, 512, 8, "1", "1"))
-	return in[len(in)-512*512*8*2:]
+// Random 16-bit samples: every table entry is hit, the worst case for the
+// caches.
+func BenchmarkScan16(b *testing.B) {
+	benchScan(b, randomSamples(1<<20, 2), newCodec(16, 12, true, binary.LittleEndian))
 }
 
-// BenchmarkScanCT and BenchmarkMapCT are the two kernels on CT-like data,
-// on one goroutine.
+func BenchmarkMap16(b *testing.B) {
+	in := newCodec(16, 12, true, binary.LittleEndian)
+	out := newCodec(16, 16, true, binary.LittleEndian)
+	benchMap(b, randomSamples(1<<20, 2), newSampleMapper(in, out, linearMap{Range{-2048, 2047}, Range{-1024, 3071}}, nil, -1024))
+}
+
+// BenchmarkMap32 measures the 128-bit exact map over 32-bit samples.
+func BenchmarkMap32(b *testing.B) {
+	in := newCodec(32, 32, false, binary.LittleEndian)
+	benchMap(b, randomSamples(1<<18, 4), newSampleMapper(in, in, linearMap{Range{0, 1<<32 - 1}, Range{0, 1000000}}, nil, 0))
+}
+
+// CT-like samples, as in real images.
 func BenchmarkScanCT(b *testing.B) {
-	p := ctPixels()
-	c := newCodec(16, 16, true, binary.LittleEndian)
-	b.SetBytes(int64(len(p)))
-	b.ReportAllocs()
-	for b.Loop() {
-		sc := newRangeScanner(c, nil, 1)
-		sc.add(0, p)
-		sc.result()
-	}
+	benchScan(b, ctPixels(), newCodec(16, 16, true, binary.LittleEndian))
 }
 
 func BenchmarkMapCT(b *testing.B) {
-	p := ctPixels()
 	in := newCodec(16, 16, true, binary.LittleEndian)
-	mp := newSampleMapper(in, in, linearMap{Range{-1024, 3071}, Range{0, 100}}, nil, 0)
-	b.SetBytes(int64(len(p)))
-	b.ReportAllocs()
-	for b.Loop() {
-		mp.apply(p)
-	}
+	benchMap(b, ctPixels(), newSampleMapper(in, in, linearMap{Range{-1024, 3071}, Range{0, 100}}, nil, 0))
 }
 
 // BenchmarkTable16 measures building the 65536-entry lookup table, paid
@@ -106,19 +92,16 @@ func BenchmarkTable16(b *testing.B) {
 	out := newCodec(16, 16, false, binary.LittleEndian)
 	b.ReportAllocs()
 	for b.Loop() {
-		newSampleMapper(in, out, linearMap{Range{-1000, 2000}, Range{0, 4095}}, &paddingRange{-2048, -2048}, 0)
+		newSampleMapper(in, out, linearMap{Range{-1000, 2000}, Range{0, 4095}}, &paddingRange{-2048, -2048}, 0).release()
 	}
 }
 
-// BenchmarkRemapSlice is the whole in-memory path for one 512x512 CT slice,
-// the unit of a series.
+// BenchmarkRemapFile is a 512x512x16 multi-frame CT; BenchmarkRemapSlice
+// one 512x512 slice, the unit of a series.
+func BenchmarkRemapFile(b *testing.B) {
+	benchRemap(b, fixture.Build(fixture.CTSlice(512, 512, 16, "1", "1")))
+}
+
 func BenchmarkRemapSlice(b *testing.B) {
-	in := fixture.Build(fixture.CTSlice(512, 512, 0, "1", "1"))
-	b.SetBytes(int64(len(in)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := Remap(io.Discard, bytes.NewReader(in), int64(len(in)), Params{Min: 0, Max: 100}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchRemap(b, fixture.Build(fixture.CTSlice(512, 512, 0, "1", "1")))
 }
