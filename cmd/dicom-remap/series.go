@@ -70,11 +70,10 @@ func printRanges(c *config, stdout, stderr io.Writer) int {
 		if f != nil {
 			return f.report(stderr)
 		}
-		measured, f := measureAll(files, c, nil)
-		if f != nil {
+		if f := measureAll(files, c, nil, false); f != nil {
 			return f.report(stderr)
 		}
-		for _, m := range measured {
+		for _, m := range files {
 			total.add(recordOf(m.meas))
 		}
 	}
@@ -238,26 +237,29 @@ func forEach(files []*inputFile, workers int, progress *progress, f func(int, *i
 
 // threadsPerFile is 1: in a directory run the parallelism is across files,
 // so that --workers is the number of CPUs the run uses.
-func threadsPerFile(*config) int { return 1 }
+const threadsPerFile = 1
 
-// measureAll is the first pass: the source range and checksum of each file.
-func measureAll(files []*inputFile, c *config, p *progress) ([]*inputFile, *failure) {
-	f := forEach(files, c.workers, p, func(_ int, in *inputFile) *failure {
+// measureAll is the first pass: the source range of each file, and its
+// checksum when the provenance record needs it.
+func measureAll(files []*inputFile, c *config, p *progress, checksum bool) *failure {
+	return forEach(files, c.workers, p, func(_ int, in *inputFile) *failure {
 		file, f := openInput(in.path, c.pixelLimit)
 		if f != nil {
 			return f
 		}
 		defer file.close()
 		var err error
-		if in.meas, err = remap.Measure(file.src, file.size, remap.Params{PixelLimit: c.pixelLimit, Threads: threadsPerFile(c)}); err != nil {
+		if in.meas, err = remap.Measure(file.src, file.size, remap.Params{PixelLimit: c.pixelLimit, Threads: threadsPerFile}); err != nil {
 			return remapFailure(in.path, err)
+		}
+		if !checksum {
+			return nil
 		}
 		if in.sha256, err = file.sha256(); err != nil {
 			return fail(in.path, exitFailure, "read: %v", pathless(err))
 		}
 		return nil
 	})
-	return files, f
 }
 
 func remapFailure(file string, err error) *failure {
@@ -322,7 +324,7 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 
 	prog := newProgress(stderr, c.quiet, 2*len(files))
 	defer prog.finish()
-	if _, f := measureAll(files, c, prog); f != nil {
+	if f := measureAll(files, c, prog, true); f != nil {
 		return f.report(stderr)
 	}
 
@@ -384,7 +386,7 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 			return f
 		}
 		defer file.close()
-		params := remap.Params{Min: c.min, Max: c.max, Version: Version, PixelLimit: c.pixelLimit, Source: sourceOf(in), Threads: threadsPerFile(c)}
+		params := remap.Params{Min: c.min, Max: c.max, Version: Version, PixelLimit: c.pixelLimit, Source: sourceOf(in), Threads: threadsPerFile}
 		t, err := writeTemp(out, true, c.sync, func(w io.Writer) error {
 			var err error
 			reports[i], err = remap.Remap(w, file.src, file.size, params)
