@@ -204,6 +204,9 @@ func (s pixelSource) chunks(workers int, work func(worker int, b []byte), emit f
 // paddingRange holds stored values that mark padding, inclusive.
 type paddingRange struct{ lo, hi int64 }
 
+// contains reports whether v is padding; a nil range holds nothing.
+func (p *paddingRange) contains(v int64) bool { return p != nil && v >= p.lo && v <= p.hi }
+
 func (im *image) samples() int {
 	return im.rows * im.columns * im.frames * im.samplesPerPixel
 }

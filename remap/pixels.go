@@ -140,8 +140,13 @@ func newRangeScanner(c sampleCodec, pad *paddingRange, workers int) *rangeScanne
 	return s
 }
 
-func (s *rangeScanner) isPad(v int64) bool {
-	return s.pad != nil && v >= s.pad.lo && v <= s.pad.hi
+// note widens r to v, or sets padded when v is padding.
+func (s *rangeScanner) note(v int64, r *Range, padded *bool) {
+	if s.pad.contains(v) {
+		*padded = true
+		return
+	}
+	r.Lo, r.Hi = min(r.Lo, v), max(r.Hi, v)
 }
 
 // add scans p, which holds whole samples, into worker w's state.
@@ -177,12 +182,7 @@ func (s *rangeScanner) add(w int, p []byte) {
 	default:
 		r, padded := s.ranges[w], s.padded[w]
 		for i := 0; i < len(p)/4; i++ {
-			v := c.value(c.raw(p, i))
-			if s.isPad(v) {
-				padded = true
-				continue
-			}
-			r.Lo, r.Hi = min(r.Lo, v), max(r.Hi, v)
+			s.note(c.value(c.raw(p, i)), &r, &padded)
 		}
 		s.ranges[w], s.padded[w] = r, padded
 	}
@@ -217,12 +217,7 @@ func (s *rangeScanner) result() (r Range, anyPadding, ok bool) {
 				if word&1 == 0 {
 					continue
 				}
-				v := s.c.value(uint32(j + k))
-				if s.isPad(v) {
-					anyPadding = true
-					continue
-				}
-				r.Lo, r.Hi = min(r.Lo, v), max(r.Hi, v)
+				s.note(s.c.value(uint32(j+k)), &r, &anyPadding)
 			}
 		}
 	}
@@ -373,7 +368,7 @@ func (mp *sampleMapper) apply(q []byte) {
 			v := c.value(c.raw(q, i))
 			var o int64
 			switch {
-			case mp.pad != nil && v >= mp.pad.lo && v <= mp.pad.hi:
+			case mp.pad.contains(v):
 				o = mp.padTo
 			case mp.lut != nil && v > mp.m.src.Lo && v < mp.m.src.Hi:
 				o = mp.lut[v-mp.m.src.Lo]
