@@ -155,6 +155,10 @@ func (r failingReader) ReadAt(p []byte, off int64) (int, error) {
 func TestChunksInOrder(t *testing.T) {
 	data := make([]byte, 5*chunkSize+12345)
 	rand.New(rand.NewSource(3)).Read(data)
+	// Each chunk starts with its index, so that work can tell which it got.
+	for i := 0; i*chunkSize < len(data); i++ {
+		binary.LittleEndian.PutUint64(data[i*chunkSize:], uint64(i))
+	}
 	want := bytes.Clone(data)
 	for i := range want {
 		want[i] ^= 0x5a
@@ -167,13 +171,14 @@ func TestChunksInOrder(t *testing.T) {
 			}
 			var got []byte
 			var mu sync.Mutex
-			owner := map[int]int{}
+			owner := map[int]int{} // chunk index -> worker
 			err := src.chunks(workers, func(w int, b []byte) {
+				i := int(binary.LittleEndian.Uint64(b))
 				for i := range b {
 					b[i] ^= 0x5a
 				}
 				mu.Lock()
-				owner[len(owner)] = w
+				owner[i] = w
 				mu.Unlock()
 			}, func(b []byte) error { got = append(got, b...); return nil })
 			if err != nil || !bytes.Equal(got, want) {
@@ -181,6 +186,11 @@ func TestChunksInOrder(t *testing.T) {
 			}
 			if len(owner) != 6 {
 				t.Fatalf("%d workers: %d chunks worked on, want 6", workers, len(owner))
+			}
+			for i, w := range owner {
+				if workers > 1 && w != i%workers || workers == 1 && w != 0 {
+					t.Fatalf("%d workers: chunk %d went to worker %d", workers, i, w)
+				}
 			}
 		}
 		src := pixelSource{file: failingReader{data, 3 * chunkSize}, length: int64(len(data))}
