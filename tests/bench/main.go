@@ -153,11 +153,7 @@ func run(small bool, runs int, outDir, only string, keep bool) error {
 		if !strings.Contains(d.Name, only) {
 			continue
 		}
-		peers := []struct {
-			name string
-			cmd  func(outdir string) []string
-			skip string
-		}{
+		peers := []peer{
 			{"dicom-remap", func(o string) []string { return []string{bin, "--force", "-q", d.path, o, "0", "100"} }, ""},
 			{"paper (pydicom+numpy)", func(o string) []string { return []string{"/usr/bin/python3", script, d.path, o, "0", "100"} }, needPython()},
 			{"dcmconv (copy, no remap)", func(o string) []string { return []string{"dcmconv", d.path, filepath.Join(o, "copy.dcm")} }, needTool("dcmconv")},
@@ -169,27 +165,12 @@ func run(small bool, runs int, outDir, only string, keep bool) error {
 		if d.series {
 			// Series mode in one process, with 1 and 2 workers; and one
 			// process per file, as the paper's script is run.
-			peers = peers[:0]
-			for _, w := range []int{1, 2} {
-				w := w
-				peers = append(peers, struct {
-					name string
-					cmd  func(outdir string) []string
-					skip string
-				}{fmt.Sprintf("dicom-remap series, %d worker(s)", w), func(o string) []string {
-					return []string{bin, "-q", "--workers", fmt.Sprint(w), d.path, o, "0", "100"}
-				}, ""})
+			peers = []peer{
+				{"dicom-remap series, 1 worker(s)", seriesMode(bin, d.path, 1), ""},
+				{"dicom-remap series, 2 worker(s)", seriesMode(bin, d.path, 2), ""},
+				{"dicom-remap per file, 1 process at a time", seriesCmd(bin, d.path), ""},
+				{"cp -r", func(o string) []string { return []string{"cp", "-r", d.path, filepath.Join(o, "copy")} }, ""},
 			}
-			peers = append(peers, struct {
-				name string
-				cmd  func(outdir string) []string
-				skip string
-			}{"dicom-remap per file, 1 process at a time", seriesCmd(bin, d.path, 1), ""})
-			peers = append(peers, struct {
-				name string
-				cmd  func(outdir string) []string
-				skip string
-			}{"cp -r", func(o string) []string { return []string{"cp", "-r", d.path, filepath.Join(o, "copy")} }, ""})
 		}
 		var base float64
 		for _, p := range peers {
@@ -212,11 +193,24 @@ func run(small bool, runs int, outDir, only string, keep bool) error {
 	return writeReport(rep, outDir)
 }
 
-// seriesCmd runs dicom-remap once per file of a series with w processes at
-// a time, as a script so that it is one timed process tree.
-func seriesCmd(bin, dir string, w int) func(string) []string {
+// peer is one command timed on a dataset; cmd gives its arguments for an
+// output directory, skip says why it cannot run here.
+type peer struct {
+	name string
+	cmd  func(outdir string) []string
+	skip string
+}
+
+// seriesMode runs dicom-remap on the series directory with w workers.
+func seriesMode(bin, dir string, w int) func(string) []string {
+	return func(o string) []string { return []string{bin, "-q", "--workers", fmt.Sprint(w), dir, o, "0", "100"} }
+}
+
+// seriesCmd runs dicom-remap once per file of a series, one process at a
+// time, as a script so that it is one timed process tree.
+func seriesCmd(bin, dir string) func(string) []string {
 	return func(o string) []string {
-		return []string{"sh", "-c", fmt.Sprintf(`ls "$0" | xargs -P %d -I{} "$1" --force -q "$0/{}" "$2" 0 100`, w), dir, bin, o}
+		return []string{"sh", "-c", `ls "$0" | xargs -I{} "$1" --force -q "$0/{}" "$2" 0 100`, dir, bin, o}
 	}
 }
 
