@@ -1,0 +1,131 @@
+// Package rle decodes DICOM RLE Lossless (transfer syntax
+// 1.2.840.10008.1.2.5, DICOM PS3.5 Annex G).
+//
+// A frame is a 64-byte header (the segment count and fifteen segment
+// offsets) followed by one PackBits-compressed segment per byte plane per
+// sample, most significant byte first: a 16-bit RGB frame has six segments,
+// R high, R low, G high, G low, B high, B low. Each segment decodes straight
+// into its byte lane of the interleaved little-endian output, so no plane is
+// ever buffered.
+package rle
+
+import (
+	"encoding/binary"
+
+	"github.com/dicom-remap/dicom-remap/codec"
+)
+
+const (
+	name       = "rle"
+	headerSize = 64
+	maxOffsets = 15
+)
+
+// Decoder decodes RLE frames. The zero value is ready to use. It holds no
+// scratch: segments decode in place into the caller's frame. Not safe for
+// concurrent use (kept so that all decoders share one shape).
+type Decoder struct{}
+
+// Decode decodes one frame's compressed bytes (all fragments of the frame,
+// concatenated; trailing padding may follow) into dst, which must be exactly
+// f.Size() bytes long.
+func (d *Decoder) Decode(dst, src []byte, f codec.Frame) error {
+	size := f.Size()
+	if size < 0 || len(dst) != size {
+		return codec.Errorf(name, "destination of %d bytes for a %dx%d frame of %d samples of %d bits", len(dst), f.Columns, f.Rows, f.Samples, f.Bits)
+	}
+	if f.Samples != 1 && f.Samples != 3 {
+		return codec.Errorf(name, "%d samples per pixel: %w", f.Samples, codec.ErrUnsupported)
+	}
+	if f.Bits != 8 && f.Bits != 16 && f.Bits != 32 {
+		return codec.Errorf(name, "%d bits allocated: %w", f.Bits, codec.ErrUnsupported)
+	}
+	if len(src) < headerSize {
+		return codec.Errorf(name, "%d bytes is shorter than the %d-byte header", len(src), headerSize)
+	}
+	bytesPerSample := f.Bits / 8
+	want := f.Samples * bytesPerSample
+	segments := binary.LittleEndian.Uint32(src)
+	if segments != uint32(want) {
+		return codec.Errorf(name, "%d segments, want %d for %d samples of %d bits", segments, want, f.Samples, f.Bits)
+	}
+	var offsets [maxOffsets + 1]int
+	for i := 0; i < want; i++ {
+		off := int64(binary.LittleEndian.Uint32(src[4+4*i:]))
+		prev := int64(headerSize)
+		if i > 0 {
+			prev = int64(offsets[i-1]) + 1
+		}
+		if off < prev || off >= int64(len(src)) {
+			return codec.Errorf(name, "segment %d offset %d outside [%d, %d)", i+1, off, prev, len(src))
+		}
+		offsets[i] = int(off)
+	}
+	offsets[want] = len(src)
+
+	pixels := f.Rows * f.Columns
+	stride := want
+	for s := 0; s < want; s++ {
+		sample, plane := s/bytesPerSample, s%bytesPerSample
+		// Plane 0 is the most significant byte; the output is little endian.
+		lane := sample*bytesPerSample + bytesPerSample - 1 - plane
+		got := unpack(dst[lane:], stride, pixels, src[offsets[s]:offsets[s+1]])
+		if got < pixels {
+			return codec.Errorf(name, "segment %d decodes to %d bytes, %d missing", s+1, got, pixels-got)
+		}
+	}
+	return nil
+}
+
+// unpack decodes a PackBits segment into dst[0], dst[stride], ... up to n
+// bytes and returns how many it wrote. Output past n is dropped: real
+// encoders sometimes emit a padding byte past the end of a segment, and
+// the standard's even-length padding of a segment can read as one more run.
+// A run cut short by the end of the segment writes what it has.
+func unpack(dst []byte, stride, n int, seg []byte) int {
+	out, i := 0, 0
+	for out < n && i < len(seg) {
+		c := int(int8(seg[i]))
+		i++
+		switch {
+		case c >= 0: // c+1 literal bytes
+			count := min(c+1, len(seg)-i, n-out)
+			if count == 0 {
+				return out
+			}
+			lit := seg[i : i+count]
+			i += c + 1
+			if stride == 1 {
+				copy(dst[out:], lit)
+			} else {
+				p := out * stride
+				d := dst[p : p+(count-1)*stride+1]
+				for k, b := range lit {
+					d[k*stride] = b
+				}
+			}
+			out += count
+		case c != -128: // the next byte 1-c times
+			if i >= len(seg) {
+				return out
+			}
+			b := seg[i]
+			i++
+			count := min(1-c, n-out)
+			if stride == 1 {
+				d := dst[out : out+count]
+				for k := range d {
+					d[k] = b
+				}
+			} else {
+				p := out * stride
+				d := dst[p : p+(count-1)*stride+1]
+				for k := 0; k < len(d); k += stride {
+					d[k] = b
+				}
+			}
+			out += count
+		}
+	}
+	return out
+}
