@@ -1,0 +1,136 @@
+package ljpeg
+
+import "encoding/binary"
+
+// fastBits is the lookahead of the Huffman tables: codes this long or
+// shorter (nearly all of them in practice) decode with one table load.
+const fastBits = 9
+
+// huffTable is a decoding table built from a DHT segment.
+type huffTable struct {
+	// fast maps the next fastBits bits to length<<8 | symbol, or 0 when
+	// the code there is longer than fastBits (or not a code at all).
+	fast [1 << fastBits]uint16
+	// maxCode[l] is the largest code of length l, -1 when there is none;
+	// valOffset[l] turns such a code into an index into vals.
+	maxCode   [17]int32
+	valOffset [17]int32
+	vals      [256]uint8
+}
+
+// build fills t from the 16 code-length counts and the symbols of a DHT
+// table, as T.81 Annex C generates the canonical codes.
+func (t *huffTable) build(counts *[16]uint8, vals []uint8) error {
+	for _, v := range vals {
+		if v > 16 {
+			return errorf("huffman table has difference category %d (at most 16)", v)
+		}
+	}
+	copy(t.vals[:], vals)
+	t.fast = [1 << fastBits]uint16{}
+	code, k := int32(0), int32(0)
+	for l := 1; l <= 16; l++ {
+		n := int32(counts[l-1])
+		t.maxCode[l] = -1
+		if n > 0 {
+			t.valOffset[l] = k - code
+			if l <= fastBits {
+				for i := int32(0); i < n; i++ {
+					entry := uint16(l)<<8 | uint16(vals[k+i])
+					first := (code + i) << (fastBits - l)
+					for j := int32(0); j < 1<<(fastBits-l); j++ {
+						t.fast[first+j] = entry
+					}
+				}
+			}
+			k += n
+			code += n
+			t.maxCode[l] = code - 1
+		}
+		// The codes of one length must fit in that many bits, or the
+		// table is not a prefix code.
+		if code > 1<<l {
+			return errorf("huffman table has more codes than fit in %d bits", l)
+		}
+		code <<= 1
+	}
+	return nil
+}
+
+// decodeSlow decodes a code longer than fastBits from the top bits of acc.
+func (t *huffTable) decodeSlow(acc uint64) (symbol, length uint, ok bool) {
+	for l := uint(fastBits + 1); l <= 16; l++ {
+		c := int32(acc >> (64 - l))
+		if c <= t.maxCode[l] {
+			return uint(t.vals[c+t.valOffset[l]]), l, true
+		}
+	}
+	return 0, 0, false
+}
+
+// bitReader reads entropy-coded data most significant bit first, removing
+// the zero byte stuffed after each 0xFF. It stops at a marker or the end of
+// the data and from then on supplies zero bits, counting them in padded so
+// that a decoder can tell it read past the real data.
+type bitReader struct {
+	data   []byte
+	pos    int    // next byte of data to load
+	acc    uint64 // loaded bits, left-aligned
+	n      uint   // number of loaded bits in acc, padded ones included
+	padded uint   // trailing bits of acc that are padding, not data
+}
+
+// fill loads bytes until acc holds more than 56 bits.
+func (r *bitReader) fill() {
+	if r.pos+8 <= len(r.data) {
+		v := binary.BigEndian.Uint64(r.data[r.pos:])
+		// With no 0xFF byte among the next 8 there is no stuffing or
+		// marker to look at: load as many whole bytes as fit at once.
+		if x := ^v; (x-0x0101010101010101)&^x&0x8080808080808080 == 0 {
+			k := (64 - r.n) / 8
+			r.acc |= v >> (64 - 8*k) << (64 - 8*k - r.n)
+			r.n += 8 * k
+			r.pos += int(k)
+			return
+		}
+	}
+	for r.n <= 56 {
+		if r.pos >= len(r.data) {
+			r.n += 8
+			r.padded += 8
+			continue
+		}
+		b := r.data[r.pos]
+		if b == 0xFF {
+			if r.pos+1 >= len(r.data) || r.data[r.pos+1] != 0 {
+				// A marker: the segment ends here. Stay before it.
+				r.n += 8
+				r.padded += 8
+				continue
+			}
+			r.pos++
+		}
+		r.pos++
+		r.acc |= uint64(b) << (56 - r.n)
+		r.n += 8
+	}
+}
+
+// overrun reports whether decoding consumed padding bits, that is read
+// beyond the end of the segment's data.
+func (r *bitReader) overrun() bool { return r.n < r.padded }
+
+// nextMarker drops the loaded bits and any data left in the segment and
+// returns the position of the marker that ends the segment, or -1 when the
+// data ends first.
+func (r *bitReader) nextMarker() int {
+	r.acc, r.n, r.padded = 0, 0, 0
+	for p := r.pos; p+1 < len(r.data); p++ {
+		if r.data[p] == 0xFF && r.data[p+1] != 0 && r.data[p+1] != 0xFF {
+			r.pos = p
+			return p
+		}
+	}
+	r.pos = len(r.data)
+	return -1
+}
