@@ -99,6 +99,9 @@ func derive(ds *dicom.Dataset, im *image, p Params, rep Report, smallest, larges
 
 	desc := fmt.Sprintf("dicom-remap %s: stored pixel values linearly remapped from [%d, %d] to [%d, %d], rounded half up",
 		p.Version, rep.Source.Lo, rep.Source.Hi, p.Min, p.Max)
+	if d := describeDecoding(im); d != "" {
+		desc += "; " + d
+	}
 	if p.Source != nil {
 		desc += "; the source range was given for the whole series, values outside it clamped"
 	}
@@ -147,6 +150,7 @@ func derive(ds *dicom.Dataset, im *image, p Params, rep Report, smallest, larges
 		}}),
 	}})
 
+	deriveFormat(e, im)
 	e.set(tag.BitsStored, "US", []int{rep.BitsStored})
 	e.set(tag.HighBit, "US", []int{rep.BitsStored - 1})
 	e.set(tag.PixelRepresentation, "US", []int{boolInt(rep.Signed)})
@@ -185,6 +189,28 @@ func derive(ds *dicom.Dataset, im *image, p Params, rep Report, smallest, larges
 		e.set(t, "SQ", items)
 	}
 	ds.Elements = e.sorted()
+}
+
+// deriveFormat states the pixel format of decoded or converted pixels:
+// interleaved RGB where the input was YBR or palette colour, and Lossy
+// Image Compression kept for lossy input (PS3.3 C.7.6.1.1.5: once lossy,
+// always flagged).
+func deriveFormat(e *editor, im *image) {
+	if im.convert != convertNone {
+		e.set(tag.PhotometricInterpretation, "CS", []string{im.photometric})
+		e.set(tag.SamplesPerPixel, "US", []int{im.samplesPerPixel})
+		e.set(tag.BitsAllocated, "US", []int{im.bitsAllocated})
+		e.drop(is(append(append(append(tagPaletteDescriptors[:], tagPaletteData[:]...), tagSegmentedPalette[:]...), tagPaletteUID)...))
+	}
+	if im.samplesPerPixel == 3 && (im.syntax != nil || im.convert != convertNone) {
+		e.set(tag.PlanarConfiguration, "US", []int{0}) // decoded frames are interleaved
+	}
+	if im.syntax != nil && im.syntax.lossy {
+		e.set(tagLossyCompression, "CS", []string{"01"})
+		if find(e.elems, tagLossyMethod) == nil {
+			e.set(tagLossyMethod, "CS", []string{im.syntax.method})
+		}
+	}
 }
 
 // neutralize resets the modality and VOI transforms of one dataset level.

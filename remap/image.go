@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/dicom-remap/dicom-remap/codec/color"
 	"github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
 )
@@ -70,6 +71,23 @@ type image struct {
 	padding         *paddingRange
 	pixelData       *dicom.Element
 	pixels          pixelSource // exactly samples()*bitsAllocated/8 bytes
+
+	// The fields above describe the samples the map sees. Where they are
+	// decoded or converted from what is stored, these say how.
+	syntax  *syntaxCodec // the decoder of an encapsulated transfer syntax, nil when native
+	convert conversion
+	stored  storedFormat // the pixel format as stored
+	palette *color.Palette
+}
+
+// storedFormat is the stored pixel format when it differs from the one
+// mapped (palette indices, YBR).
+type storedFormat struct {
+	photometric          string
+	samples              int
+	bitsAllocated, bitsStored int
+	signed               bool
+	planar               int
 }
 
 // pixelSource gives the stored Pixel Data in chunks of whole samples: from
@@ -80,6 +98,9 @@ type pixelSource struct {
 	file   io.ReaderAt
 	offset int64
 	length int64
+	// frames, when set, decodes or converts the pixel data frame by frame:
+	// chunks are then whole output frames.
+	frames *frameSource
 }
 
 // chunkSize is how many bytes of samples are read, mapped and written at a
@@ -96,15 +117,43 @@ func deref(buf *[]byte) []byte {
 	return *buf
 }
 
-func putChunk(buf *[]byte) {
-	if buf != nil {
+// count is the number of chunks.
+func (s pixelSource) count() int {
+	if s.frames != nil {
+		return s.frames.count
+	}
+	return int((s.length + chunkSize - 1) / chunkSize)
+}
+
+// buffer returns a buffer for one chunk, nil when chunks are read from
+// memory.
+func (s pixelSource) buffer() *[]byte {
+	switch {
+	case s.frames != nil:
+		return s.frames.buffer()
+	case s.file != nil:
+		return chunkPool.Get().(*[]byte)
+	}
+	return nil
+}
+
+func (s pixelSource) release(buf *[]byte) {
+	switch {
+	case buf == nil:
+	case s.frames != nil:
+		s.frames.buffers.Put(buf)
+	default:
 		chunkPool.Put(buf)
 	}
 }
 
 // read returns chunk i of the pixel data, read into buf when it comes from
-// the file.
-func (s pixelSource) read(i int, buf []byte) ([]byte, error) {
+// the file or a decoder; w is the reading goroutine's scratch space.
+func (s pixelSource) read(i int, buf []byte, w *frameWorker) ([]byte, error) {
+	if s.frames != nil {
+		b := buf[:s.frames.size]
+		return b, s.frames.read(i, b, w)
+	}
 	off := int64(i) * chunkSize
 	if s.file == nil {
 		return s.mem[off:min(off+chunkSize, int64(len(s.mem)))], nil
@@ -123,7 +172,10 @@ func (s pixelSource) read(i int, buf []byte) ([]byte, error) {
 // one for an image of one or two chunks, where starting more costs more
 // than it gives.
 func (s pixelSource) workers(threads int) int {
-	chunks := int((s.length + chunkSize - 1) / chunkSize)
+	chunks := s.count()
+	if s.frames != nil { // a frame is worth a goroutine
+		return max(1, min(threadLimit(threads), chunks))
+	}
 	if chunks <= 2 {
 		return 1
 	}
@@ -136,12 +188,13 @@ func (s pixelSource) workers(threads int) int {
 // the calling goroutine, while the workers read and work ahead: reading,
 // mapping and writing overlap. A chunk is reused once emit returns.
 func (s pixelSource) chunks(workers int, work func(worker int, b []byte), emit func([]byte) error) error {
-	n := int((s.length + chunkSize - 1) / chunkSize)
+	n := s.count()
 	if workers <= 1 {
-		buf := chunkPool.Get().(*[]byte)
-		defer chunkPool.Put(buf)
+		buf := s.buffer()
+		defer s.release(buf)
+		var fw frameWorker
 		for i := range n {
-			b, err := s.read(i, *buf)
+			b, err := s.read(i, deref(buf), &fw)
 			if err != nil {
 				return err
 			}
@@ -167,19 +220,17 @@ func (s pixelSource) chunks(workers int, work func(worker int, b []byte), emit f
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var fw frameWorker
 			for i := w; i < n; i += workers {
-				var buf *[]byte // only a file source reads into one
-				if s.file != nil {
-					buf = chunkPool.Get().(*[]byte)
-				}
-				b, err := s.read(i, deref(buf))
+				buf := s.buffer()
+				b, err := s.read(i, deref(buf), &fw)
 				if err == nil {
 					work(w, b)
 				}
 				select {
 				case ready[w] <- chunk{b, buf, err}:
 				case <-done:
-					putChunk(buf)
+					s.release(buf)
 					return
 				}
 				if err != nil {
@@ -194,7 +245,7 @@ func (s pixelSource) chunks(workers int, work func(worker int, b []byte), emit f
 		if err = c.err; err == nil && emit != nil {
 			err = emit(c.b)
 		}
-		putChunk(c.buf)
+		s.release(c.buf)
 	}
 	close(done)
 	wg.Wait()
@@ -227,7 +278,11 @@ func readImage(ds *dicom.Dataset) (*image, error) {
 	case tsExplicitBE:
 		im.order = binary.BigEndian
 	default:
-		return nil, reject(StepHeader, "transfer syntax %s is encapsulated (compressed) or unknown: decompress first, e.g. gdcmconv --raw or dcmdjpeg", ts)
+		var err error
+		if im.syntax, err = syntaxCodecOf(ts); err != nil {
+			return nil, err
+		}
+		im.order = binary.LittleEndian // of the decoded samples
 	}
 
 	if find(ds.Elements, tagFloatPixelData) != nil || find(ds.Elements, tagDoubleFloatPixelData) != nil {
@@ -297,13 +352,38 @@ func readImage(ds *dicom.Dataset) (*image, error) {
 		if im.signed {
 			return nil, reject(StepHeader, "signed RGB pixel data is not valid DICOM")
 		}
+	case "YBR_FULL", "YBR_FULL_422":
+		if im.samplesPerPixel != 3 {
+			return nil, reject(StepHeader, "%s with %d samples per pixel", im.photometric, im.samplesPerPixel)
+		}
+		if im.signed {
+			return nil, reject(StepHeader, "signed %s pixel data is not valid DICOM", im.photometric)
+		}
+		im.convert = convertYBR
+		if im.syntax == nil {
+			if im.planar, err = requiredInt(ds, tag.PlanarConfiguration); err != nil {
+				return nil, err
+			}
+			if im.planar != 0 && im.planar != 1 || im.photometric == "YBR_FULL_422" && im.planar != 0 {
+				return nil, reject(StepHeader, "planar configuration %d is not valid for %s", im.planar, im.photometric)
+			}
+			if im.photometric == "YBR_FULL_422" {
+				im.convert = convertYBR422
+			}
+		}
 	case "PALETTE COLOR":
-		return nil, reject(StepHeader, "PALETTE COLOR images are not supported: a linear remap would break the palette")
+		if im.samplesPerPixel != 1 {
+			return nil, reject(StepHeader, "PALETTE COLOR with %d samples per pixel", im.samplesPerPixel)
+		}
+		if im.palette, err = readPalette(ds); err != nil {
+			return nil, err
+		}
+		im.convert = convertPalette
 	case "":
 		return nil, reject(StepHeader, "missing photometric interpretation")
 	default:
 		if strings.HasPrefix(im.photometric, "YBR") {
-			return nil, reject(StepHeader, "photometric interpretation %s is not supported: convert to RGB first, e.g. dcmconv +cr or gdcmconv --raw", im.photometric)
+			return nil, reject(StepHeader, "photometric interpretation %s is not supported (YBR_FULL and YBR_FULL_422 are)", im.photometric)
 		}
 		return nil, reject(StepHeader, "photometric interpretation %q is not supported", im.photometric)
 	}
@@ -323,6 +403,9 @@ func readImage(ds *dicom.Dataset) (*image, error) {
 	}
 	if im.rows < 1 || im.columns < 1 {
 		return nil, reject(StepHeader, "image size %dx%d is empty", im.columns, im.rows)
+	}
+	if err := im.planConversion(); err != nil {
+		return nil, err
 	}
 
 	if e := find(ds.Elements, tag.RescaleSlope); e != nil {
@@ -344,9 +427,15 @@ func readImage(ds *dicom.Dataset) (*image, error) {
 // read it, and checks its length against the header: the library can
 // silently drop or cut pixel data.
 func (im *image) attachPixels(limit int64, lay layout, src io.ReaderAt) error {
+	if im.syntax != nil {
+		return im.attachEncapsulated(limit, lay, src)
+	}
 	info, ok := im.pixelData.Value.GetValue().(dicom.PixelDataInfo)
-	if !ok || info.IsEncapsulated {
+	if !ok || info.IsEncapsulated || lay.encap != nil {
 		return reject(StepPixels, "pixel data is encapsulated in a native transfer syntax")
+	}
+	if im.convert != convertNone {
+		return im.attachConverted(limit, lay, info, src)
 	}
 	var got int64
 	switch {

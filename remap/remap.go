@@ -203,19 +203,22 @@ func parse(src io.ReaderAt, size int64, lay layout) (ds dicom.Dataset, err error
 		}
 	}()
 	opts := []dicom.ParseOption{dicom.SkipProcessingPixelDataValue(), dicom.AllowMissingMetaElementGroupLength()}
-	if lay.pixelOffset == 0 {
+	headEnd, tailStart := lay.pixelElement, lay.pixelOffset+lay.pixelLength
+	if lay.encap != nil {
+		headEnd, tailStart = lay.encap.start, lay.encap.end
+	} else if lay.pixelOffset == 0 {
 		ds, err = parseSpan(src, 0, size, lay, opts)
 		return ds, err
 	}
 	// The pixel data is streamed from the file later: the library reads
 	// only what lies before and after it, and never the pixels.
-	if ds, err = parseSpan(src, 0, lay.pixelElement, lay, opts); err != nil {
+	if ds, err = parseSpan(src, 0, headEnd, lay, opts); err != nil {
 		return ds, err
 	}
 	value, _ := dicom.NewValue(dicom.PixelDataInfo{IntentionallySkipped: true})
 	ds.Elements = append(ds.Elements, &dicom.Element{Tag: tag.PixelData, ValueRepresentation: tag.VRPixelData,
 		RawValueRepresentation: "OW", ValueLength: uint32(lay.pixelLength), Value: value})
-	if end := lay.pixelOffset + lay.pixelLength; end < size {
+	if end := tailStart; end < size {
 		// Elements after the pixels (trailing padding, private tags) are read
 		// in the data set's syntax. Text there is read without the Specific
 		// Character Set, which lies before the pixels.

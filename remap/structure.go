@@ -41,6 +41,9 @@ type structureScanner struct {
 	limit     int64
 	order     binary.ByteOrder
 	pixelAt   [3]int64 // element start, value offset and length of the top-level Pixel Data
+	encap     *encapLayout
+	eotStart  int64 // start of the first top-level (7FE0,0001-0003) element, 0 when none
+	eot       [2]span
 	implicit  bool
 	elements  int
 }
@@ -57,6 +60,22 @@ type layout struct {
 	// memory; pixelOffset is 0 when unknown (deflated files, encapsulated
 	// data).
 	pixelElement, pixelOffset, pixelLength int64
+	// encap is where the top-level encapsulated Pixel Data lies, nil when
+	// the pixel data is native.
+	encap *encapLayout
+}
+
+// span is a run of bytes in the file.
+type span struct{ offset, length int64 }
+
+// encapLayout locates encapsulated Pixel Data and its offset tables.
+type encapLayout struct {
+	start int64  // where the head the library parses ends: Pixel Data or the offset tables before it
+	end   int64  // just past the sequence delimiter
+	items []span // the value of every item: the Basic Offset Table, then the fragments
+	// The Extended Offset Table (7FE0,0001) and its lengths (7FE0,0002),
+	// length 0 when absent.
+	extended, extendedLengths span
 }
 
 // checkStructure walks the file in src, mirroring how the library reads it
@@ -123,6 +142,14 @@ func checkStructure(src io.ReaderAt, size int64, limit int64) (layout, error) {
 	}
 	err = s.elementsUntil(-1, 0, false)
 	lay.pixelElement, lay.pixelOffset, lay.pixelLength = s.pixelAt[0], s.pixelAt[1], s.pixelAt[2]
+	lay.encap = s.encap
+	if err == nil && s.eotStart > 0 {
+		if s.encap == nil {
+			return lay, s.fail("an extended offset table without encapsulated pixel data")
+		}
+		s.encap.start = s.eotStart
+		s.encap.extended, s.encap.extendedLengths = s.eot[0], s.eot[1]
+	}
 	return lay, err
 }
 
@@ -304,6 +331,15 @@ func (s *structureScanner) elementsUntil(end int64, depth int, delimited bool) e
 				// The library would read it and write it back as it is.
 				return s.fail("element (%04x,%04x) has an invalid VR %q", group, elem, vr)
 			}
+			if group == 0x7fe0 && elem >= 1 && elem <= 3 && depth == 0 && s.seek != nil {
+				// The extended offset table (OV) and total length (UV): the
+				// library misreads their VRs, so the head it parses ends
+				// before them and they are read here.
+				if err := s.offsetTable(start, elem); err != nil {
+					return err
+				}
+				continue
+			}
 			if vr == "OV" || vr == "SV" || vr == "UV" {
 				return s.fail("element (%04x,%04x) has VR %s, which the DICOM reader cannot read", group, elem, vr)
 			}
@@ -327,7 +363,7 @@ func (s *structureScanner) elementsUntil(end int64, depth int, delimited bool) e
 			s.pixelAt = [3]int64{start, s.offset, int64(length)}
 		}
 		if tagVal == tagPixelData && length == undefinedLength {
-			if err := s.fragments(); err != nil {
+			if err := s.fragments(start, depth == 0 && s.seek != nil && s.encap == nil); err != nil {
 				return err
 			}
 			continue
@@ -344,9 +380,35 @@ func (s *structureScanner) elementsUntil(end int64, depth int, delimited bool) e
 	return nil
 }
 
+// offsetTable reads the header of a top-level (7FE0,0001-0003) element,
+// which starts at start, and notes where its value lies.
+func (s *structureScanner) offsetTable(start int64, elem uint16) error {
+	b, err := s.r.Peek(12)
+	if err != nil {
+		return s.truncated()
+	}
+	length := s.order.Uint32(b[8:])
+	s.discard(12)
+	if length == undefinedLength {
+		return s.fail("element (7fe0,%04x) has an undefined length", elem)
+	}
+	if s.eotStart == 0 {
+		s.eotStart = start
+	}
+	if elem <= 2 {
+		s.eot[elem-1] = span{s.offset, int64(length)}
+	}
+	return s.value(length, false, 0)
+}
+
 // fragments skips the items of encapsulated Pixel Data: raw bytes, not
-// data sets.
-func (s *structureScanner) fragments() error {
+// data sets. With record, it notes where they lie: the top-level Pixel
+// Data, whose element starts at start.
+func (s *structureScanner) fragments(start int64, record bool) error {
+	var el *encapLayout
+	if record {
+		el = &encapLayout{start: start}
+	}
 	for {
 		b, err := s.r.Peek(8)
 		if err != nil {
@@ -357,10 +419,17 @@ func (s *structureScanner) fragments() error {
 		s.discard(8)
 		switch tagVal {
 		case tagSequenceDelim:
+			if el != nil {
+				el.end = s.offset
+				s.encap = el
+			}
 			return nil
 		case tagItem:
 			if length == undefinedLength {
 				return s.fail("a pixel data fragment has an undefined length")
+			}
+			if el != nil {
+				el.items = append(el.items, span{s.offset, int64(length)})
 			}
 			if err := s.value(length, false, 0); err != nil {
 				return err

@@ -1,0 +1,269 @@
+package remap
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/dicom-remap/dicom-remap/codec"
+	"github.com/dicom-remap/dicom-remap/codec/color"
+)
+
+// Pixel data that cannot be mapped as it is stored is turned into native
+// little-endian samples one frame at a time: encapsulated (compressed)
+// frames are decoded, and colour models other than RGB become RGB. Frames
+// are then mapped like native chunks; nothing holds more than a few frames.
+
+// frameDecoder decodes one frame of an encapsulated transfer syntax.
+type frameDecoder interface {
+	Decode(dst, src []byte, f codec.Frame) error
+}
+
+// conversion is what turns the stored samples of a frame into RGB.
+type conversion int
+
+const (
+	convertNone    conversion = iota
+	convertYBR                // YBR_FULL (or JPEG's YBR_FULL_422, upsampled by the decoder) to RGB
+	convertYBR422             // native YBR_FULL_422: chroma shared by pixel pairs, then to RGB
+	convertPalette            // palette indices through the Palette Color LUTs
+)
+
+// frameSource gives decoded or converted frames.
+type frameSource struct {
+	count int // frames
+	size  int // bytes of one output frame
+
+	// Where the stored frames are: fragments in the file for encapsulated
+	// data; else native frames of rawSize bytes, in the file from offset
+	// or in mem.
+	file      io.ReaderAt
+	fragments [][]span
+	mem       []byte
+	offset    int64
+	rawSize   int
+	order     binary.ByteOrder // of native samples
+
+	newDecoder func() frameDecoder // nil for native frames
+	stored     codec.Frame         // a frame as stored (decoded, before conversion)
+	convert    conversion
+	planar     int // native planar configuration
+	precision  int // bits of a YBR sample
+	palette    *color.Palette
+	signed     bool // palette indices are signed
+
+	buffers sync.Pool
+}
+
+// frameWorker holds one goroutine's scratch space.
+type frameWorker struct {
+	src, tmp []byte
+	dec      frameDecoder
+}
+
+func (f *frameSource) buffer() *[]byte {
+	if b, ok := f.buffers.Get().(*[]byte); ok {
+		return b
+	}
+	b := make([]byte, f.size)
+	return &b
+}
+
+// read decodes frame i into dst, which holds f.size bytes.
+func (f *frameSource) read(i int, dst []byte, w *frameWorker) error {
+	var stored []byte
+	if f.newDecoder != nil {
+		src, err := f.compressed(i, w)
+		if err != nil {
+			return err
+		}
+		stored = dst
+		if f.convert == convertPalette {
+			stored = grow(&w.tmp, f.stored.Size())
+		}
+		if w.dec == nil {
+			w.dec = f.newDecoder()
+		}
+		if err := w.dec.Decode(stored, src, f.stored); err != nil {
+			var ce *codec.Error
+			if errors.As(err, &ce) {
+				return reject(StepPixels, "frame %d of %d: %v", i+1, f.count, err)
+			}
+			return &Error{Kind: Internal, Step: StepPixels, Err: fmt.Errorf("frame %d: %w", i+1, err)}
+		}
+	} else {
+		var err error
+		if stored, err = f.native(i, w); err != nil {
+			return err
+		}
+	}
+	switch f.convert {
+	case convertNone:
+		if f.newDecoder == nil {
+			copy(dst, stored)
+		}
+	case convertPalette:
+		f.palette.Expand(dst, stored, f.stored.Bits/8, f.signed)
+	case convertYBR422:
+		if err := color.Expand422(dst, stored, f.stored.Columns, f.stored.Rows); err != nil {
+			return reject(StepPixels, "frame %d: %v", i+1, err)
+		}
+		color.YBRFullToRGB(dst, 1, 8)
+	case convertYBR:
+		if f.newDecoder == nil {
+			interleave(dst, stored, f.planar, f.stored)
+		}
+		color.YBRFullToRGB(dst, f.stored.Bits/8, f.precision)
+	}
+	return nil
+}
+
+// compressed returns the bytes of frame i's fragments, concatenated.
+func (f *frameSource) compressed(i int, w *frameWorker) ([]byte, error) {
+	n := int64(0)
+	for _, s := range f.fragments[i] {
+		n += s.length
+	}
+	src := grow(&w.src, int(n))
+	at := 0
+	for _, s := range f.fragments[i] {
+		if _, err := f.file.ReadAt(src[at:at+int(s.length)], s.offset); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil, reject(StepPixels, "truncated: frame %d ends early", i+1)
+			}
+			return nil, &Error{Kind: Internal, Step: StepPixels, Err: err}
+		}
+		at += int(s.length)
+	}
+	return src, nil
+}
+
+// native returns native frame i as little-endian samples.
+func (f *frameSource) native(i int, w *frameWorker) ([]byte, error) {
+	off := int64(i) * int64(f.rawSize)
+	var raw []byte
+	if f.mem != nil {
+		raw = f.mem[off : off+int64(f.rawSize)]
+		if f.order == binary.BigEndian && f.stored.Bits > 8 {
+			raw = append(grow(&w.src, f.rawSize)[:0], raw...)
+		}
+	} else {
+		raw = grow(&w.src, f.rawSize)
+		if _, err := f.file.ReadAt(raw, f.offset+off); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil, reject(StepPixels, "truncated: pixel data ends early")
+			}
+			return nil, &Error{Kind: Internal, Step: StepPixels, Err: err}
+		}
+	}
+	if f.order == binary.BigEndian && f.stored.Bits == 16 {
+		for j := 0; j+1 < len(raw); j += 2 {
+			raw[j], raw[j+1] = raw[j+1], raw[j]
+		}
+	}
+	return raw, nil
+}
+
+// interleave copies a native 8-bit three-sample frame to dst with the
+// samples of a pixel together.
+func interleave(dst, src []byte, planar int, f codec.Frame) {
+	if planar == 0 {
+		copy(dst, src)
+		return
+	}
+	n := f.Columns * f.Rows
+	for p := range n {
+		dst[3*p], dst[3*p+1], dst[3*p+2] = src[p], src[n+p], src[2*n+p]
+	}
+}
+
+// grow returns (*b)[:n], reallocating when it is too small.
+func grow(b *[]byte, n int) []byte {
+	if cap(*b) < n {
+		*b = make([]byte, n)
+	}
+	return (*b)[:n]
+}
+
+// frameFragments assigns the fragments of encapsulated Pixel Data to
+// frames. items are the item values (the Basic Offset Table first), bot
+// the Basic Offset Table's offsets, eot the Extended Offset Table's (each
+// may be empty), and startsFrame tells whether a fragment begins with the
+// start of a compressed frame (a JPEG SOI marker) when it can be told.
+func frameFragments(items []span, frames int, bot, eot []uint64, startsFrame func(span) (bool, bool)) ([][]span, error) {
+	if len(items) < 2 {
+		return nil, reject(StepPixels, "encapsulated pixel data holds no fragments")
+	}
+	frags := items[1:]
+	offsets := eot
+	if len(offsets) == 0 {
+		offsets = bot
+	}
+	if len(offsets) > 0 {
+		if len(offsets) != frames {
+			return nil, reject(StepPixels, "the offset table lists %d frames, the header declares %d", len(offsets), frames)
+		}
+		// Offsets count from the first fragment's item tag, 8 bytes
+		// before its value.
+		base := frags[0].offset - 8
+		starts := make([]int, 0, frames)
+		k := 0
+		for fi, off := range offsets {
+			for k < len(frags) && uint64(frags[k].offset-8-base) < off {
+				k++
+			}
+			if k == len(frags) || uint64(frags[k].offset-8-base) != off || (fi > 0 && k == starts[fi-1]) || (fi == 0 && k != 0) {
+				return nil, reject(StepPixels, "offset table entry %d (%d) does not point to a fragment of its own", fi+1, off)
+			}
+			starts = append(starts, k)
+		}
+		return split(frags, starts), nil
+	}
+	switch {
+	case frames == 1:
+		return [][]span{frags}, nil
+	case len(frags) == frames:
+		return split(frags, nil), nil
+	case len(frags) < frames:
+		return nil, reject(StepPixels, "%d fragments hold fewer than the %d frames the header declares", len(frags), frames)
+	}
+	// More fragments than frames and no offset table: a frame starts where
+	// a fragment starts with a new compressed stream.
+	starts := make([]int, 0, frames)
+	for k, s := range frags {
+		begins, known := startsFrame(s)
+		if !known {
+			return nil, reject(StepPixels, "%d fragments for %d frames and no offset table: cannot tell which fragments make which frame", len(frags), frames)
+		}
+		if begins {
+			starts = append(starts, k)
+		}
+	}
+	if len(starts) != frames || starts[0] != 0 {
+		return nil, reject(StepPixels, "%d fragments begin a compressed frame, the header declares %d frames", len(starts), frames)
+	}
+	return split(frags, starts), nil
+}
+
+// split cuts frags into frames beginning at starts (one fragment each when
+// starts is nil).
+func split(frags []span, starts []int) [][]span {
+	if starts == nil {
+		out := make([][]span, len(frags))
+		for i := range frags {
+			out[i] = frags[i : i+1]
+		}
+		return out
+	}
+	out := make([][]span, len(starts))
+	for i, s := range starts {
+		end := len(frags)
+		if i+1 < len(starts) {
+			end = starts[i+1]
+		}
+		out[i] = frags[s:end]
+	}
+	return out
+}
