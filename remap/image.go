@@ -83,11 +83,11 @@ type image struct {
 // storedFormat is the stored pixel format when it differs from the one
 // mapped (palette indices, YBR).
 type storedFormat struct {
-	photometric          string
-	samples              int
+	photometric               string
+	samples                   int
 	bitsAllocated, bitsStored int
-	signed               bool
-	planar               int
+	signed                    bool
+	planar                    int
 }
 
 // pixelSource gives the stored Pixel Data in chunks of whole samples: from
