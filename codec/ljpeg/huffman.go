@@ -32,6 +32,11 @@ func (t *huffTable) build(counts *[16]uint8, vals []uint8) error {
 	for l := 1; l <= 16; l++ {
 		n := int32(counts[l-1])
 		t.maxCode[l] = -1
+		// The codes of one length must fit in that many bits, or the
+		// table is not a prefix code.
+		if code+n > 1<<l {
+			return errorf("huffman table has more codes than fit in %d bits", l)
+		}
 		if n > 0 {
 			t.valOffset[l] = k - code
 			if l <= fastBits {
@@ -46,11 +51,6 @@ func (t *huffTable) build(counts *[16]uint8, vals []uint8) error {
 			k += n
 			code += n
 			t.maxCode[l] = code - 1
-		}
-		// The codes of one length must fit in that many bits, or the
-		// table is not a prefix code.
-		if code > 1<<l {
-			return errorf("huffman table has more codes than fit in %d bits", l)
 		}
 		code <<= 1
 	}
