@@ -1,0 +1,333 @@
+package jpeg
+
+import (
+	"github.com/dicom-remap/dicom-remap/codec"
+)
+
+// lutBits is how many leading bits the fast Huffman lookup covers; longer
+// codes take the canonical slow path.
+const lutBits = 9
+
+type huffTable struct {
+	defined bool
+	lut     [1 << lutBits]uint16 // code length<<8 | symbol; 0: code longer than lutBits
+	maxcode [18]int32            // largest code of each length, -1 if none
+	valptr  [17]int32            // index in vals of the first code of each length, minus that code
+	vals    [256]byte
+	maxSym  byte
+}
+
+// readDHT reads Huffman tables and derives their decoding tables, with the
+// checks of libjpeg's jpeg_make_d_derived_tbl.
+func (d *Decoder) readDHT(seg []byte) error {
+	for len(seg) > 0 {
+		if len(seg) < 17 {
+			return codec.Errorf(codecName, "DHT segment is truncated")
+		}
+		class, id := int(seg[0]>>4), int(seg[0]&15)
+		if class > 1 || id > 3 {
+			return codec.Errorf(codecName, "DHT: bad table class %d or id %d", class, id)
+		}
+		var counts [17]int
+		total := 0
+		for l := 1; l <= 16; l++ {
+			counts[l] = int(seg[l])
+			total += counts[l]
+		}
+		if total > 256 || len(seg) < 17+total {
+			return codec.Errorf(codecName, "DHT: %d symbols do not fit the segment", total)
+		}
+		t := &d.huff[class][id]
+		*t = huffTable{defined: true}
+		copy(t.vals[:], seg[17:17+total])
+		code, k := int32(0), int32(0)
+		for l := 1; l <= 16; l++ {
+			n := int32(counts[l])
+			if n == 0 {
+				t.maxcode[l] = -1
+				code <<= 1
+				continue
+			}
+			t.valptr[l] = k - code
+			for i := int32(0); i < n; i++ {
+				if l <= lutBits {
+					// every lutBits-bit word that starts with this code
+					shift := uint(lutBits - l)
+					for j := code << shift; j < (code+1)<<shift; j++ {
+						t.lut[j] = uint16(l)<<8 | uint16(t.vals[k])
+					}
+				}
+				code++
+				k++
+			}
+			// a code that does not fit its length means the counts are wrong
+			if code > 1<<l {
+				return codec.Errorf(codecName, "DHT: bad code lengths")
+			}
+			t.maxcode[l] = code - 1
+			code <<= 1
+		}
+		t.maxcode[17] = 1<<31 - 1 // sentinel
+		for _, s := range t.vals[:total] {
+			t.maxSym = max(t.maxSym, s)
+		}
+		seg = seg[17+total:]
+	}
+	return nil
+}
+
+// fill tops the bit buffer up to at least 57 bits. At a marker or the end
+// of the data it appends zero bytes, as libjpeg does, and counts them so
+// that a scan which uses them is reported as truncated.
+func (d *Decoder) fill() {
+	s := d.src
+	pos := d.pos
+	for d.nbits <= 56 {
+		var b byte
+		if pos < len(s) {
+			b = s[pos]
+			if b != 0xff {
+				pos++
+			} else if pos+1 < len(s) && s[pos+1] == 0 {
+				pos += 2
+			} else {
+				b = 0 // a marker: stay on it
+				d.fake += 8
+			}
+		} else {
+			d.fake += 8
+		}
+		d.bits |= uint64(b) << (56 - d.nbits)
+		d.nbits += 8
+	}
+	d.pos = pos
+}
+
+// truncated reports whether decoding has used bits from past the end of
+// the entropy-coded segment.
+func (d *Decoder) truncated() bool { return d.fake > d.nbits }
+
+// decodeHuff reads one symbol; the caller has made sure of 16 bits.
+func (d *Decoder) decodeHuff(t *huffTable) (byte, bool) {
+	e := t.lut[d.bits>>(64-lutBits)]
+	if e != 0 {
+		n := uint(e >> 8)
+		d.bits <<= n
+		d.nbits -= n
+		return byte(e), true
+	}
+	for l := uint(lutBits + 1); l <= 16; l++ {
+		code := int32(d.bits >> (64 - l))
+		if code <= t.maxcode[l] {
+			d.bits <<= l
+			d.nbits -= l
+			return t.vals[(t.valptr[l]+code)&255], true
+		}
+	}
+	return 0, false
+}
+
+// receive reads an s-bit magnitude and extends its sign (T.81 F.2.2.1);
+// the caller has made sure of s bits, 0 <= s <= 15.
+func (d *Decoder) receive(s uint) int32 {
+	if s == 0 {
+		return 0
+	}
+	v := int32(d.bits >> (64 - s))
+	d.bits <<= s
+	d.nbits -= s
+	if v < 1<<(s-1) {
+		v += -1<<s + 1
+	}
+	return v
+}
+
+var errBadCode = codec.Errorf(codecName, "corrupt entropy-coded data: invalid Huffman code")
+
+// decodeBlock decodes one block's coefficients into d.blk (natural order),
+// as libjpeg's decode_mcu does: the DC prediction is kept in full, the
+// coefficient is stored in 16 bits.
+func (d *Decoder) decodeBlock(dc, ac *huffTable, pred *int) error {
+	blk := &d.blk
+	*blk = [64]int32{}
+	if d.nbits < 32 {
+		d.fill()
+	}
+	s, ok := d.decodeHuff(dc)
+	if !ok {
+		return errBadCode
+	}
+	*pred += int(d.receive(uint(s)))
+	blk[0] = int32(int16(*pred))
+	for k := 1; k < 64; k++ {
+		if d.nbits < 32 {
+			d.fill()
+		}
+		rs, ok := d.decodeHuff(ac)
+		if !ok {
+			return errBadCode
+		}
+		r, s := int(rs>>4), uint(rs&15)
+		if s == 0 {
+			if r != 15 {
+				break
+			}
+			k += 15
+			continue
+		}
+		k += r
+		blk[zigzag[k&127]] = d.receive(s)
+	}
+	return nil
+}
+
+// readScan reads an SOS header and decodes the scan that follows it.
+func (d *Decoder) readScan(seg []byte) error {
+	if d.ncomp == 0 {
+		return codec.Errorf(codecName, "scan before the frame header")
+	}
+	if len(seg) < 1 {
+		return codec.Errorf(codecName, "empty SOS segment")
+	}
+	ns := int(seg[0])
+	if ns < 1 || ns > d.ncomp || len(seg) != 4+2*ns {
+		return codec.Errorf(codecName, "SOS segment of %d bytes for %d components", len(seg), ns)
+	}
+	var sc scan
+	sc.n = ns
+	blocks := 0
+	for i := 0; i < ns; i++ {
+		id, tables := seg[1+2*i], seg[2+2*i]
+		ci := -1
+		for j := 0; j < d.ncomp; j++ {
+			if d.comp[j].id == id {
+				ci = j
+			}
+		}
+		if ci < 0 {
+			return codec.Errorf(codecName, "scan names component %d, not in the frame", id)
+		}
+		for j := 0; j < i; j++ {
+			if sc.comp[j] == ci {
+				return codec.Errorf(codecName, "scan names component %d twice", id)
+			}
+		}
+		td, ta := int(tables>>4), int(tables&15)
+		if td > 3 || ta > 3 || !d.huff[0][td].defined || !d.huff[1][ta].defined {
+			return codec.Errorf(codecName, "component %d: Huffman tables %d/%d not defined", id, td, ta)
+		}
+		if d.huff[0][td].maxSym > 15 {
+			return codec.Errorf(codecName, "DC Huffman table %d has a category above 15", td)
+		}
+		c := &d.comp[ci]
+		if !d.quantDefined[c.tq] {
+			return codec.Errorf(codecName, "component %d: quantisation table %d not defined", id, c.tq)
+		}
+		sc.comp[i] = ci
+		sc.dc[i], sc.ac[i] = &d.huff[0][td], &d.huff[1][ta]
+		blocks += c.h * c.v
+		c.scanned = true
+		c.dcPred = 0
+	}
+	if ns > 1 && blocks > 10 {
+		return codec.Errorf(codecName, "scan has %d blocks per MCU, more than 10", blocks)
+	}
+	// Ss, Se, Ah, Al are fixed for sequential DCT; libjpeg only warns when
+	// they are not, so they are not checked here.
+	d.bits, d.nbits, d.fake = 0, 0, 0
+	var err error
+	if d.precision == 8 {
+		err = decodeScan(d, &sc, &d.p8, 2)
+	} else {
+		err = decodeScan(d, &sc, &d.p16, 1)
+	}
+	d.bits, d.nbits, d.fake = 0, 0, 0
+	return err
+}
+
+type scan struct {
+	n    int
+	comp [4]int
+	dc   [4]*huffTable
+	ac   [4]*huffTable
+}
+
+var errTruncated = codec.Errorf(codecName, "entropy-coded data is truncated or corrupt")
+
+// decodeScan decodes every MCU of a scan and transforms each block that
+// holds image samples straight into its component plane.
+func decodeScan[T sample](d *Decoder, sc *scan, ps *planes[T], pass1 uint) error {
+	var mcusX, mcusY int
+	if sc.n == 1 {
+		c := &d.comp[sc.comp[0]]
+		mcusX, mcusY = c.bw, c.bh
+	} else {
+		mcusX = (d.width + 8*d.hmax - 1) / (8 * d.hmax)
+		mcusY = (d.height + 8*d.vmax - 1) / (8 * d.vmax)
+	}
+	limit := ps.limit
+	left := d.restart // MCUs to the next restart marker
+	next := 0         // its number
+	for my := 0; my < mcusY; my++ {
+		for mx := 0; mx < mcusX; mx++ {
+			if d.restart > 0 {
+				if left == 0 {
+					if err := d.processRestart(next); err != nil {
+						return err
+					}
+					next = (next + 1) & 7
+					left = d.restart
+					for i := 0; i < sc.n; i++ {
+						d.comp[sc.comp[i]].dcPred = 0
+					}
+				}
+				left--
+			}
+			for i := 0; i < sc.n; i++ {
+				c := &d.comp[sc.comp[i]]
+				q := &d.quant[c.tq]
+				plane := ps.plane[sc.comp[i]]
+				if sc.n == 1 {
+					if err := d.decodeBlock(sc.dc[i], sc.ac[i], &c.dcPred); err != nil {
+						return err
+					}
+					idct(&d.blk, q, plane[(my*8*c.stride)+mx*8:], c.stride, pass1, limit)
+					continue
+				}
+				for by := 0; by < c.v; by++ {
+					row := my*c.v + by
+					for bx := 0; bx < c.h; bx++ {
+						if err := d.decodeBlock(sc.dc[i], sc.ac[i], &c.dcPred); err != nil {
+							return err
+						}
+						col := mx*c.h + bx
+						// blocks past the component's edge only pad the MCU
+						if row < c.bh && col < c.bw {
+							idct(&d.blk, q, plane[row*8*c.stride+col*8:], c.stride, pass1, limit)
+						}
+					}
+				}
+			}
+			if d.truncated() {
+				return errTruncated
+			}
+		}
+	}
+	return nil
+}
+
+// processRestart drops the bits left before a restart marker and reads
+// the marker, which must be the expected RSTn.
+func (d *Decoder) processRestart(n int) error {
+	if d.truncated() {
+		return errTruncated
+	}
+	// fill never reads past a marker; bytes before it that decoding did
+	// not use are skipped, as libjpeg's next_marker does
+	d.bits, d.nbits, d.fake = 0, 0, 0
+	m, ok := d.nextMarker()
+	if !ok || m != byte(mRST0+n) {
+		return codec.Errorf(codecName, "restart marker RST%d missing", n)
+	}
+	return nil
+}

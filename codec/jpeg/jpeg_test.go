@@ -1,0 +1,311 @@
+package jpeg
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/dicom-remap/dicom-remap/codec"
+	"github.com/dicom-remap/dicom-remap/internal/fixture"
+)
+
+// needTool skips the test when a tool is missing, unless the environment
+// demands every tool.
+func needTool(t testing.TB, tool string) {
+	t.Helper()
+	if _, err := exec.LookPath(tool); err != nil {
+		if os.Getenv("DICOM_REMAP_REQUIRE_TOOLS") == "1" {
+			t.Fatalf("%s not found: %v", tool, err)
+		}
+		t.Skipf("%s not found: %v", tool, err)
+	}
+}
+
+// synth returns frames*rows*cols*spp values in [0, maxv] with structure
+// for every path: a flat area, a gradient, fixed-seed noise, hard edges
+// between the extremes and a checkerboard.
+func synth(rows, cols, frames, spp int, maxv int64, seed int64) []int64 {
+	rng := rand.New(rand.NewSource(seed))
+	v := make([]int64, 0, rows*cols*spp*frames)
+	for f := 0; f < frames; f++ {
+		for y := 0; y < rows; y++ {
+			for x := 0; x < cols; x++ {
+				for c := 0; c < spp; c++ {
+					var s int64
+					switch (5*x/cols + y*3/rows + f) % 5 {
+					case 0:
+						s = maxv / int64(2+c)
+					case 1:
+						s = maxv * int64(x+y+c*7) / int64(rows+cols+14)
+					case 2:
+						s = rng.Int63n(maxv + 1)
+					case 3:
+						if (x/3+y/5+c)%2 == 0 {
+							s = maxv
+						}
+					default:
+						if (x+y+c)%2 == 0 {
+							s = maxv
+						}
+					}
+					v = append(v, s)
+				}
+			}
+		}
+	}
+	return v
+}
+
+// image describes one synthetic file.
+type image struct {
+	rows, cols, frames, spp, stored int
+}
+
+func (im image) frame() codec.Frame {
+	bits := 8
+	if im.stored > 8 {
+		bits = 16
+	}
+	return codec.Frame{Columns: im.cols, Rows: im.rows, Samples: im.spp, Bits: bits}
+}
+
+func (im image) build(seed int64) []byte {
+	s := fixture.Spec{SOPClass: fixture.SecondaryCap, Modality: "OT", Rows: im.rows, Columns: im.cols,
+		BitsAllocated: im.frame().Bits, BitsStored: im.stored,
+		Values: synth(im.rows, im.cols, max(im.frames, 1), im.spp, 1<<im.stored-1, seed)}
+	if im.frames > 1 {
+		s.Frames = im.frames
+	}
+	if im.spp == 3 {
+		s.Photometric = "RGB"
+	}
+	return fixture.Build(s)
+}
+
+// run runs a tool and fails the test with its output on error.
+func run(t *testing.T, name string, args ...string) {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+	}
+}
+
+// nativePixels returns the value of the last Pixel Data element of an
+// explicit VR little endian file with native pixels.
+func nativePixels(t *testing.T, file []byte) []byte {
+	t.Helper()
+	for i := len(file) - 12; i >= 0; i-- {
+		if file[i] == 0xe0 && file[i+1] == 0x7f && file[i+2] == 0x10 && file[i+3] == 0 &&
+			file[i+4] == 'O' && (file[i+5] == 'B' || file[i+5] == 'W') {
+			n := int(binary.LittleEndian.Uint32(file[i+8:]))
+			if n != -1 && i+12+n <= len(file) {
+				return file[i+12 : i+12+n]
+			}
+		}
+	}
+	t.Fatalf("no native pixel data")
+	return nil
+}
+
+// frames splits the encapsulated pixel data of file into one byte string
+// per frame.
+func frames(t *testing.T, file []byte, n int) [][]byte {
+	t.Helper()
+	_, frags, err := fixture.Fragments(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n == 1 && len(frags) > 1 {
+		return [][]byte{bytes.Join(frags, nil)}
+	}
+	if len(frags) != n {
+		t.Fatalf("%d fragments for %d frames", len(frags), n)
+	}
+	return frags
+}
+
+// compare decodes every frame and checks it against ref, reporting the
+// number and size of differences.
+func compare(t *testing.T, what string, enc [][]byte, ref []byte, f codec.Frame) {
+	t.Helper()
+	var d Decoder
+	size := f.Size()
+	if len(ref) < size*len(enc) {
+		t.Fatalf("%s: reference holds %d bytes, want %d", what, len(ref), size*len(enc))
+	}
+	for i, src := range enc {
+		dst := make([]byte, size)
+		if err := d.Decode(dst, src, f); err != nil {
+			t.Fatalf("%s frame %d: %v", what, i, err)
+		}
+		want := ref[i*size : (i+1)*size]
+		if bytes.Equal(dst, want) {
+			continue
+		}
+		bps := f.Bits / 8
+		diffs, worst, first := 0, 0, -1
+		for k := 0; k < size; k += bps {
+			a, b := int(dst[k]), int(want[k])
+			if bps == 2 {
+				a |= int(dst[k+1]) << 8
+				b |= int(want[k+1]) << 8
+			}
+			if a != b {
+				diffs++
+				worst = max(worst, a-b, b-a)
+				if first < 0 {
+					first = k / bps
+				}
+			}
+		}
+		t.Errorf("%s frame %d: %d samples differ, by up to %d; first at sample %d (x=%d y=%d c=%d)", what, i, diffs, worst,
+			first, first/f.Samples%f.Columns, first/f.Samples/f.Columns, first%f.Samples)
+	}
+}
+
+// dcmtkCase encodes a synthetic image with dcmcjpeg and checks the decoder
+// against dcmdjpeg +cn (no colour conversion), the IJG code itself.
+func dcmtkCase(t *testing.T, im image, opts ...string) {
+	needTool(t, "dcmcjpeg")
+	needTool(t, "dcmdjpeg")
+	dir := t.TempDir()
+	in, enc, dec := filepath.Join(dir, "in.dcm"), filepath.Join(dir, "enc.dcm"), filepath.Join(dir, "dec.dcm")
+	if err := os.WriteFile(in, im.build(int64(im.rows*7919+im.cols)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "dcmcjpeg", append(opts, in, enc)...)
+	run(t, "dcmdjpeg", "+cn", "+px", "+te", enc, dec)
+	encFile, err := os.ReadFile(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decFile, err := os.ReadFile(dec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compare(t, "dcmdjpeg", frames(t, encFile, max(im.frames, 1)), nativePixels(t, decFile), im.frame())
+	if im.spp == 1 {
+		if _, err := exec.LookPath("gdcmconv"); err == nil {
+			gd := filepath.Join(dir, "gdcm.dcm")
+			run(t, "gdcmconv", "--raw", enc, gd)
+			gdFile, err := os.ReadFile(gd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			compare(t, "gdcmconv", frames(t, encFile, max(im.frames, 1)), nativePixels(t, gdFile), im.frame())
+		} else if os.Getenv("DICOM_REMAP_REQUIRE_TOOLS") == "1" {
+			t.Fatalf("gdcmconv not found")
+		}
+	}
+}
+
+var sizes = []struct{ rows, cols int }{
+	{64, 64}, {17, 13}, {13, 17}, {1, 23}, {23, 1}, {1, 1}, {100, 77}, {9, 200},
+}
+
+func TestDcmtkGray8(t *testing.T) {
+	for _, sz := range sizes {
+		for _, q := range []string{"90", "50", "100", "5"} {
+			im := image{rows: sz.rows, cols: sz.cols, frames: 1, spp: 1, stored: 8}
+			t.Run(fmt.Sprintf("%dx%d_q%s", sz.cols, sz.rows, q), func(t *testing.T) {
+				t.Parallel()
+				dcmtkCase(t, im, "+eb", "+q", q)
+			})
+		}
+	}
+}
+
+func TestDcmtkGray12(t *testing.T) {
+	for _, sz := range sizes {
+		for _, q := range []string{"90", "75", "100", "5"} {
+			im := image{rows: sz.rows, cols: sz.cols, frames: 1, spp: 1, stored: 12}
+			t.Run(fmt.Sprintf("%dx%d_q%s", sz.cols, sz.rows, q), func(t *testing.T) {
+				t.Parallel()
+				dcmtkCase(t, im, "+ee", "+q", q)
+			})
+		}
+	}
+}
+
+func TestDcmtkExtended8(t *testing.T) {
+	im := image{rows: 40, cols: 33, frames: 1, spp: 1, stored: 8}
+	dcmtkCase(t, im, "+ee", "+q", "80")
+	im.spp = 3
+	dcmtkCase(t, im, "+ee", "+q", "80")
+}
+
+func TestDcmtkColour(t *testing.T) {
+	subs := map[string][]string{"444": {"+s4"}, "422": {"+s2"}, "422full": {"+n2"}, "411": {"+n1"}, "411ybr422": {"+np"}}
+	for name, sub := range subs {
+		for _, sz := range sizes {
+			for _, q := range []string{"90", "100", "20"} {
+				im := image{rows: sz.rows, cols: sz.cols, frames: 1, spp: 3, stored: 8}
+				t.Run(fmt.Sprintf("%s_%dx%d_q%s", name, sz.cols, sz.rows, q), func(t *testing.T) {
+					t.Parallel()
+					dcmtkCase(t, im, append([]string{"+eb", "+q", q}, sub...)...)
+				})
+			}
+		}
+	}
+}
+
+func TestDcmtkMultiFrame(t *testing.T) {
+	t.Run("gray8", func(t *testing.T) {
+		dcmtkCase(t, image{rows: 31, cols: 45, frames: 4, spp: 1, stored: 8}, "+eb")
+	})
+	t.Run("gray12", func(t *testing.T) {
+		dcmtkCase(t, image{rows: 31, cols: 45, frames: 3, spp: 1, stored: 12}, "+ee")
+	})
+	t.Run("colour", func(t *testing.T) {
+		dcmtkCase(t, image{rows: 31, cols: 45, frames: 3, spp: 3, stored: 8}, "+eb")
+	})
+}
+
+// TestErrors checks that bad input and unsupported processes are reported
+// as *codec.Error, unsupported ones wrapping codec.ErrUnsupported.
+func TestErrors(t *testing.T) {
+	f := codec.Frame{Columns: 8, Rows: 8, Samples: 1, Bits: 8}
+	sof := func(marker byte, p int) []byte {
+		return []byte{0xff, 0xd8, 0xff, marker, 0, 11, byte(p), 0, 8, 0, 8, 1, 1, 0x11, 0}
+	}
+	cases := []struct {
+		name        string
+		src         []byte
+		f           codec.Frame
+		unsupported bool
+	}{
+		{"empty", nil, f, false},
+		{"no SOI", []byte{1, 2, 3}, f, false},
+		{"SOI only", []byte{0xff, 0xd8}, f, false},
+		{"progressive", sof(0xc2, 8), f, true},
+		{"lossless", sof(0xc3, 8), f, true},
+		{"hierarchical", sof(0xc5, 8), f, true},
+		{"arithmetic", sof(0xc9, 8), f, true},
+		{"precision 16", sof(0xc1, 16), f, true},
+		{"precision 12 in 8 bits", sof(0xc1, 12), f, false},
+		{"wrong size", sof(0xc0, 8), codec.Frame{Columns: 9, Rows: 8, Samples: 1, Bits: 8}, false},
+		{"wrong samples", sof(0xc0, 8), codec.Frame{Columns: 8, Rows: 8, Samples: 3, Bits: 8}, false},
+		{"no scan", append(sof(0xc0, 8), 0xff, 0xd9), f, false},
+		{"truncated segment", []byte{0xff, 0xd8, 0xff, 0xc0, 0, 40, 8}, f, false},
+	}
+	for _, c := range cases {
+		var d Decoder
+		dst := make([]byte, c.f.Size())
+		err := d.Decode(dst, c.src, c.f)
+		var ce *codec.Error
+		if !errors.As(err, &ce) {
+			t.Errorf("%s: error %v is not a *codec.Error", c.name, err)
+			continue
+		}
+		if got := errors.Is(err, codec.ErrUnsupported); got != c.unsupported {
+			t.Errorf("%s: %v: unsupported is %v, want %v", c.name, err, got, c.unsupported)
+		}
+	}
+}
