@@ -87,6 +87,14 @@ func (r *bitReader) restart(m int) error {
 // decodeDiffs decodes the differences of one line of a scan, whose
 // samples use the Huffman tables of the scan's n components in turn.
 func (r *bitReader) decodeDiffs(diff []int32, tables *[3]*huffTable, n int) error {
+	// next[c] is the component after c, so that turning to the next table
+	// takes no branch.
+	next := [3]int{0, 0, 0}
+	if n == 2 {
+		next = [3]int{1, 0, 0}
+	} else if n == 3 {
+		next = [3]int{1, 2, 0}
+	}
 	acc, bits := r.acc, r.n
 	t := tables[0]
 	c := 0
@@ -97,43 +105,34 @@ func (r *bitReader) decodeDiffs(diff []int32, tables *[3]*huffTable, n int) erro
 			r.fill()
 			acc, bits = r.acc, r.n
 		}
-		var ssss uint
-		if e := t.fast[acc>>(64-fastBits)]; e != 0 {
-			l := uint(e >> 8)
-			ssss = uint(e & 0xFF)
+		e := t.fast[acc>>(64-fastBits)]
+		if e&fastDiff != 0 {
+			l := uint(e & 0x1F)
 			acc <<= l
 			bits -= l
+			diff[i] = e >> fastShift
 		} else {
-			s, l, ok := t.decodeSlow(acc)
-			if !ok {
-				return errorf("invalid huffman code")
+			var ssss, l uint
+			if e != 0 {
+				ssss, l = uint(e>>fastShift), uint(e&0x1F)
+			} else {
+				var ok bool
+				if ssss, l, ok = t.decodeSlow(acc); !ok {
+					return errorf("invalid huffman code")
+				}
 			}
-			ssss = s
 			acc <<= l
 			bits -= l
-		}
-		var v int32
-		switch ssss {
-		case 0:
-		case 16:
-			// T.81 H.1.2.2: category 16 is the difference 32768 alone.
-			v = 32768
-		default:
-			v = int32(acc >> (64 - ssss))
-			acc <<= ssss
-			bits -= ssss
-			if v < 1<<(ssss-1) {
-				v -= 1<<ssss - 1
+			var extra int32
+			if ssss < 16 {
+				extra = int32(acc >> (64 - ssss))
+				acc <<= ssss
+				bits -= ssss
 			}
+			diff[i] = difference(ssss, extra)
 		}
-		diff[i] = v
-		if n > 1 {
-			c++
-			if c == n {
-				c = 0
-			}
-			t = tables[c]
-		}
+		c = next[c]
+		t = tables[c]
 	}
 	r.acc, r.n = acc, bits
 	if r.overrun() {

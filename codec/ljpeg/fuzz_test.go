@@ -1,0 +1,165 @@
+package ljpeg
+
+import (
+	"bytes"
+	"errors"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dicom-remap/dicom-remap/codec"
+	"github.com/dicom-remap/dicom-remap/internal/fixture"
+)
+
+func FuzzDecode(f *testing.F) {
+	seed := func(stream []byte, fr codec.Frame) {
+		f.Add(stream, uint16(fr.Columns), uint16(fr.Rows), uint8(fr.Samples), uint8(fr.Bits))
+	}
+	gray := grayImage(13, 17, 0, 16, 16, false)
+	rgb := rgbImage(7, 9, 0)
+	seed(testStream(graySamples(gray, 16), 17, 13, 1, streamOptions{precision: 16, predictor: 4, restartLines: 3, extras: true}), gray.frame)
+	seed(testStream(graySamples(rgb, 8), 9, 7, 3, streamOptions{precision: 8, predictor: 6, separate: true, restartLines: 2}), rgb.frame)
+	seed(testStream(graySamples(rgb, 8), 9, 7, 3, streamOptions{precision: 8, predictor: 7}), rgb.frame)
+	// Real encoders' frames, when the tools are there.
+	if _, err := exec.LookPath("dcmcjpeg"); err == nil {
+		for _, c := range []struct {
+			img  image
+			args []string
+		}{
+			{grayImage(11, 13, 0, 16, 16, true), []string{"+el", "+sv", "5"}},
+			{grayImage(9, 10, 0, 8, 8, false), []string{"+e1"}},
+			{rgbImage(6, 7, 0), []string{"+el", "+sv", "7", "+pt", "1"}},
+		} {
+			file := encode(f, c.img, "dcmcjpeg", c.args...)
+			seed(frameStreams(f, file, 1)[0], c.img.frame)
+		}
+	}
+	f.Fuzz(func(t *testing.T, stream []byte, cols, rows uint16, samples, bits uint8) {
+		fr := codec.Frame{Columns: int(cols), Rows: int(rows), Samples: int(samples), Bits: int(bits)}
+		size := fr.Size()
+		if size < 0 || size > 1<<20 {
+			return
+		}
+		var d Decoder
+		a, b := make([]byte, size), bytes.Repeat([]byte{0xA5}, size)
+		errA := d.Decode(a, stream, fr)
+		errB := d.Decode(b, stream, fr)
+		for _, err := range []error{errA, errB} {
+			var ce *codec.Error
+			if err != nil && !errors.As(err, &ce) {
+				t.Fatalf("error %v is not a *codec.Error", err)
+			}
+		}
+		if (errA == nil) != (errB == nil) {
+			t.Fatalf("decoding twice: %v, then %v", errA, errB)
+		}
+		// Output that does not depend on what dst held before covers
+		// every byte.
+		if errA == nil && !bytes.Equal(a, b) {
+			t.Fatal("nil error but dst not fully written")
+		}
+	})
+}
+
+// benchmarkImage is a 512 x 512 CT-like 16-bit frame: the phantom with
+// noise of a few units, as a scanner's image has.
+func benchmarkImage() image {
+	spec := fixture.CTSlice(512, 512, 0, "1", "1")
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range spec.Values {
+		spec.Values[i] += rng.Int64N(17) - 8
+	}
+	return image{spec: spec, frame: codec.Frame{Columns: 512, Rows: 512, Samples: 1, Bits: 16}, frames: 1}
+}
+
+func BenchmarkDecode(b *testing.B) {
+	for _, sv := range []string{"1", "7"} {
+		b.Run("ct512x512x16/sv"+sv, func(b *testing.B) {
+			img := benchmarkImage()
+			stream := frameStreams(b, encode(b, img, "dcmcjpeg", "+el", "+sv", sv), 1)[0]
+			benchmarkStream(b, stream, img.frame)
+		})
+	}
+	b.Run("rgb512x512x8/sv1", func(b *testing.B) {
+		img := rgbImage(512, 512, 0)
+		img.spec.Values = fixture.RGB(512).Values
+		stream := frameStreams(b, encode(b, img, "dcmcjpeg", "+e1"), 1)[0]
+		benchmarkStream(b, stream, img.frame)
+	})
+}
+
+func benchmarkStream(b *testing.B, stream []byte, f codec.Frame) {
+	dst := make([]byte, f.Size())
+	var d Decoder
+	b.SetBytes(int64(len(dst)))
+	b.ReportMetric(float64(len(stream))/float64(len(dst)), "ratio")
+	b.ResetTimer()
+	for b.Loop() {
+		if err := d.Decode(dst, stream, f); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestCompareSpeed measures the CPU time dcmtk and GDCM take to decompress
+// many copies of the benchmark frame, and this decoder's, for the report:
+// CPU time, not wall time, so that a busy machine does not skew it. It
+// only runs when asked.
+func TestCompareSpeed(t *testing.T) {
+	if os.Getenv("LJPEG_COMPARE") == "" {
+		t.Skip("set LJPEG_COMPARE=1 to time dcmdjpeg and gdcmconv")
+	}
+	for _, c := range []struct {
+		name string
+		img  image
+		args []string
+	}{
+		{"ct512x512x16/sv1", benchmarkImage(), []string{"+e1"}},
+		{"ct512x512x16/sv7", benchmarkImage(), []string{"+el", "+sv", "7"}},
+		{"rgb512x512x8/sv1", image{spec: fixture.RGB(512), frame: codec.Frame{Columns: 512, Rows: 512, Samples: 3, Bits: 8}}, []string{"+e1"}},
+	} {
+		img := c.img
+		const frames = 50
+		one := img.spec.Values
+		img.spec.Frames = frames
+		img.spec.Values = nil
+		for i := 0; i < frames; i++ {
+			img.spec.Values = append(img.spec.Values, one...)
+		}
+		img.frames = frames
+		dir := t.TempDir()
+		file := encode(t, img, "dcmcjpeg", c.args...)
+		in := dir + "/in.dcm"
+		if err := os.WriteFile(in, file, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		mb := float64(frames*img.frame.Size()) / 1e6
+		for _, cmd := range [][]string{{"dcmdjpeg", in, dir + "/a.dcm"}, {"gdcmconv", "--raw", "-i", in, "-o", dir + "/b.dcm"}} {
+			run := exec.Command(cmd[0], cmd[1:]...)
+			if out, err := run.CombinedOutput(); err != nil {
+				t.Fatalf("%v: %v %s", cmd, err, out)
+			}
+			cpu := run.ProcessState.UserTime() + run.ProcessState.SystemTime()
+			t.Logf("%s %s: %.0f MB/s of CPU time (file I/O included)", c.name, cmd[0], mb/cpu.Seconds())
+		}
+		streams := frameStreams(t, file, frames)
+		var d Decoder
+		dst := make([]byte, img.frame.Size())
+		before := cpuTime()
+		for _, s := range streams {
+			if err := d.Decode(dst, s, img.frame); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Logf("%s ljpeg: %.0f MB/s of CPU time", c.name, mb/(cpuTime()-before).Seconds())
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
