@@ -290,7 +290,15 @@ func TestLosslessDcmtk(t *testing.T) {
 			t.Run(fmt.Sprint(c.name, mode), func(t *testing.T) {
 				values := c.im.values(1)
 				file := encode(t, c.im.spec(values), "dcmcjpls", mode...)
-				got := decodeAll(t, frames(t, file, c.im.frames), c.im.frame())
+				frs := frames(t, file, c.im.frames)
+				if len(mode) > 0 {
+					_, headers, _ := scanParts(t, frs[0])
+					h := headers[0]
+					if ilv := map[string]byte{"+in": 0, "+il": 1, "+is": 2}[mode[0]]; h[len(h)-2] != ilv {
+						t.Fatalf("dcmcjpls %s wrote interleave mode %d", mode[0], h[len(h)-2])
+					}
+				}
+				got := decodeAll(t, frs, c.im.frame())
 				compare(t, got, c.im.expected(values), c.im)
 			})
 		}
@@ -569,5 +577,107 @@ func benchmark(b *testing.B, im image, values []int64, args ...string) {
 		if err := d.Decode(dst, src, f); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// scanParts splits a JPEG-LS stream into what precedes its first scan and
+// each scan's header segment and entropy-coded data.
+func scanParts(t *testing.T, src []byte) (prefix []byte, headers, data [][]byte) {
+	t.Helper()
+	p := bytes.Index(src, []byte{0xff, markerSOS})
+	if p < 0 {
+		t.Fatal("no scan")
+	}
+	prefix = src[:p]
+	for p+4 <= len(src) && src[p] == 0xff && src[p+1] == markerSOS {
+		n := int(binary.BigEndian.Uint16(src[p+2:]))
+		headers = append(headers, src[p:p+2+n])
+		p += 2 + n
+		end := p
+		for end+1 < len(src) && !(src[end] == 0xff && src[end+1] >= 0x80) {
+			end++
+		}
+		data = append(data, src[p:end])
+		for end < len(src) && src[end] == 0xff && end+1 < len(src) && src[end+1] == 0xff {
+			end++ // fill bytes
+		}
+		p = end
+	}
+	return prefix, headers, data
+}
+
+// TestRestart checks restart intervals: coding restarts as at the top of
+// the image after each RSTm marker, so a stream with interval ri is made
+// by coding strips of ri lines on their own and joining their data.
+func TestRestart(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		im   image
+		ri   int
+		args []string
+	}{
+		{"gray16-ri4", image{rows: 26, cols: 17, frames: 1, bits: 16}, 4, nil},
+		{"gray8-ri1", image{rows: 9, cols: 13, frames: 1, bits: 8}, 1, nil},
+		{"gray12-near3-ri5", image{rows: 23, cols: 13, frames: 1, bits: 12}, 5, []string{"+en", "+md", "3"}},
+		{"rgb-line-ri3", image{rows: 20, cols: 11, frames: 1, bits: 8, rgb: true}, 3, []string{"+il"}},
+		{"rgb-sample-ri7", image{rows: 20, cols: 11, frames: 1, bits: 8, rgb: true}, 7, []string{"+is"}},
+		{"rgb-none-ri9", image{rows: 20, cols: 11, frames: 1, bits: 8, rgb: true}, 9, []string{"+in"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			values := c.im.values(7)
+			per := c.im.cols * c.im.samples()
+			var prefix []byte
+			var headers, joined [][]byte
+			var stripValues [][]int64
+			for y, k := 0, 0; y < c.im.rows; y, k = y+c.ri, k+1 {
+				strip := c.im
+				strip.rows = min(c.ri, c.im.rows-y)
+				sv := values[y*per : (y+strip.rows)*per]
+				stripValues = append(stripValues, sv)
+				src := frames(t, encode(t, strip.spec(sv), "dcmcjpls", c.args...), 1)[0]
+				pre, hs, ds := scanParts(t, src)
+				if k == 0 {
+					prefix, headers = bytes.Clone(pre), hs
+					joined = make([][]byte, len(ds))
+				}
+				for j, d := range ds {
+					if k > 0 {
+						joined[j] = append(joined[j], 0xff, byte(markerRST0+(k-1)%8))
+					}
+					joined[j] = append(joined[j], d...)
+				}
+			}
+			sof := bytes.Index(prefix, []byte{0xff, markerSOF55})
+			binary.BigEndian.PutUint16(prefix[sof+5:], uint16(c.im.rows))
+			stream := append(prefix, 0xff, markerDRI, 0, 4, 0, byte(c.ri))
+			for j := range headers {
+				stream = append(stream, headers[j]...)
+				stream = append(stream, joined[j]...)
+			}
+			stream = append(stream, 0xff, markerEOI)
+			got := decodeAll(t, [][]byte{stream}, c.im.frame())
+			if len(c.args) > 0 && c.args[0] == "+en" {
+				// Each strip's own decode is the reference.
+				var want []byte
+				for _, sv := range stripValues {
+					strip := c.im
+					strip.rows = len(sv) / per
+					src := frames(t, encode(t, strip.spec(sv), "dcmcjpls", c.args...), 1)[0]
+					want = append(want, decodeAll(t, [][]byte{src}, strip.frame())...)
+				}
+				compare(t, got, want, c.im)
+				return
+			}
+			compare(t, got, c.im.expected(values), c.im)
+			// A wrong restart marker number is an error.
+			if i := bytes.Index(stream, []byte{0xff, markerRST0}); i >= 0 {
+				bad := bytes.Clone(stream)
+				bad[i+1] = markerRST0 + 5
+				var ce *codec.Error
+				if err := new(Decoder).Decode(make([]byte, c.im.frame().Size()), bad, c.im.frame()); !errors.As(err, &ce) {
+					t.Fatalf("wrong restart marker: got %v", err)
+				}
+			}
+		})
 	}
 }

@@ -1,5 +1,7 @@
 package jpegls
 
+import "math/bits"
+
 // regularContext holds the statistics of one regular-mode context (T.87
 // A.2.2): A, B, C and N. A and B are ints because A can pass 2^31 with a
 // large RESET.
@@ -192,7 +194,18 @@ func (s *scan) regular(qs, px int) (int, bool) {
 	for c.n<<k < c.a {
 		k++
 	}
-	m := s.r.golomb(k, s.limit, s.qbpp)
+	// The usual short code is read here; long ones, escapes and refills
+	// in golomb.
+	var m int
+	r := &s.r
+	if q := bits.LeadingZeros64(r.acc); q+1+k <= r.n && q < s.limit-s.qbpp-1 {
+		acc := r.acc << (q + 1)
+		m = q<<k | int(acc>>(64-k))
+		r.acc = acc << k
+		r.n -= q + 1 + k
+	} else {
+		m = r.golomb(k, s.limit, s.qbpp)
+	}
 	if m < 0 || m > 2*s.rng {
 		return 0, false
 	}
