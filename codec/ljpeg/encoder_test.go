@@ -22,10 +22,11 @@ type streamOptions struct {
 	precision    int
 	predictor    int
 	pt           uint
-	restartLines int  // lines per restart interval, 0 for none
-	separate     bool // one scan per component instead of one interleaved scan
-	extras       bool // APPn, COM and DNL segments, one DHT segment per table
-	restartMCUs  int  // overrides the DRI value (for an unaligned interval)
+	restartLines int     // lines per restart interval, 0 for none
+	separate     bool    // one scan per component instead of one interleaved scan
+	extras       bool    // APPn, COM and DNL segments, one DHT segment per table
+	restartMCUs  int     // overrides the DRI value (for an unaligned interval)
+	scans        [][]int // components of each scan, overriding separate
 }
 
 // Code lengths of the symbols 0-16 of the test's two tables: a skewed one
@@ -138,6 +139,9 @@ func testStream(samples []uint16, cols, rows, nc int, o streamOptions) []byte {
 			all = append(all, c)
 		}
 		scans = append(scans, all)
+	}
+	if o.scans != nil {
+		scans = o.scans
 	}
 	for k, comps := range scans {
 		if o.extras && k > 0 {
@@ -266,6 +270,7 @@ func TestStreamFeatures(t *testing.T) {
 		{"restart-interleaved-rgb/sv6", rgbImage(21, 15, 0), 8, streamOptions{predictor: 6, restartLines: 2, extras: true}},
 		{"separate-scans-rgb/sv5", rgbImage(13, 18, 0), 8, streamOptions{predictor: 5, separate: true}},
 		{"separate-scans-restart/sv2", rgbImage(19, 7, 0), 8, streamOptions{predictor: 2, separate: true, restartLines: 4, extras: true}},
+		{"scans-of-2-and-1/sv4", rgbImage(11, 14, 0), 8, streamOptions{predictor: 4, scans: [][]int{{0, 2}, {1}}, restartLines: 3}},
 		{"extras/sv3", grayImage(17, 13, 0, 8, 8, false), 8, streamOptions{predictor: 3, extras: true}},
 		{"precision2", grayImage(17, 13, 0, 8, 2, false), 2, streamOptions{predictor: 4}},
 		{"precision5/pt2", grayImage(17, 13, 0, 8, 5, false), 5, streamOptions{predictor: 7, pt: 2}},

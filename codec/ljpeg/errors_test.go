@@ -143,3 +143,21 @@ func TestErrors(t *testing.T) {
 		}
 	})
 }
+
+// A lone component's sampling factors change nothing (T.81 A.2.2: a
+// non-interleaved scan's MCU is one sample), so they are accepted.
+func TestLoneComponentSampling(t *testing.T) {
+	gray := grayImage(13, 17, 0, 16, 16, false)
+	g := edit(t, testStream(graySamples(gray, 16), 17, 13, 1, streamOptions{precision: 16, predictor: 5}), markerSOF3, 11, 0x22)
+	var d Decoder
+	dst := make([]byte, gray.frame.Size())
+	if err := d.Decode(dst, g, gray.frame); err != nil {
+		t.Fatal(err)
+	}
+	got, exp := samples(gray, dst), want(gray, 0, 0)
+	for i := range exp {
+		if got[i] != exp[i] {
+			t.Fatalf("sample %d = %d, want %d", i, got[i], exp[i])
+		}
+	}
+}
