@@ -136,8 +136,8 @@ type table struct {
 }
 
 // NewPalette reads the three Palette Color Lookup Table Descriptors (number
-// of entries, 0 meaning 65536; first stored value mapped, negative when the
-// pixels are signed; bits per entry, 8 or 16) and the raw little-endian
+// of entries, 0 meaning 65536; first stored value mapped, which for signed
+// pixels may be given as SS (-100) or read as US (65436); bits per entry, 8 or 16) and the raw little-endian
 // bytes of the matching Palette Color Lookup Table Data (OW).
 //
 // 16-bit entries take two bytes each. 8-bit entries come either one per
@@ -189,8 +189,8 @@ func NewPalette(descriptors [3][3]int, data [3][]byte) (*Palette, error) {
 func (p *Palette) Bits() int { return p.bits }
 
 // Expand maps each stored value of src (srcBytesPerSample bytes little
-// endian, 1 or 2, two's complement when signed, already masked to Bits
-// Stored by the caller) to an R G B pixel of dst, Bits()/8 bytes little
+// endian, 1 or 2, two's complement when signed; the caller masks them to
+// Bits Stored and sign-extends first) to an R G B pixel of dst, Bits()/8 bytes little
 // endian per sample. A value below a table's first mapped value takes its
 // first entry, one past its end its last entry (PS3.3 C.7.6.3.1.5). It maps
 // as many pixels as both slices hold, and panics when srcBytesPerSample is
@@ -201,7 +201,16 @@ func (p *Palette) Expand(dst, src []byte, srcBytesPerSample int, signed bool) {
 	}
 	outBytes := p.bits / 8
 	n := min(len(src)/srcBytesPerSample, len(dst)/(3*outBytes))
-	r, g, b := &p.tables[0], &p.tables[1], &p.tables[2]
+	r, g, b := p.tables[0], p.tables[1], p.tables[2]
+	if signed {
+		// The first mapped value is SS for signed pixels; a reader that
+		// took it as US hands over 65436 for -100.
+		for _, t := range []*table{&r, &g, &b} {
+			if t.first >= 1<<15 {
+				t.first -= 1 << 16
+			}
+		}
+	}
 	for i := 0; i < n; i++ {
 		var v int
 		switch {

@@ -236,8 +236,13 @@ func TestPaletteSynthetic(t *testing.T) {
 	// 8-bit entries, one per word and packed, signed 16-bit index.
 	word := []byte{7, 0, 8, 0, 9, 0}
 	packed := []byte{7, 8, 9, 0}
-	for _, data := range [][]byte{word, packed} {
-		p, err := NewPalette([3][3]int{{3, -1, 8}, {3, -1, 8}, {3, -1, 8}}, [3][]byte{data, data, data})
+	// The first mapped value -1 as SS, or as a reader that took it as US.
+	for _, tc := range []struct {
+		data  []byte
+		first int
+	}{{word, -1}, {packed, -1}, {word, 65535}, {packed, 65535}} {
+		data, first := tc.data, tc.first
+		p, err := NewPalette([3][3]int{{3, first, 8}, {3, first, 8}, {3, first, 8}}, [3][]byte{data, data, data})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -353,11 +353,17 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
+// phantom is a one-frame grey fixture spec as an image.
+func phantom(s fixture.Spec) image {
+	return image{rows: s.Rows, cols: s.Columns, frames: 1, spp: 1, bits: s.BitsAllocated, signed: s.Signed, samples: [][]int64{s.Values}}
+}
+
 func BenchmarkDecode(b *testing.B) {
 	for _, bc := range []struct {
 		name string
 		im   image
 	}{
+		{"ct16-512", phantom(fixture.CTSlice(512, 512, 0, "1", "1"))},
 		{"gray16-512", synth(512, 512, 1, 1, 16, true, 0)},
 		{"gray8-512", synth(512, 512, 1, 1, 8, false, 0)},
 		{"rgb8-512", synth(512, 512, 1, 3, 8, false, 0)},
