@@ -60,8 +60,9 @@ func (d *Decoder) readDHT(seg []byte) error {
 				code++
 				k++
 			}
-			// a code that does not fit its length means the counts are wrong
-			if code > 1<<l {
+			// the counts are wrong if the codes overflow their length or
+			// use the all-ones code, which T.81 reserves (libjpeg checks the same)
+			if code >= 1<<l {
 				return codec.Errorf(codecName, "DHT: bad code lengths")
 			}
 			t.maxcode[l] = code - 1

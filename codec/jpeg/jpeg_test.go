@@ -89,7 +89,7 @@ func (im image) build(seed int64) []byte {
 }
 
 // run runs a tool and fails the test with its output on error.
-func run(t *testing.T, name string, args ...string) {
+func run(t testing.TB, name string, args ...string) {
 	t.Helper()
 	out, err := exec.Command(name, args...).CombinedOutput()
 	if err != nil {
@@ -116,7 +116,7 @@ func nativePixels(t *testing.T, file []byte) []byte {
 
 // frames splits the encapsulated pixel data of file into one byte string
 // per frame.
-func frames(t *testing.T, file []byte, n int) [][]byte {
+func frames(t testing.TB, file []byte, n int) [][]byte {
 	t.Helper()
 	_, frags, err := fixture.Fragments(file)
 	if err != nil {
@@ -307,5 +307,82 @@ func TestErrors(t *testing.T) {
 		if got := errors.Is(err, codec.ErrUnsupported); got != c.unsupported {
 			t.Errorf("%s: %v: unsupported is %v, want %v", c.name, err, got, c.unsupported)
 		}
+	}
+}
+
+// libjpegCase encodes a stream with the test encoder, wraps it in DICOM
+// with img2dcm and checks the decoder against dcmdjpeg +cn.
+func libjpegCase(t *testing.T, sp encSpec) {
+	needTool(t, "img2dcm")
+	needTool(t, "dcmdjpeg")
+	n := len(sp.comps)
+	vals := synth(sp.height, sp.width, 1, n, 1<<sp.precision-1, int64(sp.width*31+sp.height))
+	planes := make([][]int, n)
+	for c := range planes {
+		planes[c] = make([]int, sp.width*sp.height)
+		for i := range planes[c] {
+			planes[c][i] = int(vals[i*n+c])
+		}
+	}
+	stream := encodeJPEG(sp, planes)
+	dir := t.TempDir()
+	jpg, enc, dec := filepath.Join(dir, "in.jpg"), filepath.Join(dir, "enc.dcm"), filepath.Join(dir, "dec.dcm")
+	if err := os.WriteFile(jpg, stream, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "img2dcm", jpg, enc)
+	run(t, "dcmdjpeg", "+cn", "+px", "+te", enc, dec)
+	decFile, err := os.ReadFile(dec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bits := 8
+	if sp.precision > 8 {
+		bits = 16
+	}
+	f := codec.Frame{Columns: sp.width, Rows: sp.height, Samples: n, Bits: bits}
+	compare(t, "dcmdjpeg", [][]byte{stream}, nativePixels(t, decFile), f)
+}
+
+func TestLibjpegStreams(t *testing.T) {
+	q50, q100, q1 := quantTable(50, 255), quantTable(100, 255), quantTable(1, 255)
+	coarse := quantTable(800, 255)
+	q12 := quantTable(30, 4000)
+	for i := range q12 {
+		q12[i] = max(q12[i], 2) // keeps 12-bit DC differences within category 15
+	}
+	c111 := []encComp{{1, 1, 0}, {1, 1, 1}, {1, 1, 1}}
+	cases := []struct {
+		name string
+		sp   encSpec
+	}{
+		{"gray restart1", encSpec{width: 17, height: 13, precision: 8, sof: mSOF0, comps: []encComp{{1, 1, 0}}, quant: [][64]int{q50}, restart: 1, interleaved: true}},
+		{"gray restart3 split", encSpec{width: 40, height: 33, precision: 8, sof: mSOF1, comps: []encComp{{1, 1, 1}}, quant: [][64]int{q100, q1}, restart: 3, interleaved: true, splitSegments: true}},
+		{"gray 2x2 factors", encSpec{width: 21, height: 19, precision: 8, sof: mSOF0, comps: []encComp{{2, 2, 0}}, quant: [][64]int{q50}, interleaved: true}},
+		{"gray q1 clamps", encSpec{width: 32, height: 16, precision: 8, sof: mSOF0, comps: []encComp{{1, 1, 0}}, quant: [][64]int{q1}, interleaved: true}},
+		{"gray coarse", encSpec{width: 32, height: 16, precision: 8, sof: mSOF0, comps: []encComp{{1, 1, 0}}, quant: [][64]int{coarse}, interleaved: true}},
+		{"gray 16-bit dqt", encSpec{width: 24, height: 24, precision: 8, sof: mSOF1, comps: []encComp{{1, 1, 0}}, quant: [][64]int{q50}, quant16: true, interleaved: true}},
+		{"gray12 restart", encSpec{width: 35, height: 29, precision: 12, sof: mSOF1, comps: []encComp{{1, 1, 0}}, quant: [][64]int{q12}, quant16: true, restart: 2, interleaved: true}},
+		{"420 restart2", encSpec{width: 37, height: 29, precision: 8, sof: mSOF0, comps: []encComp{{2, 2, 0}, {1, 1, 1}, {1, 1, 1}}, quant: [][64]int{q50, q100}, restart: 2, interleaved: true}},
+		{"420 non-interleaved", encSpec{width: 37, height: 29, precision: 8, sof: mSOF1, comps: []encComp{{2, 2, 0}, {1, 1, 1}, {1, 1, 1}}, quant: [][64]int{q50, q100}, restart: 5}},
+		{"422 non-interleaved", encSpec{width: 50, height: 9, precision: 8, sof: mSOF0, comps: []encComp{{2, 1, 0}, {1, 1, 1}, {1, 1, 1}}, quant: [][64]int{q50, q50}}},
+		{"444 adobe", encSpec{width: 19, height: 11, precision: 8, sof: mSOF0, comps: c111, quant: [][64]int{q50, q100}, interleaved: true, adobe: true}},
+		{"411 4x1", encSpec{width: 45, height: 20, precision: 8, sof: mSOF0, comps: []encComp{{4, 1, 0}, {1, 1, 1}, {1, 1, 1}}, quant: [][64]int{q50, q50}, interleaved: true, restart: 1}},
+		{"1x2", encSpec{width: 30, height: 31, precision: 8, sof: mSOF0, comps: []encComp{{1, 2, 0}, {1, 1, 1}, {1, 1, 1}}, quant: [][64]int{q50, q50}, interleaved: true}},
+		{"3x1", encSpec{width: 50, height: 10, precision: 8, sof: mSOF0, comps: []encComp{{3, 1, 0}, {1, 1, 1}, {1, 1, 1}}, quant: [][64]int{q50, q50}, interleaved: true}},
+		{"4x2 2x1 1x1", encSpec{width: 70, height: 35, precision: 8, sof: mSOF1, comps: []encComp{{4, 2, 0}, {2, 1, 1}, {1, 1, 1}}, quant: [][64]int{q50, q50}}},
+		{"4x4 2x2 1x1", encSpec{width: 70, height: 71, precision: 8, sof: mSOF1, comps: []encComp{{4, 4, 0}, {2, 2, 1}, {1, 1, 1}}, quant: [][64]int{q50, q50}}},
+		{"chroma larger", encSpec{width: 33, height: 17, precision: 8, sof: mSOF0, comps: []encComp{{1, 1, 0}, {2, 2, 1}, {2, 1, 1}}, quant: [][64]int{q50, q50}, interleaved: true}},
+		{"420 narrow", encSpec{width: 3, height: 9, precision: 8, sof: mSOF0, comps: []encComp{{2, 2, 0}, {1, 1, 1}, {1, 1, 1}}, quant: [][64]int{q50, q50}, interleaved: true}},
+		{"420 width4", encSpec{width: 4, height: 5, precision: 8, sof: mSOF0, comps: []encComp{{2, 2, 0}, {1, 1, 1}, {1, 1, 1}}, quant: [][64]int{q50, q50}, interleaved: true}},
+		{"422 width 5", encSpec{width: 5, height: 3, precision: 8, sof: mSOF0, comps: []encComp{{2, 1, 0}, {1, 1, 1}, {1, 1, 1}}, quant: [][64]int{q50, q50}, interleaved: true}},
+		{"colour12 420", encSpec{width: 27, height: 21, precision: 12, sof: mSOF1, comps: []encComp{{2, 2, 0}, {1, 1, 1}, {1, 1, 1}}, quant: [][64]int{q12, q12}, quant16: true, interleaved: true, restart: 4}},
+		{"colour12 422 non-interleaved", encSpec{width: 27, height: 21, precision: 12, sof: mSOF1, comps: []encComp{{2, 1, 0}, {1, 1, 1}, {1, 1, 1}}, quant: [][64]int{q12, q12}, quant16: true}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			libjpegCase(t, c.sp)
+		})
 	}
 }
