@@ -114,9 +114,12 @@ func run(t *testing.T, tool string, args ...string) {
 func TestYBRFullToRGBMatchesDcmtk(t *testing.T) {
 	needTool(t, "dcmcjpeg")
 	needTool(t, "dcmdjpeg")
-	for _, size := range [][2]int{{64, 96}, {17, 13}, {1, 31}} {
-		rows, cols := size[0], size[1]
-		t.Run(fmt.Sprintf("%dx%d", rows, cols), func(t *testing.T) {
+	for _, tc := range []struct {
+		rows, cols, precision int
+	}{{64, 96, 8}, {17, 13, 8}, {1, 31, 8}, {40, 50, 12}} {
+		rows, cols, precision := tc.rows, tc.cols, tc.precision
+		top := int64(1)<<precision - 1
+		t.Run(fmt.Sprintf("%dx%d-%d-bit", rows, cols, precision), func(t *testing.T) {
 			rng := rand.New(rand.NewSource(int64(rows * cols)))
 			values := make([]int64, 0, rows*cols*3)
 			for y := 0; y < rows; y++ {
@@ -125,18 +128,23 @@ func TestYBRFullToRGBMatchesDcmtk(t *testing.T) {
 					// clamp of the range limit gets hit.
 					switch (x / 8) % 4 {
 					case 0:
-						values = append(values, int64(255*(y&1)), 0, int64(255*(y>>1&1)))
+						values = append(values, top*int64(y&1), 0, top*int64(y>>1&1))
 					case 1:
-						values = append(values, int64(x*255/cols), int64(y*255/rows), int64(255-x*255/cols))
+						values = append(values, int64(x)*top/int64(cols), int64(y)*top/int64(rows), top-int64(x)*top/int64(cols))
 					case 2:
-						values = append(values, rng.Int63n(256), rng.Int63n(256), rng.Int63n(256))
+						values = append(values, rng.Int63n(top+1), rng.Int63n(top+1), rng.Int63n(top+1))
 					default:
-						values = append(values, 0, 255, int64((x*y)%256))
+						values = append(values, 0, top, int64(x*y)%(top+1))
 					}
 				}
 			}
 			spec := fixture.Spec{SOPClass: fixture.SecondaryCap, Modality: "OT", Rows: rows, Columns: cols,
 				Photometric: "RGB", BitsAllocated: 8, BitsStored: 8, Values: values}
+			mode := "+eb" // baseline
+			if precision == 12 {
+				spec.BitsAllocated, spec.BitsStored = 16, 12
+				mode = "+ee" // extended sequential, 12-bit
+			}
 			dir := t.TempDir()
 			in := filepath.Join(dir, "in.dcm")
 			jpg, ycc, rgb := filepath.Join(dir, "jpg.dcm"), filepath.Join(dir, "ycc.dcm"), filepath.Join(dir, "rgb.dcm")
@@ -144,7 +152,7 @@ func TestYBRFullToRGBMatchesDcmtk(t *testing.T) {
 				t.Fatal(err)
 			}
 			// 4:4:4 so that no upsampling differs between the two decodings.
-			run(t, "dcmcjpeg", "+eb", "+s4", in, jpg)
+			run(t, "dcmcjpeg", mode, "+s4", in, jpg)
 			run(t, "dcmdjpeg", "+cn", "+px", jpg, ycc)
 			run(t, "dcmdjpeg", "+ca", "+px", jpg, rgb)
 			yccFile, err := os.ReadFile(ycc)
@@ -163,7 +171,10 @@ func TestYBRFullToRGBMatchesDcmtk(t *testing.T) {
 			if bytes.Equal(got, want) {
 				t.Fatal("YCbCr and RGB decodings are identical: no conversion to test")
 			}
-			YBRFullToRGB(got, 1, 8)
+			if precision == 12 && len(want) != 6*rows*cols {
+				t.Fatalf("dcmdjpeg gave %d bytes for %d 16-bit RGB pixels", len(want), rows*cols)
+			}
+			YBRFullToRGB(got, spec.BitsAllocated/8, precision)
 			if !bytes.Equal(got, want) {
 				i := 0
 				for i < len(got) && i < len(want) && got[i] == want[i] {
@@ -311,66 +322,80 @@ func TestPaletteMatchesPydicom(t *testing.T) {
 		{"16-bit index, 16-bit entries", 16, false, 4096, 100, 16, false, 0, 5000},
 		{"signed 16-bit index, 8-bit entries in words", 16, true, 300, -100, 8, false, -300, 500},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			rng := rand.New(rand.NewSource(int64(tc.entries)))
-			var tables [3][]byte
-			for c := range tables {
-				for i := 0; i < tc.entries; i++ {
-					v := (i*(c+3)*37 + c*1000) % 65536
-					if i%7 == 0 {
-						v = rng.Intn(65536)
-					}
-					switch {
-					case tc.entryBits == 16:
-						tables[c] = binary.LittleEndian.AppendUint16(tables[c], uint16(v))
-					case tc.packed:
-						tables[c] = append(tables[c], byte(v))
-					default:
-						tables[c] = binary.LittleEndian.AppendUint16(tables[c], uint16(v&0xff))
-					}
-				}
-				if len(tables[c])%2 == 1 {
-					tables[c] = append(tables[c], 0)
-				}
-			}
-			rows, cols := 23, 37
-			values := make([]int64, rows*cols)
-			for i := range values {
-				values[i] = tc.lo + rng.Int63n(tc.hi-tc.lo+1)
-			}
-			values[0], values[1] = tc.lo, tc.hi
-			desc := func(e uint16) fixture.Elem {
-				if tc.signed {
-					return fixture.SS(0x0028, e, tc.entries%65536, tc.first, tc.entryBits)
-				}
-				return fixture.US(0x0028, e, tc.entries%65536, tc.first, tc.entryBits)
-			}
-			spec := fixture.Spec{SOPClass: fixture.SecondaryCap, Modality: "OT", Rows: rows, Columns: cols,
-				Photometric: "PALETTE COLOR", BitsAllocated: tc.bits, BitsStored: tc.bits, Signed: tc.signed, Values: values,
-				Extra: []fixture.Elem{desc(0x1101), desc(0x1102), desc(0x1103),
-					{Group: 0x0028, Element: 0x1201, VR: "OW", Value: tables[0]},
-					{Group: 0x0028, Element: 0x1202, VR: "OW", Value: tables[1]},
-					{Group: 0x0028, Element: 0x1203, VR: "OW", Value: tables[2]}}}
-			dir := t.TempDir()
-			in, out := filepath.Join(dir, "in.dcm"), filepath.Join(dir, "out.raw")
-			if err := os.WriteFile(in, fixture.Build(spec), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			script := `import sys, pydicom
+	// Every file first, then one Python for all: its start-up is slow.
+	type prepared struct {
+		tables [3][]byte
+		values []int64
+		out    string
+	}
+	dir := t.TempDir()
+	preps := make([]prepared, len(tests))
+	args := []string{"-c", `import sys, pydicom
 from pydicom.pixel_data_handlers.util import apply_color_lut
-ds = pydicom.dcmread(sys.argv[1])
-open(sys.argv[2], "wb").write(apply_color_lut(ds.pixel_array, ds).astype("<u2").tobytes())`
-			if msg, err := exec.Command(python, "-c", script, in, out).CombinedOutput(); err != nil {
-				t.Fatalf("pydicom: %v\n%s", err, msg)
+for i in range(1, len(sys.argv), 2):
+    ds = pydicom.dcmread(sys.argv[i])
+    open(sys.argv[i + 1], "wb").write(apply_color_lut(ds.pixel_array, ds).astype("<u2").tobytes())`}
+	for k, tc := range tests {
+		rng := rand.New(rand.NewSource(int64(tc.entries)))
+		var tables [3][]byte
+		for c := range tables {
+			for i := 0; i < tc.entries; i++ {
+				v := (i*(c+3)*37 + c*1000) % 65536
+				if i%7 == 0 {
+					v = rng.Intn(65536)
+				}
+				switch {
+				case tc.entryBits == 16:
+					tables[c] = binary.LittleEndian.AppendUint16(tables[c], uint16(v))
+				case tc.packed:
+					tables[c] = append(tables[c], byte(v))
+				default:
+					tables[c] = binary.LittleEndian.AppendUint16(tables[c], uint16(v&0xff))
+				}
 			}
-			ref, err := os.ReadFile(out)
+			if len(tables[c])%2 == 1 {
+				tables[c] = append(tables[c], 0)
+			}
+		}
+		rows, cols := 23, 37
+		values := make([]int64, rows*cols)
+		for i := range values {
+			values[i] = tc.lo + rng.Int63n(tc.hi-tc.lo+1)
+		}
+		values[0], values[1] = tc.lo, tc.hi
+		desc := func(e uint16) fixture.Elem {
+			if tc.signed {
+				return fixture.SS(0x0028, e, tc.entries%65536, tc.first, tc.entryBits)
+			}
+			return fixture.US(0x0028, e, tc.entries%65536, tc.first, tc.entryBits)
+		}
+		spec := fixture.Spec{SOPClass: fixture.SecondaryCap, Modality: "OT", Rows: rows, Columns: cols,
+			Photometric: "PALETTE COLOR", BitsAllocated: tc.bits, BitsStored: tc.bits, Signed: tc.signed, Values: values,
+			Extra: []fixture.Elem{desc(0x1101), desc(0x1102), desc(0x1103),
+				{Group: 0x0028, Element: 0x1201, VR: "OW", Value: tables[0]},
+				{Group: 0x0028, Element: 0x1202, VR: "OW", Value: tables[1]},
+				{Group: 0x0028, Element: 0x1203, VR: "OW", Value: tables[2]}}}
+		in, out := filepath.Join(dir, fmt.Sprintf("%d.dcm", k)), filepath.Join(dir, fmt.Sprintf("%d.raw", k))
+		if err := os.WriteFile(in, fixture.Build(spec), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		preps[k] = prepared{tables: tables, values: values, out: out}
+		args = append(args, in, out)
+	}
+	if msg, err := exec.Command(python, args...).CombinedOutput(); err != nil {
+		t.Fatalf("pydicom: %v\n%s", err, msg)
+	}
+
+	for k, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			values := preps[k].values
+			ref, err := os.ReadFile(preps[k].out)
 			if err != nil {
 				t.Fatal(err)
 			}
-
-			d := [3]int{tc.entries % 65536, tc.first, tc.entryBits}
-			p, err := NewPalette([3][3]int{d, d, d}, tables)
+			// As a reader that takes the descriptor as US would pass it.
+			d := [3]int{tc.entries % 65536, tc.first & 0xffff, tc.entryBits}
+			p, err := NewPalette([3][3]int{d, d, d}, preps[k].tables)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -206,6 +206,8 @@ var encoders = []struct {
 	args []string
 }{
 	{"dcmcrle", "dcmcrle", nil},
+	// 1 KB fragments: a frame's fragments arrive concatenated.
+	{"dcmcrle-fragments", "dcmcrle", []string{"+fs", "1"}},
 	{"gdcm", "gdcmconv", []string{"--rle"}},
 }
 
