@@ -263,6 +263,12 @@ func TestStreamFeatures(t *testing.T) {
 		precision int
 		o         streamOptions
 	}
+	rgb16 := rgbImage(10, 11, 0)
+	rgb16.spec.BitsAllocated, rgb16.spec.BitsStored, rgb16.frame.Bits = 16, 16, 16
+	rgb16.spec.Values = pattern(10, 11, 3, 1, 16, false, 5)
+	rgb12 := rgb16
+	rgb12.spec.BitsStored = 12
+	rgb12.spec.Values = pattern(10, 11, 3, 1, 12, false, 6)
 	cases := []tc{
 		{"restart-3-lines/sv1", grayImage(20, 17, 0, 16, 12, false), 12, streamOptions{predictor: 1, restartLines: 3}},
 		{"restart-1-line/sv7", grayImage(9, 31, 0, 16, 16, false), 16, streamOptions{predictor: 7, restartLines: 1}},
@@ -271,6 +277,8 @@ func TestStreamFeatures(t *testing.T) {
 		{"separate-scans-rgb/sv5", rgbImage(13, 18, 0), 8, streamOptions{predictor: 5, separate: true}},
 		{"separate-scans-restart/sv2", rgbImage(19, 7, 0), 8, streamOptions{predictor: 2, separate: true, restartLines: 4, extras: true}},
 		{"scans-of-2-and-1/sv4", rgbImage(11, 14, 0), 8, streamOptions{predictor: 4, scans: [][]int{{0, 2}, {1}}, restartLines: 3}},
+		{"rgb12-separate-scans/sv7", rgb12, 12, streamOptions{predictor: 7, separate: true, restartLines: 2}},
+		{"rgb16-interleaved/sv1", rgb16, 16, streamOptions{predictor: 1}},
 		{"extras/sv3", grayImage(17, 13, 0, 8, 8, false), 8, streamOptions{predictor: 3, extras: true}},
 		{"precision2", grayImage(17, 13, 0, 8, 2, false), 2, streamOptions{predictor: 4}},
 		{"precision5/pt2", grayImage(17, 13, 0, 8, 5, false), 5, streamOptions{predictor: 7, pt: 2}},

@@ -253,6 +253,10 @@ func TestDcmtk(t *testing.T) {
 		tc{"rgb/pt1", rgbImage(13, 17, 0), []string{"+el", "+sv", "2", "+pt", "1"}, 1},
 		tc{"gray8/standard-tables", grayImage(20, 20, 0, 8, 8, false), []string{"+e1", "-ho"}, 0},
 	)
+	rgb16 := rgbImage(14, 15, 2)
+	rgb16.spec.BitsAllocated, rgb16.spec.BitsStored, rgb16.frame.Bits = 16, 16, 16
+	rgb16.spec.Values = pattern(14, 15, 3, 2, 16, false, 5)
+	cases = append(cases, tc{"rgb16-multiframe/sv6", rgb16, []string{"+el", "+sv", "6"}, 0})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			checkFile(t, c.img, encode(t, c.img, "dcmcjpeg", c.args...), c.pt)
