@@ -1,6 +1,8 @@
 package jpeg
 
 import (
+	"encoding/binary"
+
 	"github.com/dicom-remap/dicom-remap/codec"
 )
 
@@ -48,6 +50,11 @@ func (d *Decoder) readDHT(seg []byte) error {
 				code <<= 1
 				continue
 			}
+			// the counts are wrong if the codes overflow their length or
+			// use the all-ones code, which T.81 reserves (libjpeg checks the same)
+			if code+n >= 1<<l {
+				return codec.Errorf(codecName, "DHT: bad code lengths")
+			}
 			t.valptr[l] = k - code
 			for i := int32(0); i < n; i++ {
 				if l <= lutBits {
@@ -59,11 +66,6 @@ func (d *Decoder) readDHT(seg []byte) error {
 				}
 				code++
 				k++
-			}
-			// the counts are wrong if the codes overflow their length or
-			// use the all-ones code, which T.81 reserves (libjpeg checks the same)
-			if code >= 1<<l {
-				return codec.Errorf(codecName, "DHT: bad code lengths")
 			}
 			t.maxcode[l] = code - 1
 			code <<= 1
@@ -83,6 +85,17 @@ func (d *Decoder) readDHT(seg []byte) error {
 func (d *Decoder) fill() {
 	s := d.src
 	pos := d.pos
+	// fast path: the next 8 bytes hold no 0xff, so take whole bytes at once
+	if pos+8 <= len(s) {
+		w := binary.BigEndian.Uint64(s[pos:])
+		if x := ^w; (x-0x0101010101010101)&^x&0x8080808080808080 == 0 {
+			n := (64 - d.nbits) >> 3 // whole bytes that fit
+			d.bits |= w >> (64 - 8*n) << (64 - d.nbits - 8*n)
+			d.nbits += 8 * n
+			d.pos = pos + int(n)
+			return
+		}
+	}
 	for d.nbits <= 56 {
 		var b byte
 		if pos < len(s) {
