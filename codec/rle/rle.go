@@ -21,24 +21,24 @@ const (
 	maxOffsets = 15
 )
 
-// Decoder decodes RLE frames. The zero value is ready to use. It holds no
-// scratch: segments decode in place into the caller's frame. Not safe for
-// concurrent use (kept so that all decoders share one shape).
+// Decoder decodes RLE frames. The zero value is ready to use. It has the
+// shape of the other decoders but holds nothing: segments decode straight
+// into the caller's frame, so there is no scratch to keep, and one Decoder
+// may even serve several goroutines.
 type Decoder struct{}
 
 // Decode decodes one frame's compressed bytes (all fragments of the frame,
 // concatenated; trailing padding may follow) into dst, which must be exactly
 // f.Size() bytes long.
 func (d *Decoder) Decode(dst, src []byte, f codec.Frame) error {
-	size := f.Size()
-	if size < 0 || len(dst) != size {
-		return codec.Errorf(name, "destination of %d bytes for a %dx%d frame of %d samples of %d bits", len(dst), f.Columns, f.Rows, f.Samples, f.Bits)
-	}
 	if f.Samples != 1 && f.Samples != 3 {
 		return codec.Errorf(name, "%d samples per pixel: %w", f.Samples, codec.ErrUnsupported)
 	}
 	if f.Bits != 8 && f.Bits != 16 && f.Bits != 32 {
 		return codec.Errorf(name, "%d bits allocated: %w", f.Bits, codec.ErrUnsupported)
+	}
+	if size := f.Size(); size < 0 || len(dst) != size {
+		return codec.Errorf(name, "destination of %d bytes for a %dx%d frame of %d samples of %d bits", len(dst), f.Columns, f.Rows, f.Samples, f.Bits)
 	}
 	if len(src) < headerSize {
 		return codec.Errorf(name, "%d bytes is shorter than the %d-byte header", len(src), headerSize)

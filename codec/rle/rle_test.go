@@ -278,7 +278,8 @@ func TestDecodeHandmade(t *testing.T) {
 			append(header(66, 64), 1, 1, 2, 1, 2, 3), nil, "offset 64"},
 		{"short header", f8, make([]byte, 10), nil, "header"},
 		{"wrong dst", codec.Frame{Columns: 3, Rows: 3, Samples: 1, Bits: 8}, append(header(64), 0xfb, 1), nil, "destination"},
-		{"12 bits", codec.Frame{Columns: 3, Rows: 2, Samples: 1, Bits: 12}, nil, nil, "destination"},
+		{"12 bits", codec.Frame{Columns: 3, Rows: 2, Samples: 1, Bits: 12}, nil, nil, "12 bits"},
+		{"empty frame", codec.Frame{Columns: 0, Rows: 2, Samples: 1, Bits: 8}, nil, nil, "destination"},
 		{"2 samples", codec.Frame{Columns: 3, Rows: 1, Samples: 2, Bits: 8}, nil, nil, "2 samples"},
 	}
 	for _, tc := range tests {
