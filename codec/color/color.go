@@ -26,6 +26,11 @@ func fix(x float64) int { return int(x*(1<<scaleBits) + 0.5) }
 // yccTables are jdcolor.c's build_ycc_rgb_table for one precision.
 type yccTables struct {
 	crR, cbB, crG, cbG []int
+	// limit is libjpeg's range_limit: limit[v+size] is v pinned to
+	// [0, size-1] for v in [-size, 2*size), wider than any sum of Y and a
+	// chroma term. A table, not comparisons: mispredicted branches cost
+	// more than the lookup.
+	limit []uint16
 }
 
 var (
@@ -36,7 +41,11 @@ var (
 func tablesFor(precision int) *yccTables {
 	yccOnce[precision].Do(func() {
 		size := 1 << precision
-		t := &yccTables{crR: make([]int, size), cbB: make([]int, size), crG: make([]int, size), cbG: make([]int, size)}
+		t := &yccTables{crR: make([]int, size), cbB: make([]int, size), crG: make([]int, size), cbG: make([]int, size),
+			limit: make([]uint16, 3*size)}
+		for i := range t.limit {
+			t.limit[i] = uint16(min(max(i-size, 0), size-1))
+		}
 		for i := 0; i < size; i++ {
 			x := i - size/2 // CENTERJSAMPLE
 			t.crR[i] = (fix(1.40200)*x + oneHalf) >> scaleBits
@@ -60,42 +69,32 @@ func YBRFullToRGB(p []byte, bytesPerSample, precision int) {
 		panic("color: YBRFullToRGB of precision " + strconv.Itoa(precision) + " in " + strconv.Itoa(bytesPerSample) + " bytes")
 	}
 	t := tablesFor(precision)
-	maxSample := 1<<precision - 1
-	crR, cbB, crG, cbG := t.crR[:maxSample+1], t.cbB[:maxSample+1], t.crG[:maxSample+1], t.cbG[:maxSample+1]
+	size := 1 << precision
+	mask := size - 1
+	crR, cbB, crG, cbG := t.crR[:size], t.cbB[:size], t.crG[:size], t.cbG[:size]
+	limit := t.limit[:3*size]
 	if bytesPerSample == 1 {
 		for i := 0; i+3 <= len(p); i += 3 {
 			px := p[i : i+3 : i+3]
-			y, cb, cr := int(px[0])&maxSample, int(px[1])&maxSample, int(px[2])&maxSample
-			px[0] = byte(clamp(y+crR[cr], maxSample))
-			px[1] = byte(clamp(y+(cbG[cb]+crG[cr])>>scaleBits, maxSample))
-			px[2] = byte(clamp(y+cbB[cb], maxSample))
+			y, cb, cr := int(px[0])&mask+size, int(px[1])&mask, int(px[2])&mask
+			px[0] = byte(limit[y+crR[cr]])
+			px[1] = byte(limit[y+(cbG[cb]+crG[cr])>>scaleBits])
+			px[2] = byte(limit[y+cbB[cb]])
 		}
 		return
 	}
 	for i := 0; i+6 <= len(p); i += 6 {
 		px := p[i : i+6 : i+6]
-		y := (int(px[0]) | int(px[1])<<8) & maxSample
-		cb := (int(px[2]) | int(px[3])<<8) & maxSample
-		cr := (int(px[4]) | int(px[5])<<8) & maxSample
-		r := clamp(y+crR[cr], maxSample)
-		g := clamp(y+(cbG[cb]+crG[cr])>>scaleBits, maxSample)
-		b := clamp(y+cbB[cb], maxSample)
+		y := (int(px[0])|int(px[1])<<8)&mask + size
+		cb := (int(px[2]) | int(px[3])<<8) & mask
+		cr := (int(px[4]) | int(px[5])<<8) & mask
+		r := limit[y+crR[cr]]
+		g := limit[y+(cbG[cb]+crG[cr])>>scaleBits]
+		b := limit[y+cbB[cb]]
 		px[0], px[1] = byte(r), byte(r>>8)
 		px[2], px[3] = byte(g), byte(g>>8)
 		px[4], px[5] = byte(b), byte(b>>8)
 	}
-}
-
-// clamp is libjpeg's range_limit table: values outside [0, maxSample] are
-// pinned to the nearer end.
-func clamp(v, maxSample int) int {
-	if v < 0 {
-		return 0
-	}
-	if v > maxSample {
-		return maxSample
-	}
-	return v
 }
 
 // Expand422 expands an uncompressed 8-bit YBR_FULL_422 frame, stored as
