@@ -33,7 +33,8 @@ func needTool(t testing.TB, name string) string {
 type image struct {
 	rows, cols, frames int
 	rgb                bool
-	bits               int // bits stored; allocated is 8 or 16
+	bits               int // bits stored
+	alloc              int // bits allocated: 0 for the least of 8 and 16 that holds bits
 	signed             bool
 }
 
@@ -45,6 +46,9 @@ func (im image) samples() int {
 }
 
 func (im image) allocated() int {
+	if im.alloc != 0 {
+		return im.alloc
+	}
 	if im.bits > 8 {
 		return 16
 	}
@@ -267,6 +271,12 @@ var lossless = []struct {
 	{"gray2", image{rows: 20, cols: 19, frames: 1, bits: 2}},
 	{"gray5", image{rows: 20, cols: 19, frames: 1, bits: 5}},
 	{"gray10", image{rows: 20, cols: 19, frames: 1, bits: 10}},
+	{"gray2-in-16", image{rows: 20, cols: 19, frames: 1, bits: 2, alloc: 16}},
+	{"gray4-in-16", image{rows: 20, cols: 19, frames: 1, bits: 4, alloc: 16}},
+	{"gray6-in-16", image{rows: 20, cols: 19, frames: 1, bits: 6, alloc: 16}},
+	{"gray7-in-16", image{rows: 20, cols: 19, frames: 1, bits: 7, alloc: 16}},
+	{"gray9", image{rows: 20, cols: 19, frames: 1, bits: 9}},
+	{"gray15", image{rows: 20, cols: 19, frames: 1, bits: 15}},
 	{"1xN", image{rows: 1, cols: 50, frames: 1, bits: 16}},
 	{"Nx1", image{rows: 50, cols: 1, frames: 1, bits: 16}},
 	{"1x1", image{rows: 1, cols: 1, frames: 1, bits: 8}},
@@ -506,7 +516,7 @@ func FuzzDecode(f *testing.F) {
 		for i, s := range seeds {
 			file := encode(f, s.im.spec(s.im.values(uint64(i))), "dcmcjpls", s.args...)
 			src := frames(f, file, 1)[0]
-			f.Add(src, uint8(s.im.rows), uint8(s.im.cols), s.im.rgb, s.im.allocated() == 16)
+			f.Add(src, uint8(s.im.rows-1), uint8(s.im.cols-1), s.im.rgb, s.im.allocated() == 16)
 		}
 	}
 	f.Fuzz(func(t *testing.T, src []byte, rows, cols uint8, rgb, wide bool) {
@@ -517,16 +527,22 @@ func FuzzDecode(f *testing.F) {
 		if wide {
 			fr.Bits = 16
 		}
-		dst := make([]byte, fr.Size())
-		for i := range dst {
-			dst[i] = 0xa5
-		}
-		err := new(Decoder).Decode(dst, src, fr)
-		if err != nil {
-			var ce *codec.Error
-			if !errors.As(err, &ce) {
-				t.Fatalf("error %v is not a *codec.Error", err)
+		// Decoding into two differently filled buffers shows whether every
+		// byte was written.
+		var out [2][]byte
+		for i, fill := range []byte{0xa5, 0x5a} {
+			out[i] = bytes.Repeat([]byte{fill}, fr.Size())
+			err := new(Decoder).Decode(out[i], src, fr)
+			if err != nil {
+				var ce *codec.Error
+				if !errors.As(err, &ce) {
+					t.Fatalf("error %v is not a *codec.Error", err)
+				}
+				return
 			}
+		}
+		if !bytes.Equal(out[0], out[1]) {
+			t.Fatal("decoded without error but left part of the frame unwritten")
 		}
 	})
 }
