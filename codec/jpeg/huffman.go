@@ -17,6 +17,9 @@ type huffTable struct {
 	valptr  [17]int32            // index in vals of the first code of each length, minus that code
 	vals    [256]byte
 	maxSym  byte
+	// fast AC decoding: when a code and the magnitude bits after it fit in
+	// lutBits, the coefficient<<16 | run<<8 | bits used; 0 otherwise
+	fast [1 << lutBits]int32
 }
 
 // readDHT reads Huffman tables and derives their decoding tables, with the
@@ -73,6 +76,17 @@ func (d *Decoder) readDHT(seg []byte) error {
 		t.maxcode[17] = 1<<31 - 1 // sentinel
 		for _, s := range t.vals[:total] {
 			t.maxSym = max(t.maxSym, s)
+		}
+		for i, e := range t.lut {
+			l, r, s := int(e>>8), int32(e>>4&15), int(e&15)
+			if e == 0 || s == 0 || l+s > lutBits {
+				continue
+			}
+			v := int32(i>>(lutBits-l-s)) & (1<<s - 1)
+			if v < 1<<(s-1) {
+				v += -1<<s + 1
+			}
+			t.fast[i] = v<<16 | r<<8 | int32(l+s)
 		}
 		seg = seg[17+total:]
 	}
@@ -160,7 +174,8 @@ var errBadCode = codec.Errorf(codecName, "corrupt entropy-coded data: invalid Hu
 
 // decodeBlock decodes one block's coefficients into d.blk (natural order),
 // as libjpeg's decode_mcu does: the DC prediction is kept in full, the
-// coefficient is stored in 16 bits.
+// coefficient is stored in 16 bits. d.acSeen tells whether any AC
+// coefficient was coded.
 func (d *Decoder) decodeBlock(dc, ac *huffTable, pred *int) error {
 	blk := &d.blk
 	*blk = [64]int32{}
@@ -173,9 +188,19 @@ func (d *Decoder) decodeBlock(dc, ac *huffTable, pred *int) error {
 	}
 	*pred += int(d.receive(uint(s)))
 	blk[0] = int32(int16(*pred))
+	d.acSeen = false
 	for k := 1; k < 64; k++ {
 		if d.nbits < 32 {
 			d.fill()
+		}
+		if f := ac.fast[d.bits>>(64-lutBits)]; f != 0 {
+			n := uint(f & 255)
+			d.bits <<= n
+			d.nbits -= n
+			k += int(f>>8) & 15
+			blk[zigzag[k]] = f >> 16
+			d.acSeen = true
+			continue
 		}
 		rs, ok := d.decodeHuff(ac)
 		if !ok {
@@ -190,7 +215,8 @@ func (d *Decoder) decodeBlock(dc, ac *huffTable, pred *int) error {
 			continue
 		}
 		k += r
-		blk[zigzag[k&127]] = d.receive(s)
+		blk[zigzag[k]] = d.receive(s)
+		d.acSeen = true
 	}
 	return nil
 }
@@ -305,7 +331,7 @@ func decodeScan[T sample](d *Decoder, sc *scan, ps *planes[T], pass1 uint) error
 					if err := d.decodeBlock(sc.dc[i], sc.ac[i], &c.dcPred); err != nil {
 						return err
 					}
-					idct(&d.blk, q, plane[(my*8*c.stride)+mx*8:], c.stride, pass1, limit)
+					transform(d, q, plane[(my*8*c.stride)+mx*8:], c.stride, pass1, limit)
 					continue
 				}
 				for by := 0; by < c.v; by++ {
@@ -317,7 +343,7 @@ func decodeScan[T sample](d *Decoder, sc *scan, ps *planes[T], pass1 uint) error
 						col := mx*c.h + bx
 						// blocks past the component's edge only pad the MCU
 						if row < c.bh && col < c.bw {
-							idct(&d.blk, q, plane[row*8*c.stride+col*8:], c.stride, pass1, limit)
+							transform(d, q, plane[row*8*c.stride+col*8:], c.stride, pass1, limit)
 						}
 					}
 				}
@@ -328,6 +354,23 @@ func decodeScan[T sample](d *Decoder, sc *scan, ps *planes[T], pass1 uint) error
 		}
 	}
 	return nil
+}
+
+// transform writes the decoded block to out. A block with only a DC
+// coefficient is flat: that value is what jpeg_idct_islow's all-zero
+// column and row shortcuts give, without the rest of the transform.
+func transform[T sample](d *Decoder, q *[64]int32, out []T, stride int, pass1 uint, limit *[rangeSize]T) {
+	if d.acSeen {
+		idct(&d.blk, q, out, stride, pass1, limit)
+		return
+	}
+	pass1 &= 7
+	dc := int((d.blk[0] * q[0]) << pass1) // the int32 workspace value
+	v := limit[((dc+1<<(pass1+2))>>(pass1+3))&(rangeSize-1)]
+	for r := 0; r < 8; r++ {
+		o := (*[8]T)(out[r*stride:])
+		o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7] = v, v, v, v, v, v, v, v
+	}
 }
 
 // processRestart drops the bits left before a restart marker and reads

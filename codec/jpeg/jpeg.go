@@ -78,7 +78,8 @@ type Decoder struct {
 	ncomp         int
 	comp          [maxComps]component
 
-	blk [64]int32 // coefficients of the block being decoded
+	blk    [64]int32 // coefficients of the block being decoded
+	acSeen bool      // whether blk has an AC coefficient
 
 	p8  planes[uint8]
 	p16 planes[uint16]
