@@ -213,18 +213,20 @@ func (im *image) attachEncapsulated(limit int64, lay layout, src io.ReaderAt) er
 	if el.extended.length > 0 && el.extendedLengths.length != el.extended.length {
 		return reject(StepPixels, "the extended offset table and its lengths differ in size")
 	}
+	// Without an offset table, a fragment that begins a frame is told by
+	// how the frame's stream begins: a JPEG SOI marker, or an RLE header
+	// with the segment count this image needs and its first segment at 64.
 	starts := func(s span) (bool, bool) {
-		if !im.syntax.jpeg {
-			return false, false
+		var b [8]byte
+		n, _ := src.ReadAt(b[:min(s.length, 8)], s.offset)
+		switch {
+		case im.syntax.jpeg:
+			return n >= 2 && b[0] == 0xff && b[1] == 0xd8, true
+		case im.syntax.uid == tsRLE:
+			segments := uint32(im.stored.samples * im.stored.bitsAllocated / 8)
+			return n == 8 && binary.LittleEndian.Uint32(b[:]) == segments && binary.LittleEndian.Uint32(b[4:]) == 64, true
 		}
-		var b [2]byte
-		if s.length < 2 {
-			return false, true
-		}
-		if _, err := src.ReadAt(b[:], s.offset); err != nil {
-			return false, true
-		}
-		return b == [2]byte{0xff, 0xd8}, true
+		return false, false
 	}
 	if fs.fragments, err = frameFragments(el.items, im.frames, bot, eot, starts); err != nil {
 		return err

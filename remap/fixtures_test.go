@@ -142,11 +142,17 @@ func TestRejections(t *testing.T) {
 	}{
 		{"empty", nil, "read"},
 		{"not dicom", []byte(strings.Repeat("hello world\n", 40)), "read"},
-		{"compressed", fixture.Build(with(func(s *fixture.Spec) { s.TransferSyntax = fixture.JPEGBase })), "gdcmconv --raw"},
+		{"jpeg 2000", fixture.Build(with(func(s *fixture.Spec) { s.TransferSyntax = fixture.JPEG2000 })), "(JPEG 2000) is not supported yet"},
+		{"jpeg syntax, native data", fixture.Build(with(func(s *fixture.Spec) { s.TransferSyntax = fixture.JPEGBase })), "declares encapsulated pixel data, but it is native"},
 		{"truncated pixels", fixture.Build(with(func(s *fixture.Spec) { s.TruncatePixels = 20 })), "truncated"},
 		{"short pixel data", fixture.Build(with(func(s *fixture.Spec) { s.Values = s.Values[:60] })), "truncated"},
-		{"palette", fixture.Build(with(func(s *fixture.Spec) { s.Photometric = "PALETTE COLOR" })), "PALETTE COLOR"},
-		{"ybr", fixture.Build(with(func(s *fixture.Spec) { s.Photometric = "YBR_FULL" })), "YBR_FULL"},
+		{"palette without tables", fixture.Build(with(func(s *fixture.Spec) { s.Photometric = "PALETTE COLOR" })), "palette descriptor"},
+		{"segmented palette", fixture.Build(with(func(s *fixture.Spec) {
+			s.Photometric = "PALETTE COLOR"
+			s.Extra = []fixture.Elem{fixture.US(0x0028, 0x1221, 0)}
+		})), "segmented palette"},
+		{"ybr gray", fixture.Build(with(func(s *fixture.Spec) { s.Photometric = "YBR_FULL" })), "YBR_FULL with 1 samples per pixel"},
+		{"ybr partial", fixture.Build(with(func(s *fixture.Spec) { s.Photometric = "YBR_PARTIAL_420" })), "YBR_PARTIAL_420 is not supported"},
 		{"bits stored > allocated", fixture.Build(with(func(s *fixture.Spec) { s.BitsStored = 17; s.BitsAllocated = 16 })), "bits stored 17"},
 		{"modality lut", fixture.Build(with(func(s *fixture.Spec) {
 			s.Extra = []fixture.Elem{fixture.Seq(0x0028, 0x3000, []fixture.Elem{fixture.US(0x0028, 0x3002, 4, 0, 16)})}

@@ -54,9 +54,10 @@ func realSamples(t *testing.T) []sample {
 		{"pydicom-rtdose-bigendian", "rtdose_expb_1frame.dcm", 0, 1000, 0, ""},
 		{"pydicom-rtdose-multiframe", "rtdose.dcm", 0, 65535, 0, ""},
 		{"pydicom-truncated", "MR_truncated.dcm", 0, 100, 3, "truncated"},
-		{"pydicom-jpeg", "JPEG-lossy.dcm", 0, 100, 3, "dcmdjpeg"},
-		{"pydicom-rle", "MR_small_RLE.dcm", 0, 100, 3, "gdcmconv --raw"},
-		{"pydicom-ybr", "SC_ybr_full_422_uncompressed.dcm", 0, 100, 3, "YBR_FULL_422"},
+		// Compressed and YBR samples are checked against an independent
+		// decoder in compressed_test.go; JPEG 2000 is not decoded yet.
+		{"pydicom-j2k", "JPEG2000.dcm", 0, 100, 3, "(JPEG 2000) is not supported yet"},
+		{"pydicom-j2k-rct", "GDCMJ2K_TextGBR.dcm", 0, 100, 3, "(JPEG 2000) is not supported yet"},
 		{"pydicom-no-pixels", "rtplan.dcm", 0, 100, 3, "no pixel data"},
 	} {
 		x.path = filepath.Join(tf, x.path)

@@ -1,0 +1,300 @@
+package tests
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dicom-remap/dicom-remap/internal/fixture"
+)
+
+// compressedSource is a synthetic native image that the real encoders
+// compress.
+type compressedSource struct {
+	name string
+	spec fixture.Spec
+}
+
+func compressedSources() []compressedSource {
+	gray8 := fixture.Spec{SOPClass: fixture.SecondaryCap, Modality: "OT", Rows: 17, Columns: 33, Frames: 2,
+		BitsAllocated: 8, BitsStored: 8, Values: fixture.Phantom(17, 33, 2, 0, 255)}
+	xr12 := fixture.Spec{SOPClass: fixture.SecondaryCap, Modality: "OT", Rows: 29, Columns: 37,
+		BitsAllocated: 16, BitsStored: 12, Values: fixture.Phantom(29, 37, 1, 0, 4095)}
+	ct := fixture.CTSlice(48, 40, 3, "1", "1")
+	u16 := fixture.Spec{SOPClass: fixture.SecondaryCap, Modality: "OT", Rows: 16, Columns: 20,
+		BitsAllocated: 16, BitsStored: 16, Values: fixture.Phantom(16, 20, 1, 0, 65535)}
+	rgb := fixture.RGB(24)
+	rgb.Frames, rgb.Values = 2, fixture.Phantom(24, 3*24, 2, 0, 255)
+	rgbPlanar := fixture.RGB(20)
+	rgbPlanar.Planar = 1
+	rgb16 := fixture.Spec{SOPClass: fixture.SecondaryCap, Modality: "OT", Rows: 12, Columns: 10, Photometric: "RGB",
+		BitsAllocated: 16, BitsStored: 16, Values: fixture.Phantom(12, 30, 1, 0, 65535)}
+	return []compressedSource{{"gray8", gray8}, {"xr12", xr12}, {"ct16s", ct}, {"u16", u16}, {"rgb8", rgb}, {"rgb8p", rgbPlanar}, {"rgb16", rgb16}}
+}
+
+// compression is one encoder run and how its output is checked.
+type compression struct {
+	name    string
+	tool    string
+	args    []string
+	sources []string // compressedSource names it applies to
+	// decoder, when set, makes the reference with an independent decoder
+	// (lossy syntaxes); else the synthetic source is the reference.
+	decoder []string
+	lossy   bool
+}
+
+func compressions() []compression {
+	all := []string{"gray8", "xr12", "ct16s", "u16", "rgb8", "rgb8p"}
+	var c []compression
+	c = append(c,
+		compression{name: "rle", tool: "dcmcrle", sources: append(all, "rgb16")},
+		compression{name: "rle-fragments-no-bot", tool: "dcmcrle", args: []string{"+fs", "1", "-ot"}, sources: []string{"ct16s", "rgb8"}},
+		compression{name: "rle-gdcm", tool: "gdcmconv", args: []string{"--rle"}, sources: []string{"gray8", "ct16s"}},
+		compression{name: "jpeg-lossless-sv1", tool: "dcmcjpeg", args: []string{"+e1"}, sources: all},
+		compression{name: "jpeg-lossless-sv1-fragments", tool: "dcmcjpeg", args: []string{"+e1", "+fs", "1"}, sources: []string{"ct16s", "rgb8"}},
+		compression{name: "jpeg-lossless-sv1-fragments-no-bot", tool: "dcmcjpeg", args: []string{"+e1", "+fs", "1", "-ot"}, sources: []string{"ct16s", "gray8"}},
+		compression{name: "jpeg-lossless-gdcm", tool: "gdcmconv", args: []string{"--jpeg"}, sources: []string{"gray8", "xr12", "u16"}},
+		compression{name: "jpeg-baseline", tool: "dcmcjpeg", args: []string{"+eb"}, sources: []string{"gray8", "rgb8"}, decoder: []string{"dcmdjpeg"}, lossy: true},
+		compression{name: "jpeg-baseline-444", tool: "dcmcjpeg", args: []string{"+eb", "+s4"}, sources: []string{"rgb8"}, decoder: []string{"dcmdjpeg"}, lossy: true},
+		compression{name: "jpeg-extended-12", tool: "dcmcjpeg", args: []string{"+ee"}, sources: []string{"xr12"}, decoder: []string{"dcmdjpeg"}, lossy: true},
+		compression{name: "jpeg-ls", tool: "dcmcjpls", sources: all},
+		compression{name: "jpeg-ls-sample-interleave", tool: "dcmcjpls", args: []string{"+is"}, sources: []string{"rgb8"}},
+		compression{name: "jpeg-ls-no-interleave", tool: "dcmcjpls", args: []string{"+in"}, sources: []string{"rgb8"}},
+		compression{name: "jpeg-ls-near", tool: "dcmcjpls", args: []string{"+en"}, sources: []string{"gray8", "xr12", "u16", "rgb8"}, decoder: []string{"dcmdjpls"}, lossy: true},
+		compression{name: "jpeg-ls-gdcm", tool: "gdcmconv", args: []string{"--jpegls"}, sources: []string{"gray8", "xr12"}},
+	)
+	for sv := 1; sv <= 7; sv++ {
+		c = append(c, compression{name: fmt.Sprintf("jpeg-lossless-el-sv%d", sv), tool: "dcmcjpeg", args: []string{"+el", "+sv", fmt.Sprint(sv)}, sources: []string{"xr12", "ct16s", "rgb8"}})
+	}
+	return c
+}
+
+// TestCompressedInputs compresses synthetic images with dcmtk and GDCM and
+// requires every output to hold exactly the remap of the source (lossless)
+// or of an independent decoder's output (lossy), to pass pydicom, dcmdump
+// and dciodvfy, and to be the same bytes whatever the thread count.
+func TestCompressedInputs(t *testing.T) {
+	needPydicom(t)
+	dir := t.TempDir()
+	sources := map[string]string{}
+	for _, s := range compressedSources() {
+		sources[s.name] = write(t, filepath.Join(dir, s.name+".dcm"), fixture.Build(s.spec))
+	}
+	for _, c := range compressions() {
+		for _, src := range c.sources {
+			t.Run(c.name+"/"+src, func(t *testing.T) {
+				tool := need(t, c.tool)
+				in := filepath.Join(t.TempDir(), src+"-"+c.name+".dcm")
+				args := append(append([]string{}, c.args...), sources[src], in)
+				if r := runCmd(t, "", tool, args...); r.code != 0 {
+					t.Fatalf("%s %v: %s%s", c.tool, args, r.stdout, r.stderr)
+				}
+				ref := sources[src]
+				if c.decoder != nil {
+					ref = filepath.Join(t.TempDir(), "reference.dcm")
+					if r := runCmd(t, "", need(t, c.decoder[0]), append(c.decoder[1:], in, ref)...); r.code != 0 {
+						t.Fatalf("%s: %s", c.decoder[0], r.stderr)
+					}
+				}
+				checkCompressed(t, in, ref, c.lossy)
+			})
+		}
+	}
+}
+
+// checkCompressed remaps in and checks the output against ref, the
+// decoded reference.
+func checkCompressed(t *testing.T, in, ref string, lossy bool) {
+	t.Helper()
+	out := t.TempDir()
+	r := runCmd(t, "", binary, in, out, "0", "200")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	output := filepath.Join(out, outputNameOf(in))
+	check := runCmd(t, "", debianPython, filepath.Join(repoRoot, "tests", "check_output.py"), "--reference", ref, in, output, "0", "200")
+	if check.code != 0 {
+		t.Fatalf("pydicom check: %s%s", check.stdout, check.stderr)
+	}
+	checkDcmdump(t, output)
+	checkDciodvfy(t, in, output)
+	dump := runCmd(t, "", "dcmdump", "-q", "+P", "LossyImageCompression", output)
+	if flagged := strings.Contains(dump.stdout, "[01]"); flagged != lossy {
+		t.Fatalf("lossy %v, but Lossy Image Compression reads %q", lossy, dump.stdout)
+	}
+	one := t.TempDir()
+	if r := runIn(t, "", []string{"GOMAXPROCS=1"}, binary, in, one, "0", "200"); r.code != 0 {
+		t.Fatalf("one thread: exit %d: %s", r.code, r.stderr)
+	}
+	if !bytes.Equal(mustRead(t, output), mustRead(t, filepath.Join(one, outputNameOf(in)))) {
+		t.Fatal("output differs with one thread")
+	}
+}
+
+// TestCompressedRealSamples remaps the compressed samples that Debian's
+// python3-pydicom ships, against GDCM's or dcmtk's decompression of each.
+func TestCompressedRealSamples(t *testing.T) {
+	needPydicom(t)
+	tf := needFile(t, filepath.Join(pydicomData, "test_files"), "pydicom test files")
+	for _, s := range []struct{ file, decoder string }{
+		{"MR_small_RLE.dcm", "dcmdrle"},
+		{"SC_rgb_rle.dcm", "dcmdrle"},
+		{"SC_rgb_rle_2frame.dcm", "dcmdrle"},
+		{"SC_rgb_rle_16bit.dcm", "dcmdrle"},
+		{"SC_rgb_rle_16bit_2frame.dcm", "dcmdrle"},
+		{"SC_rgb_rle_32bit.dcm", "dcmdrle"},
+		{"SC_rgb_rle_32bit_2frame.dcm", "dcmdrle"},
+		{"SC_rgb_jpeg_gdcm.dcm", "dcmdjpeg"},
+		{"JPEG-lossy.dcm", "dcmdjpeg"},
+		{"JPGExtended.dcm", "dcmdjpeg"},
+		{"SC_rgb_jpeg_dcmtk.dcm", "dcmdjpeg"},
+		{"SC_rgb_small_odd_jpeg.dcm", "dcmdjpeg"},
+		{"SC_rgb_dcmtk_+eb+cr.dcm", "dcmdjpeg"},
+		{"SC_rgb_dcmtk_+eb+cy+n1.dcm", "dcmdjpeg"},
+		{"SC_rgb_dcmtk_+eb+cy+n2.dcm", "dcmdjpeg"},
+		{"SC_rgb_dcmtk_+eb+cy+np.dcm", "dcmdjpeg"},
+		{"SC_rgb_dcmtk_+eb+cy+s2.dcm", "dcmdjpeg"},
+		{"SC_rgb_dcmtk_+eb+cy+s4.dcm", "dcmdjpeg"},
+		{"SC_jpeg_no_color_transform.dcm", "dcmdjpeg"},
+		{"SC_jpeg_no_color_transform_2.dcm", "dcmdjpeg"},
+		{"SC_rgb_jpeg_app14_dcmd.dcm", "dcmdjpeg"},
+		{"SC_rgb_jpeg_lossy_gdcm.dcm", "dcmdjpeg"},
+		{"MR_small_jpeg_ls_lossless.dcm", "dcmdjpls"},
+	} {
+		t.Run(s.file, func(t *testing.T) {
+			in := needFile(t, filepath.Join(tf, s.file), "pydicom sample")
+			ref := filepath.Join(t.TempDir(), "reference.dcm")
+			if r := runCmd(t, "", need(t, s.decoder), in, ref); r.code != 0 {
+				t.Fatalf("%s: %s", s.decoder, r.stderr)
+			}
+			ts := runCmd(t, "", "dcmdump", "-q", "-M", "+P", "TransferSyntaxUID", in).stdout
+			lossy := strings.Contains(runCmd(t, "", "dcmdump", "-q", "+P", "LossyImageCompression", in).stdout, "[01]") ||
+				strings.Contains(ts, "JPEGBaseline") || strings.Contains(ts, "JPEGExtended")
+			checkCompressed(t, in, ref, lossy)
+		})
+	}
+}
+
+// TestCompressedFragmentShapes builds encapsulated files by hand from one
+// encoder's frames: an Extended Offset Table, every frame split over
+// several odd-length fragments, and frames whose decoded size disagrees
+// with the header.
+func TestCompressedFragmentShapes(t *testing.T) {
+	needPydicom(t)
+	dcmcjpeg := need(t, "dcmcjpeg")
+	dir := t.TempDir()
+	ct := fixture.CTSlice(48, 40, 3, "1", "1")
+	src := write(t, filepath.Join(dir, "ct.dcm"), fixture.Build(ct))
+	enc := filepath.Join(dir, "ct-jpeg.dcm")
+	if r := runCmd(t, "", dcmcjpeg, "+e1", src, enc); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	script := `
+import sys, pydicom
+from pydicom.encaps import generate_pixel_data_frame, encapsulate, encapsulate_extended
+ds = pydicom.dcmread(sys.argv[1])
+frames = list(generate_pixel_data_frame(ds.PixelData, int(ds.NumberOfFrames)))
+kind, out = sys.argv[2], sys.argv[3]
+if kind == "extended":
+    data, offsets, lengths = encapsulate_extended(frames)
+    ds.PixelData, ds.ExtendedOffsetTable, ds.ExtendedOffsetTableLengths = data, offsets, lengths
+elif kind == "split":
+    # every frame in fragments of 7 bytes (odd), no offset table
+    ds.PixelData = encapsulate(frames, fragments_per_frame=(len(frames[0]) + 6) // 7, has_bot=False)
+elif kind == "split-bot":
+    ds.PixelData = encapsulate(frames, fragments_per_frame=3, has_bot=True)
+elif kind == "frames-missing":
+    ds.PixelData = encapsulate(frames[:2], has_bot=True)
+ds.save_as(out)
+`
+	for _, kind := range []string{"extended", "split", "split-bot"} {
+		t.Run(kind, func(t *testing.T) {
+			in := filepath.Join(t.TempDir(), "ct-"+kind+".dcm")
+			if r := runCmd(t, "", debianPython, "-c", script, enc, kind, in); r.code != 0 {
+				t.Fatalf("building: %s", r.stderr)
+			}
+			checkCompressed(t, in, src, false)
+		})
+	}
+	t.Run("frames-missing", func(t *testing.T) {
+		in := filepath.Join(t.TempDir(), "ct-missing.dcm")
+		if r := runCmd(t, "", debianPython, "-c", script, enc, "frames-missing", in); r.code != 0 {
+			t.Fatalf("building: %s", r.stderr)
+		}
+		out := t.TempDir()
+		r := runCmd(t, "", binary, in, out, "0", "100")
+		if r.code != 3 || !strings.Contains(r.stderr, "offset table lists 2 frames, the header declares 3") {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		if entries, _ := os.ReadDir(out); len(entries) != 0 {
+			t.Fatalf("failure left %v", entries)
+		}
+	})
+}
+
+// TestColourInputs remaps palette colour and YBR inputs, native and RLE
+// compressed, against pydicom's palette lookup and colour conversion.
+// pydicom converts YBR in floating point and libjpeg's integer tables (which
+// dcmtk and dicom-remap use) round differently by up to one: those runs map
+// [0, 255] onto itself and allow that difference.
+func TestColourInputs(t *testing.T) {
+	needPydicom(t)
+	dir := t.TempDir()
+	sources := map[string]string{}
+	for _, s := range compressedSources() {
+		sources[s.name] = write(t, filepath.Join(dir, s.name+".dcm"), fixture.Build(s.spec))
+	}
+	ybr422 := filepath.Join(pydicomData, "test_files", "SC_ybr_full_422_uncompressed.dcm")
+	for _, c := range []struct {
+		kind, source string
+		exact        bool
+	}{
+		{"palette8", sources["gray8"], true},
+		{"palette16", sources["xr12"], true},
+		{"ybr", sources["rgb8"], false},
+		{"ybr-planar", sources["rgb8p"], false},
+		{"ybr422", ybr422, false},
+	} {
+		t.Run(c.kind, func(t *testing.T) {
+			needFile(t, c.source, "source")
+			d := t.TempDir()
+			in, ref := filepath.Join(d, c.kind+".dcm"), filepath.Join(d, "reference.dcm")
+			if r := runCmd(t, "", debianPython, filepath.Join(repoRoot, "tests", "color_fixture.py"), c.kind, c.source, in, ref); r.code != 0 {
+				t.Fatalf("color_fixture.py: %s", r.stderr)
+			}
+			if c.kind == "ybr422" {
+				in = c.source
+			}
+			inputs := []string{in}
+			if c.kind != "ybr422" {
+				rle := filepath.Join(d, c.kind+"-rle.dcm")
+				if r := runCmd(t, "", need(t, "dcmcrle"), in, rle); r.code != 0 {
+					t.Fatalf("dcmcrle: %s", r.stderr)
+				}
+				inputs = append(inputs, rle)
+			}
+			for _, in := range inputs {
+				if c.exact {
+					checkCompressed(t, in, ref, false)
+					continue
+				}
+				out := t.TempDir()
+				if r := runCmd(t, "", binary, "--source-range", "0:255", in, out, "0", "255"); r.code != 0 {
+					t.Fatalf("exit %d: %s", r.code, r.stderr)
+				}
+				output := filepath.Join(out, outputNameOf(in))
+				check := runCmd(t, "", debianPython, filepath.Join(repoRoot, "tests", "check_output.py"),
+					"--reference", ref, "--tolerance", "1", in, output, "0", "255", "0", "255")
+				if check.code != 0 {
+					t.Fatalf("pydicom check: %s%s", check.stdout, check.stderr)
+				}
+				checkDcmdump(t, output)
+				checkDciodvfy(t, in, output)
+			}
+		})
+	}
+}
