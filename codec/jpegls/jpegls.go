@@ -245,6 +245,12 @@ func (h *frameHeader) parsePreset(seg []byte) error {
 type params struct {
 	maxval, near, t1, t2, t3, reset int
 	rng, qbpp, limit                int
+
+	// Derived once for the inner loops.
+	step      int // 2*NEAR+1, the quantisation step of errors
+	wrap      int // RANGE*step, the modular reduction of A.4.5
+	escape    int // LIMIT-qbpp-1: the unary prefix of an escaped regular-mode code
+	maxMapped int // 2*RANGE, beyond any valid mapped error value
 }
 
 // scanParams combines the frame's precision and preset parameters with the
@@ -285,6 +291,10 @@ func (h *frameHeader) scanParams(near int) (params, error) {
 	p.qbpp = bitLen(p.rng - 1)
 	bpp := max(2, bitLen(p.maxval))
 	p.limit = 2 * (bpp + max(8, bpp))
+	p.step = 2*near + 1
+	p.wrap = p.rng * p.step
+	p.escape = p.limit - p.qbpp - 1
+	p.maxMapped = 2 * p.rng
 	return p, nil
 }
 

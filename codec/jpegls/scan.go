@@ -190,15 +190,12 @@ func (s *scan) regular(qs, px int) (int, bool) {
 	} else if px > s.maxval {
 		px = s.maxval
 	}
-	k := 0
-	for c.n<<k < c.a {
-		k++
-	}
+	k := golombK(c.n, c.a)
 	// The usual short code is read here; long ones, escapes and refills
 	// in golomb.
 	var m int
 	r := &s.r
-	if q := bits.LeadingZeros64(r.acc); q+1+k <= r.n && q < s.limit-s.qbpp-1 {
+	if q := bits.LeadingZeros64(r.acc); q+1+k <= r.n && q < s.escape {
 		acc := r.acc << (q + 1)
 		m = q<<k | int(acc>>(64-k))
 		r.acc = acc << k
@@ -206,7 +203,7 @@ func (s *scan) regular(qs, px int) (int, bool) {
 	} else {
 		m = r.golomb(k, s.limit, s.qbpp)
 	}
-	if m < 0 || m > 2*s.rng {
+	if m < 0 || m > s.maxMapped {
 		return 0, false
 	}
 	e := m>>1 ^ -(m & 1) // T.87 A.5.2 inverted: even m is e >= 0
@@ -214,7 +211,7 @@ func (s *scan) regular(qs, px int) (int, bool) {
 		e = ^e // A.5.2's special mapping
 	}
 	// Context update (A.6.1) and bias correction (A.6.2).
-	c.b += e * (2*s.near + 1)
+	c.b += e * s.step
 	if e < 0 {
 		c.a -= e
 	} else {
@@ -246,15 +243,27 @@ func (s *scan) regular(qs, px int) (int, bool) {
 	return s.reconstruct(px, (e^sign)-sign), true
 }
 
+// golombK is the least k with n<<k >= a (T.87 A.5.1), for n, a >= 1: a
+// shift of n to a's bit length, or one more.
+func golombK(n, a int) int {
+	k := bits.Len(uint(a)) - bits.Len(uint(n))
+	if k < 0 {
+		return 0
+	}
+	if n<<k < a {
+		k++
+	}
+	return k
+}
+
 // reconstruct is Rx from prediction px and quantised error e, with the
 // modular reduction and clamping of T.87 A.4.5 and A.6 for decoders.
 func (s *scan) reconstruct(px, e int) int {
-	n2 := 2*s.near + 1
-	rx := px + e*n2
+	rx := px + e*s.step
 	if rx < -s.near {
-		rx += s.rng * n2
+		rx += s.wrap
 	} else if rx > s.maxval+s.near {
-		rx -= s.rng * n2
+		rx -= s.wrap
 	}
 	if rx < 0 {
 		return 0
@@ -334,12 +343,9 @@ func (s *scan) interruption(ra, rb int) (int, bool) {
 func (s *scan) interruptionError(ritype int) (int, bool) {
 	c := &s.run[ritype]
 	temp := c.a + c.n>>1*ritype
-	k := 0
-	for c.n<<k < temp {
-		k++
-	}
+	k := golombK(c.n, temp)
 	m := s.r.golomb(k, s.limit-runJ[s.runIndex]-1, s.qbpp)
-	if m < 0 || m > 2*s.rng {
+	if m < 0 || m > s.maxMapped {
 		return 0, false
 	}
 	t := m + ritype
