@@ -160,7 +160,7 @@ func (im *image) newFrameSource(limit int64) (*frameSource, error) {
 	}
 	im.pixels = pixelSource{length: size * int64(im.frames)}
 	return &frameSource{count: im.frames, size: int(size), stored: stored, convert: im.convert, planar: im.stored.planar,
-		precision: im.stored.bitsStored, palette: im.palette, signed: im.stored.signed, order: im.order}, nil
+		precision: im.stored.bitsStored, palette: im.palette, indexBits: im.stored.bitsStored, signed: im.stored.signed, order: im.order}, nil
 }
 
 // attachConverted sets up native pixel data that is converted frame by

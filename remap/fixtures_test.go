@@ -151,7 +151,7 @@ func TestRejections(t *testing.T) {
 			s.Photometric = "PALETTE COLOR"
 			s.Extra = []fixture.Elem{fixture.US(0x0028, 0x1221, 0)}
 		})), "segmented palette"},
-		{"ybr gray", fixture.Build(with(func(s *fixture.Spec) { s.Photometric = "YBR_FULL" })), "YBR_FULL with 1 samples per pixel"},
+		{"ybr gray", fixture.Build(with(func(s *fixture.Spec) { s.Photometric = "YBR_FULL" })), "signed YBR_FULL pixel data is not valid"},
 		{"ybr partial", fixture.Build(with(func(s *fixture.Spec) { s.Photometric = "YBR_PARTIAL_420" })), "YBR_PARTIAL_420 is not supported"},
 		{"bits stored > allocated", fixture.Build(with(func(s *fixture.Spec) { s.BitsStored = 17; s.BitsAllocated = 16 })), "bits stored 17"},
 		{"modality lut", fixture.Build(with(func(s *fixture.Spec) {

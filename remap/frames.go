@@ -52,6 +52,7 @@ type frameSource struct {
 	planar     int // native planar configuration
 	precision  int // bits of a YBR sample
 	palette    *color.Palette
+	indexBits  int  // bits stored of palette indices
 	signed     bool // palette indices are signed
 
 	buffers sync.Pool
@@ -105,6 +106,14 @@ func (f *frameSource) read(i int, dst []byte, w *frameWorker) error {
 			copy(dst, stored)
 		}
 	case convertPalette:
+		if f.indexBits < f.stored.Bits {
+			// Bits above Bits Stored carry no meaning: mask them, and
+			// sign-extend signed indices, before the lookup.
+			c := newCodec(f.stored.Bits, f.indexBits, f.signed, binary.LittleEndian)
+			for j := range len(stored) / c.bytes {
+				c.put(stored, j, c.value(c.raw(stored, j)))
+			}
+		}
 		f.palette.Expand(dst, stored, f.stored.Bits/8, f.signed)
 	case convertYBR422:
 		if err := color.Expand422(dst, stored, f.stored.Columns, f.stored.Rows); err != nil {
@@ -145,10 +154,9 @@ func (f *frameSource) native(i int, w *frameWorker) ([]byte, error) {
 	off := int64(i) * int64(f.rawSize)
 	var raw []byte
 	if f.mem != nil {
-		raw = f.mem[off : off+int64(f.rawSize)]
-		if f.order == binary.BigEndian && f.stored.Bits > 8 {
-			raw = append(grow(&w.src, f.rawSize)[:0], raw...)
-		}
+		// A copy: the conversion may change it in place, and mem is the
+		// caller's input.
+		raw = append(grow(&w.src, f.rawSize)[:0], f.mem[off:off+int64(f.rawSize)]...)
 	} else {
 		raw = grow(&w.src, f.rawSize)
 		if _, err := f.file.ReadAt(raw, f.offset+off); err != nil {

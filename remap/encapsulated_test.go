@@ -1,0 +1,191 @@
+package remap
+
+import (
+	"bytes"
+	"encoding/binary"
+	"strings"
+	"testing"
+
+	"github.com/dicom-remap/dicom-remap/internal/fixture"
+)
+
+func TestFrameFragments(t *testing.T) {
+	// Fragments of 10, 6, 20 and 4 bytes, each after an 8-byte item header;
+	// offsets count from the first fragment's item tag.
+	items := []span{{0, 0}}
+	at := int64(100)
+	for _, n := range []int64{10, 6, 20, 4} {
+		items = append(items, span{at + 8, n})
+		at += 8 + n
+	}
+	soi := map[int64]bool{108: true, 140: true} // fragments 1 and 3 start a stream
+	starts := func(s span) (bool, bool) { return soi[s.offset], true }
+	unknown := func(span) (bool, bool) { return false, false }
+	lens := func(fr [][]span) []int {
+		var n []int
+		for _, f := range fr {
+			n = append(n, len(f))
+		}
+		return n
+	}
+	for _, c := range []struct {
+		name     string
+		frames   int
+		bot, eot []uint64
+		starts   func(span) (bool, bool)
+		want     []int // fragments per frame
+		err      string
+	}{
+		{"one frame", 1, nil, nil, unknown, []int{4}, ""},
+		{"one per frame", 4, nil, nil, unknown, []int{1, 1, 1, 1}, ""},
+		{"basic offset table", 2, []uint64{0, 32}, nil, unknown, []int{2, 2}, ""},
+		{"extended wins", 2, []uint64{0, 18}, []uint64{0, 32}, unknown, []int{2, 2}, ""},
+		{"stream starts", 2, nil, nil, starts, []int{2, 2}, ""},
+		{"cannot tell", 2, nil, nil, unknown, nil, "cannot tell"},
+		{"too few fragments", 5, nil, nil, unknown, nil, "fewer than the 5 frames"},
+		{"table count", 3, []uint64{0, 32}, nil, unknown, nil, "lists 2 frames, the header declares 3"},
+		{"not a fragment", 2, []uint64{0, 30}, nil, unknown, nil, "does not point to a fragment"},
+		{"first not zero", 2, []uint64{18, 32}, nil, unknown, nil, "does not point to a fragment"},
+		{"repeated", 2, []uint64{0, 0}, nil, unknown, nil, "does not point to a fragment"},
+		{"wrong start count", 3, nil, nil, starts, nil, "2 fragments begin a compressed frame"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := frameFragments(items, c.frames, c.bot, c.eot, c.starts)
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) || KindOf(err) != Rejected {
+					t.Fatalf("error %v, want a rejection with %q", err, c.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g := lens(got); !equalInts(g, c.want) {
+				t.Fatalf("fragments per frame %v, want %v", g, c.want)
+			}
+		})
+	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// rleSpec is a 3-frame CT whose Pixel Data is RLE compressed by the
+// fixture's own encoder, with its frames cut into fragments by split.
+func rleSpec(split func(frames [][]byte) [][]byte) (native, compressed fixture.Spec) {
+	native = fixture.CTSlice(9, 7, 3, "1", "1")
+	compressed = native
+	compressed.TransferSyntax = "1.2.840.10008.1.2.5"
+	compressed.Items = split(fixture.RLEFrames(native))
+	return native, compressed
+}
+
+// pixelsOf returns the Pixel Data at the end of a remap output of n bytes
+// of samples.
+func remapPixels(t *testing.T, in []byte, n int) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	if _, err := Remap(&out, bytes.NewReader(in), int64(len(in)), Params{Min: 0, Max: 1000, Version: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()[out.Len()-n:]
+}
+
+func TestEncapsulatedShapes(t *testing.T) {
+	bot := func(frames [][]byte, perFrame int) []byte {
+		var b []byte
+		off := 0
+		for _, f := range frames {
+			b = binary.LittleEndian.AppendUint32(b, uint32(off))
+			chunk := (len(f) + perFrame - 1) / perFrame
+			for i := 0; i < len(f); i += chunk {
+				off += 8 + len(f[i:min(i+chunk, len(f))])
+			}
+		}
+		return b
+	}
+	cut := func(frames [][]byte, perFrame int) [][]byte {
+		var items [][]byte
+		for _, f := range frames {
+			chunk := (len(f) + perFrame - 1) / perFrame
+			for i := 0; i < len(f); i += chunk {
+				items = append(items, f[i:min(i+chunk, len(f))])
+			}
+		}
+		return items
+	}
+	for _, c := range []struct {
+		name  string
+		split func([][]byte) [][]byte
+	}{
+		{"one fragment per frame, no offset table", func(f [][]byte) [][]byte { return append([][]byte{nil}, f...) }},
+		{"offset table", func(f [][]byte) [][]byte { return append([][]byte{bot(f, 1)}, f...) }},
+		{"three fragments per frame, offset table", func(f [][]byte) [][]byte { return append([][]byte{bot(f, 3)}, cut(f, 3)...) }},
+		{"three fragments per frame, no offset table", func(f [][]byte) [][]byte { return append([][]byte{nil}, cut(f, 3)...) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			native, compressed := rleSpec(c.split)
+			n := 9 * 7 * 3 * 2
+			want := remapPixels(t, fixture.Build(native), n)
+			if got := remapPixels(t, fixture.Build(compressed), n); !bytes.Equal(got, want) {
+				t.Fatal("decoded pixels differ from the native remap")
+			}
+		})
+	}
+	t.Run("extended offset table", func(t *testing.T) {
+		native, compressed := rleSpec(func(f [][]byte) [][]byte { return append([][]byte{nil}, cut(f, 2)...) })
+		var offsets, lengths []byte
+		off := 0
+		for _, f := range fixture.RLEFrames(native) {
+			offsets = binary.LittleEndian.AppendUint64(offsets, uint64(off))
+			lengths = binary.LittleEndian.AppendUint64(lengths, uint64(len(f)))
+			chunk := (len(f) + 1) / 2
+			off += 8 + chunk + 8 + len(f) - chunk
+		}
+		compressed.Extra = append(compressed.Extra,
+			fixture.Elem{Group: 0x7fe0, Element: 0x0001, VR: "OV", Value: offsets},
+			fixture.Elem{Group: 0x7fe0, Element: 0x0002, VR: "OV", Value: lengths})
+		n := 9 * 7 * 3 * 2
+		if got, want := remapPixels(t, fixture.Build(compressed), n), remapPixels(t, fixture.Build(native), n); !bytes.Equal(got, want) {
+			t.Fatal("decoded pixels differ from the native remap")
+		}
+	})
+}
+
+func TestEncapsulatedRejections(t *testing.T) {
+	native := fixture.CTSlice(9, 7, 2, "1", "1")
+	frames := fixture.RLEFrames(native)
+	small := native
+	small.Rows, small.Values = 4, native.Values[:7*4*2]
+	for _, c := range []struct {
+		name  string
+		items [][]byte
+		want  string
+	}{
+		{"no fragments", [][]byte{nil}, "holds no fragments"},
+		{"frame of another size", append([][]byte{nil}, fixture.RLEFrames(small)...), "frame 1 of 2: rle:"},
+		{"frame cut short", [][]byte{nil, frames[0], frames[1][:40]}, "frame 2 of 2"},
+		{"bad offset table", [][]byte{{1, 2, 3}, frames[0], frames[1]}, "whole number"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := native
+			s.TransferSyntax = "1.2.840.10008.1.2.5"
+			s.Items = c.items
+			in := fixture.Build(s)
+			var out bytes.Buffer
+			_, err := Remap(&out, bytes.NewReader(in), int64(len(in)), Params{Min: 0, Max: 100})
+			if err == nil || KindOf(err) != Rejected || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v, want a rejection with %q", err, c.want)
+			}
+		})
+	}
+}
