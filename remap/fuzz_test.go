@@ -73,5 +73,19 @@ func adversarialInputs() [][]byte {
 		mutate(&s)
 		out = append(out, fixture.Build(s))
 	}
+	// Encapsulated and colour inputs that need no external encoder; the
+	// corpus under testdata/fuzz holds dcmtk's JPEG, JPEG-LS and RLE.
+	multi := fixture.CTSlice(4, 3, 2, "1", "1")
+	rle := multi
+	rle.TransferSyntax, rle.Items = "1.2.840.10008.1.2.5", append([][]byte{{0, 0, 0, 0, 100, 0, 0, 0}}, fixture.RLEFrames(multi)...)
+	palette := fixture.Spec{SOPClass: fixture.SecondaryCap, Modality: "OT", Rows: 3, Columns: 4, BitsAllocated: 8, BitsStored: 8,
+		Photometric: "PALETTE COLOR", Values: fixture.Phantom(3, 4, 1, 0, 7)}
+	for k := uint16(0); k < 3; k++ {
+		palette.Extra = append(palette.Extra, fixture.US(0x0028, 0x1101+k, 8, 2, 16),
+			fixture.Elem{Group: 0x0028, Element: 0x1201 + k, VR: "OW", Value: []byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}})
+	}
+	ybr := fixture.Spec{SOPClass: fixture.SecondaryCap, Modality: "OT", Rows: 2, Columns: 4, BitsAllocated: 8, BitsStored: 8,
+		Photometric: "YBR_FULL_422", Values: fixture.Phantom(2, 8, 1, 0, 255)[:16]}
+	out = append(out, fixture.Build(rle), fixture.Build(palette), fixture.Build(ybr))
 	return append(out, nil, []byte("DICM"), make([]byte, 132))
 }
