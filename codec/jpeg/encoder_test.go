@@ -23,9 +23,10 @@ type encSpec struct {
 	quant                    [][64]int // natural order
 	quant16                  bool      // write DQT with 16-bit entries
 	restart                  int
-	interleaved              bool // one scan for all components, else one scan each
-	splitSegments            bool // one DQT/DHT segment per table
-	adobe                    bool // write an Adobe APP14 marker saying YCbCr
+	interleaved              bool    // one scan for all components, else one scan each
+	scans                    [][]int // components of each scan, overriding interleaved
+	splitSegments            bool    // one DQT/DHT segment per table
+	adobe                    bool    // write an Adobe APP14 marker saying YCbCr
 }
 
 // Huffman tables with codes of 3 to 12 bits, so that both the lookup and
@@ -295,7 +296,11 @@ func encodeJPEG(sp encSpec, planes [][]int) []byte {
 		w.flush()
 		out.Write(w.out.Bytes())
 	}
-	if sp.interleaved {
+	if sp.scans != nil {
+		for _, sc := range sp.scans {
+			scan(sc)
+		}
+	} else if sp.interleaved {
 		all := make([]int, len(sp.comps))
 		for i := range all {
 			all[i] = i

@@ -211,8 +211,11 @@ var sizes = []struct{ rows, cols int }{
 }
 
 func TestDcmtkGray8(t *testing.T) {
-	for _, sz := range sizes {
-		for _, q := range []string{"90", "50", "100", "5"} {
+	for si, sz := range sizes {
+		for qi, q := range []string{"90", "50", "100", "5"} {
+			if skipShort(si, qi) {
+				continue
+			}
 			im := image{rows: sz.rows, cols: sz.cols, frames: 1, spp: 1, stored: 8}
 			t.Run(fmt.Sprintf("%dx%d_q%s", sz.cols, sz.rows, q), func(t *testing.T) {
 				t.Parallel()
@@ -223,8 +226,11 @@ func TestDcmtkGray8(t *testing.T) {
 }
 
 func TestDcmtkGray12(t *testing.T) {
-	for _, sz := range sizes {
-		for _, q := range []string{"90", "75", "100", "5"} {
+	for si, sz := range sizes {
+		for qi, q := range []string{"90", "75", "100", "5"} {
+			if skipShort(si, qi) {
+				continue
+			}
 			im := image{rows: sz.rows, cols: sz.cols, frames: 1, spp: 1, stored: 12}
 			t.Run(fmt.Sprintf("%dx%d_q%s", sz.cols, sz.rows, q), func(t *testing.T) {
 				t.Parallel()
@@ -241,11 +247,18 @@ func TestDcmtkExtended8(t *testing.T) {
 	dcmtkCase(t, im, "+ee", "+q", "80")
 }
 
+// skipShort tells which size and quality combinations -short leaves out:
+// all but the first two sizes at the first quality.
+func skipShort(size, quality int) bool { return testing.Short() && (size > 1 || quality > 0) }
+
 func TestDcmtkColour(t *testing.T) {
 	subs := map[string][]string{"444": {"+s4"}, "422": {"+s2"}, "422full": {"+n2"}, "411": {"+n1"}, "411ybr422": {"+np"}}
 	for name, sub := range subs {
-		for _, sz := range sizes {
-			for _, q := range []string{"90", "100", "20"} {
+		for si, sz := range sizes {
+			for qi, q := range []string{"90", "100", "20"} {
+				if skipShort(si, qi) {
+					continue
+				}
 				im := image{rows: sz.rows, cols: sz.cols, frames: 1, spp: 3, stored: 8}
 				t.Run(fmt.Sprintf("%s_%dx%d_q%s", name, sz.cols, sz.rows, q), func(t *testing.T) {
 					t.Parallel()
@@ -376,6 +389,8 @@ func TestLibjpegStreams(t *testing.T) {
 		{"420 narrow", encSpec{width: 3, height: 9, precision: 8, sof: mSOF0, comps: []encComp{{2, 2, 0}, {1, 1, 1}, {1, 1, 1}}, quant: [][64]int{q50, q50}, interleaved: true}},
 		{"420 width4", encSpec{width: 4, height: 5, precision: 8, sof: mSOF0, comps: []encComp{{2, 2, 0}, {1, 1, 1}, {1, 1, 1}}, quant: [][64]int{q50, q50}, interleaved: true}},
 		{"422 width 5", encSpec{width: 5, height: 3, precision: 8, sof: mSOF0, comps: []encComp{{2, 1, 0}, {1, 1, 1}, {1, 1, 1}}, quant: [][64]int{q50, q50}, interleaved: true}},
+		{"Y then CbCr", encSpec{width: 45, height: 37, precision: 8, sof: mSOF1, comps: []encComp{{2, 2, 0}, {1, 1, 1}, {1, 1, 1}}, quant: [][64]int{q50, q100}, scans: [][]int{{0}, {2, 1}}, restart: 3}},
+		{"CbCr with Y last", encSpec{width: 45, height: 37, precision: 8, sof: mSOF1, comps: []encComp{{2, 1, 0}, {1, 1, 1}, {1, 1, 1}}, quant: [][64]int{q50, q100}, scans: [][]int{{1, 2}, {0}}}},
 		{"colour12 420", encSpec{width: 27, height: 21, precision: 12, sof: mSOF1, comps: []encComp{{2, 2, 0}, {1, 1, 1}, {1, 1, 1}}, quant: [][64]int{q12, q12}, quant16: true, interleaved: true, restart: 4}},
 		{"colour12 422 non-interleaved", encSpec{width: 27, height: 21, precision: 12, sof: mSOF1, comps: []encComp{{2, 1, 0}, {1, 1, 1}, {1, 1, 1}}, quant: [][64]int{q12, q12}, quant16: true}},
 	}

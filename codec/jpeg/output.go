@@ -71,16 +71,19 @@ func upsampleRow[T sample](d *Decoder, ps *planes[T], i, y int) []T {
 func h2v1Fancy[T sample](out, in []T) {
 	n := len(in)
 	out = out[:2*n]
+	prev, cur := int(in[0]), int(in[1])
 	out[0] = in[0]
-	out[1] = T((int(in[0])*3 + int(in[1]) + 2) >> 2)
-	for i := 1; i < n-1; i++ {
-		v := int(in[i]) * 3
-		out[2*i] = T((v + int(in[i-1]) + 1) >> 2)
-		out[2*i+1] = T((v + int(in[i+1]) + 2) >> 2)
+	out[1] = T((prev*3 + cur + 2) >> 2)
+	for i := 2; i < n; i++ {
+		next := int(in[i])
+		v := cur * 3
+		o := (*[2]T)(out[2*i-2:])
+		o[0] = T((v + prev + 1) >> 2)
+		o[1] = T((v + next + 2) >> 2)
+		prev, cur = cur, next
 	}
-	v := int(in[n-1]) * 3
-	out[2*n-2] = T((v + int(in[n-2]) + 1) >> 2)
-	out[2*n-1] = in[n-1]
+	out[2*n-2] = T((cur*3 + prev + 1) >> 2)
+	out[2*n-1] = T(cur)
 }
 
 // h2v2Fancy is h2v2_fancy_upsample for one output row: near is the input
@@ -118,8 +121,8 @@ func interleave8[T sample](out []byte, rows [][]T, width int) {
 			out[x] = byte(v)
 		}
 	case 3:
-		r0, r1, r2 := rows[0][:width], rows[1][:width], rows[2][:width]
-		out = out[:3*width]
+		r0 := rows[0][:width]
+		r1, r2 := rows[1][:len(r0)], rows[2][:len(r0)]
 		for x := range r0 {
 			o := (*[3]byte)(out[3*x:])
 			o[0], o[1], o[2] = byte(r0[x]), byte(r1[x]), byte(r2[x])
