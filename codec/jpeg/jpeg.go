@@ -149,12 +149,10 @@ func (d *Decoder) readMarkers(f codec.Frame) error {
 				return codec.Errorf(codecName, "EOI before a frame header")
 			}
 			return nil
-		case m == mSOI || m >= mRST0 && m <= mRST0+7 || m == 0x01:
-			// standalone markers; a stray RST or TEM is harmless here
-			if m == mSOI {
-				return codec.Errorf(codecName, "second SOI marker")
-			}
-			continue
+		case m == mSOI:
+			return codec.Errorf(codecName, "second SOI marker")
+		case m >= mRST0 && m <= mRST0+7 || m == 0x01:
+			continue // standalone; a stray RST or TEM outside a scan is harmless
 		}
 		seg, err := d.segment(m)
 		if err != nil {

@@ -401,3 +401,65 @@ func TestLibjpegStreams(t *testing.T) {
 		})
 	}
 }
+
+// encodeSynth encodes a synthetic image with the test encoder.
+func encodeSynth(sp encSpec) []byte {
+	n := len(sp.comps)
+	vals := synth(sp.height, sp.width, 1, n, 1<<sp.precision-1, 3)
+	planes := make([][]int, n)
+	for c := range planes {
+		planes[c] = make([]int, sp.width*sp.height)
+		for i := range planes[c] {
+			planes[c][i] = int(vals[i*n+c])
+		}
+	}
+	return encodeJPEG(sp, planes)
+}
+
+// TestStreamEdges checks, without external tools, what surrounds the
+// pixels: padding after EOI, 8-bit precision in a 16-bit frame, and that
+// truncated or corrupted entropy-coded data is an error, not an image.
+func TestStreamEdges(t *testing.T) {
+	q := quantTable(50, 255)
+	sp := encSpec{width: 33, height: 21, precision: 8, sof: mSOF0, comps: []encComp{{2, 1, 0}, {1, 1, 0}, {1, 1, 0}}, quant: [][64]int{q}, interleaved: true, restart: 2}
+	src := encodeSynth(sp)
+	f := codec.Frame{Columns: 33, Rows: 21, Samples: 3, Bits: 8}
+	var d Decoder
+	want := make([]byte, f.Size())
+	if err := d.Decode(want, src, f); err != nil {
+		t.Fatal(err)
+	}
+
+	got := make([]byte, f.Size())
+	if err := d.Decode(got, append(append([]byte{}, src...), 0), f); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("with a padding byte: err %v, equal %v", err, bytes.Equal(got, want))
+	}
+
+	f16 := f
+	f16.Bits = 16
+	wide := make([]byte, f16.Size())
+	if err := d.Decode(wide, src, f16); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range want {
+		if wide[2*i] != v || wide[2*i+1] != 0 {
+			t.Fatalf("16-bit output sample %d is %d,%d, want %d,0", i, wide[2*i], wide[2*i+1], v)
+		}
+	}
+
+	sos := bytes.Index(src, []byte{0xff, mSOS})
+	for _, cut := range []int{sos + 20, sos + 60, len(src) / 2, len(src) - 40} {
+		err := d.Decode(got, src[:cut], f)
+		var ce *codec.Error
+		if !errors.As(err, &ce) {
+			t.Errorf("cut at %d of %d: error %v, want a *codec.Error", cut, len(src), err)
+		}
+	}
+
+	rst := bytes.Index(src[sos:], []byte{0xff, mRST0 + 1})
+	bad := append([]byte{}, src...)
+	bad[sos+rst+1] = mRST0 + 5
+	if err := d.Decode(got, bad, f); err == nil {
+		t.Errorf("a wrong restart marker was accepted")
+	}
+}
