@@ -137,6 +137,9 @@ func (s *scan) decodeLine(prev, cur []int32) error {
 	_ = cur[w+1]
 	q := s.quant
 	off := s.maxval
+	ctx := s.ctx
+	r := &s.r
+	maxval, near, step, reset, escape := s.maxval, s.near, s.step, s.reset, s.escape
 	rb, rd := int(prev[0]), int(prev[1])
 	for x := 1; x <= w; {
 		ra := int(cur[x-1])
@@ -145,11 +148,29 @@ func (s *scan) decodeLine(prev, cur []int32) error {
 		rd = int(prev[x+1])
 		qs := (int(q[rd-rb+off])*9+int(q[rb-rc+off]))*9 + int(q[rc-ra+off])
 		if qs != 0 {
-			v, ok := s.regular(qs, predict(ra, rb, rc))
-			if !ok {
+			// regular, inlined by hand: this is the hot loop.
+			sign := qs >> 63
+			c := &ctx[(qs^sign)-sign]
+			px := min(max(predict(ra, rb, rc)+(c.c^sign)-sign, 0), maxval)
+			k := golombK(c.n, c.a)
+			var m int
+			if q := bits.LeadingZeros64(r.acc); q+1+k <= r.n && q < escape {
+				acc := r.acc << (q + 1)
+				m = q<<k | int(acc>>(64-k))
+				r.acc = acc << k
+				r.n -= q + 1 + k
+			} else if m = r.golomb(k, s.limit, s.qbpp); m < 0 {
 				return errorf("invalid code in regular mode")
 			}
-			cur[x] = int32(v)
+			if m > s.maxMapped {
+				return errorf("invalid code in regular mode")
+			}
+			e := m>>1 ^ -(m & 1)
+			if k == 0 && near == 0 && 2*c.b+c.n-1 < 0 {
+				e = ^e
+			}
+			c.update(e, step, reset)
+			cur[x] = int32(s.reconstruct(px, (e^sign)-sign))
 			x++
 			continue
 		}
@@ -163,19 +184,10 @@ func (s *scan) decodeLine(prev, cur []int32) error {
 	return nil
 }
 
-// predict is the median edge detector of T.87 A.4.1.
+// predict is the median edge detector of T.87 A.4.1: the median of ra,
+// rb and ra+rb-rc, written with min and max so that it has no branches.
 func predict(ra, rb, rc int) int {
-	lo, hi := ra, rb
-	if lo > hi {
-		lo, hi = hi, lo
-	}
-	switch {
-	case rc >= hi:
-		return lo
-	case rc <= lo:
-		return hi
-	}
-	return ra + rb - rc
+	return min(max(ra+rb-rc, min(ra, rb)), max(ra, rb))
 }
 
 // regular decodes one sample in regular mode (T.87 A.4 to A.6) in
@@ -184,12 +196,7 @@ func predict(ra, rb, rc int) int {
 func (s *scan) regular(qs, px int) (int, bool) {
 	sign := qs >> 63 // -1 when the context's sign is negative
 	c := &s.ctx[(qs^sign)-sign]
-	px += (c.c ^ sign) - sign
-	if px < 0 {
-		px = 0
-	} else if px > s.maxval {
-		px = s.maxval
-	}
+	px = min(max(px+(c.c^sign)-sign, 0), s.maxval)
 	k := golombK(c.n, c.a)
 	// The usual short code is read here; long ones, escapes and refills
 	// in golomb.
@@ -210,14 +217,16 @@ func (s *scan) regular(qs, px int) (int, bool) {
 	if k == 0 && s.near == 0 && 2*c.b+c.n-1 < 0 {
 		e = ^e // A.5.2's special mapping
 	}
-	// Context update (A.6.1) and bias correction (A.6.2).
-	c.b += e * s.step
-	if e < 0 {
-		c.a -= e
-	} else {
-		c.a += e
-	}
-	if c.n == s.reset {
+	c.update(e, s.step, s.reset)
+	return s.reconstruct(px, (e^sign)-sign), true
+}
+
+// update updates the context after error e (T.87 A.6.1) and corrects
+// its bias (A.6.2).
+func (c *regularContext) update(e, step, reset int) {
+	c.b += e * step
+	c.a += (e ^ e>>63) - e>>63 // |e|
+	if c.n == reset {
 		c.a >>= 1
 		c.b >>= 1 // rounds towards minus infinity, as A.6.1's -((1-B)>>1) does
 		c.n >>= 1
@@ -240,7 +249,6 @@ func (s *scan) regular(qs, px int) (int, bool) {
 			c.b = 0
 		}
 	}
-	return s.reconstruct(px, (e^sign)-sign), true
 }
 
 // golombK is the least k with n<<k >= a (T.87 A.5.1), for n, a >= 1: a
