@@ -100,15 +100,28 @@ func difference(ssss uint, extra int32) int32 {
 	return extra
 }
 
-// decodeSlow decodes a code longer than fastBits from the top bits of acc.
-func (t *huffTable) decodeSlow(acc uint64) (symbol, length uint, ok bool) {
-	for l := uint(fastBits + 1); l <= 16; l++ {
-		c := int32(acc >> (64 - l))
-		if c <= t.maxCode[l] {
-			return uint(t.vals[c+t.valOffset[l]]), l, true
+// decodeLong decodes what the fast entry e at the top of acc does not:
+// the extra bits that follow its code, or a code longer than fastBits. It
+// returns the difference and the number of bits taken.
+func (t *huffTable) decodeLong(e int32, acc uint64) (diff int32, used uint, ok bool) {
+	var ssss, l uint
+	if e != 0 {
+		ssss, l = uint(e>>fastShift), uint(e&0x1F)
+	} else {
+		for l = fastBits + 1; l <= 16; l++ {
+			if c := int32(acc >> (64 - l)); c <= t.maxCode[l] {
+				ssss = uint(t.vals[c+t.valOffset[l]])
+				break
+			}
+		}
+		if l > 16 {
+			return 0, 0, false
 		}
 	}
-	return 0, 0, false
+	if ssss == 0 || ssss == 16 {
+		return difference(ssss, 0), l, true
+	}
+	return difference(ssss, int32(acc<<l>>(64-ssss))), l + ssss, true
 }
 
 // bitReader reads entropy-coded data most significant bit first, removing

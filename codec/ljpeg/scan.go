@@ -87,52 +87,53 @@ func (r *bitReader) restart(m int) error {
 // decodeDiffs decodes the differences of one line of a scan, whose
 // samples use the Huffman tables of the scan's n components in turn.
 func (r *bitReader) decodeDiffs(diff []int32, tables *[3]*huffTable, n int) error {
-	// next[c] is the component after c, so that turning to the next table
-	// takes no branch.
-	next := [3]int{0, 0, 0}
-	if n == 2 {
-		next = [3]int{1, 0, 0}
-	} else if n == 3 {
-		next = [3]int{1, 2, 0}
-	}
 	acc, bits := r.acc, r.n
 	t := tables[0]
-	c := 0
-	for i := range diff {
-		// A code and its extra bits take at most 32 bits.
-		if bits < 32 {
-			r.acc, r.n = acc, bits
-			r.fill()
-			acc, bits = r.acc, r.n
-		}
-		e := t.fast[acc>>(64-fastBits)]
-		if e&fastDiff != 0 {
-			l := uint(e & 0x1F)
-			acc <<= l
-			bits -= l
-			diff[i] = e >> fastShift
-		} else {
-			var ssss, l uint
-			if e != 0 {
-				ssss, l = uint(e>>fastShift), uint(e&0x1F)
-			} else {
+	// Gray images have one table, so the loop need not turn tables.
+	if n == 1 {
+		for i := range diff {
+			// A code and its extra bits take at most 32 bits.
+			if bits < 32 {
+				r.acc, r.n = acc, bits
+				r.fill()
+				acc, bits = r.acc, r.n
+			}
+			e := t.fast[acc>>(64-fastBits)]
+			v, l := e>>fastShift, uint(e&0x1F)
+			if e&fastDiff == 0 {
 				var ok bool
-				if ssss, l, ok = t.decodeSlow(acc); !ok {
+				if v, l, ok = t.decodeLong(e, acc); !ok {
 					return errorf("invalid huffman code")
 				}
 			}
 			acc <<= l
 			bits -= l
-			var extra int32
-			if ssss < 16 {
-				extra = int32(acc >> (64 - ssss))
-				acc <<= ssss
-				bits -= ssss
-			}
-			diff[i] = difference(ssss, extra)
+			diff[i] = v
 		}
-		c = next[c]
-		t = tables[c]
+	} else {
+		c := 0
+		for i := range diff {
+			if bits < 32 {
+				r.acc, r.n = acc, bits
+				r.fill()
+				acc, bits = r.acc, r.n
+			}
+			e := t.fast[acc>>(64-fastBits)]
+			v, l := e>>fastShift, uint(e&0x1F)
+			if e&fastDiff == 0 {
+				var ok bool
+				if v, l, ok = t.decodeLong(e, acc); !ok {
+					return errorf("invalid huffman code")
+				}
+			}
+			acc <<= l
+			bits -= l
+			diff[i] = v
+			if c++; c == n {
+				c = 0
+			}
+			t = tables[c]
+		}
 	}
 	r.acc, r.n = acc, bits
 	if r.overrun() {
@@ -145,11 +146,13 @@ func (r *bitReader) decodeDiffs(diff []int32, tables *[3]*huffTable, n int) erro
 // interval: each sample is predicted from the one to its left (Ra), the
 // first from 2^(P-Pt-1). Samples of a pixel are n apart.
 func undifferenceFirst(cur []uint16, diff []int32, n int, initial int32) {
+	diff = diff[:len(cur)]
 	for i := 0; i < n; i++ {
 		cur[i] = uint16(initial + diff[i])
 	}
-	for i := n; i < len(cur) && i < len(diff); i++ {
-		cur[i] = uint16(int32(cur[i-n]) + diff[i])
+	out, d, ra := cur[n:], diff[n:], cur[:len(cur)-n]
+	for j := range out {
+		out[j] = uint16(int32(ra[j]) + d[j])
 	}
 }
 
@@ -162,38 +165,39 @@ func undifference(cur, prev []uint16, diff []int32, n, predictor int) {
 	for i := 0; i < n; i++ {
 		cur[i] = uint16(int32(prev[i]) + diff[i])
 	}
+	// out[j] is the sample whose neighbours left (Ra), above (Rb) and
+	// above left (Rc) are ra[j], rb[j] and rc[j]; slices of one length
+	// let the compiler drop the bounds checks.
+	out := cur[n:]
+	d, ra, rb, rc := diff[n:], cur[:len(out)], prev[n:], prev[:len(out)]
 	switch predictor {
 	case 1:
-		for i := n; i < len(cur); i++ {
-			cur[i] = uint16(int32(cur[i-n]) + diff[i])
+		for j := range out {
+			out[j] = uint16(int32(ra[j]) + d[j])
 		}
 	case 2:
-		for i := n; i < len(cur); i++ {
-			cur[i] = uint16(int32(prev[i]) + diff[i])
+		for j := range out {
+			out[j] = uint16(int32(rb[j]) + d[j])
 		}
 	case 3:
-		for i := n; i < len(cur); i++ {
-			cur[i] = uint16(int32(prev[i-n]) + diff[i])
+		for j := range out {
+			out[j] = uint16(int32(rc[j]) + d[j])
 		}
 	case 4:
-		for i := n; i < len(cur); i++ {
-			ra, rb, rc := int32(cur[i-n]), int32(prev[i]), int32(prev[i-n])
-			cur[i] = uint16(ra + rb - rc + diff[i])
+		for j := range out {
+			out[j] = uint16(int32(ra[j]) + int32(rb[j]) - int32(rc[j]) + d[j])
 		}
 	case 5:
-		for i := n; i < len(cur); i++ {
-			ra, rb, rc := int32(cur[i-n]), int32(prev[i]), int32(prev[i-n])
-			cur[i] = uint16(ra + (rb-rc)>>1 + diff[i])
+		for j := range out {
+			out[j] = uint16(int32(ra[j]) + (int32(rb[j])-int32(rc[j]))>>1 + d[j])
 		}
 	case 6:
-		for i := n; i < len(cur); i++ {
-			ra, rb, rc := int32(cur[i-n]), int32(prev[i]), int32(prev[i-n])
-			cur[i] = uint16(rb + (ra-rc)>>1 + diff[i])
+		for j := range out {
+			out[j] = uint16(int32(rb[j]) + (int32(ra[j])-int32(rc[j]))>>1 + d[j])
 		}
 	case 7:
-		for i := n; i < len(cur); i++ {
-			ra, rb := int32(cur[i-n]), int32(prev[i])
-			cur[i] = uint16((ra+rb)>>1 + diff[i])
+		for j := range out {
+			out[j] = uint16((int32(ra[j])+int32(rb[j]))>>1 + d[j])
 		}
 	}
 }
@@ -222,9 +226,11 @@ func (w *rowWriter) write(line []uint16, pixel int) {
 			}
 			return
 		}
-		out := w.dst[2*pixel*w.stride:][:2*len(line)]
-		for i, v := range line {
-			binary.LittleEndian.PutUint16(out[2*i:], uint16(uint32(v)<<pt&mask))
+		out := w.dst[2*pixel*w.stride:]
+		for len(out) >= 2 && len(line) > 0 {
+			v := uint32(line[0]) << pt & mask
+			out[0], out[1] = byte(v), byte(v>>8)
+			out, line = out[2:], line[1:]
 		}
 		return
 	}
