@@ -56,10 +56,17 @@ var (
 	benchColour = image{rows: 1024, cols: 1024, frames: 1, spp: 3, stored: 8}
 	benchGray8  = image{rows: 512, cols: 512, frames: 1, spp: 1, stored: 8}
 	benchGray12 = image{rows: 512, cols: 512, frames: 1, spp: 1, stored: 12}
+	// smooth content, where most blocks are flat
+	benchColourSmooth = image{rows: 1024, cols: 1024, frames: 1, spp: 3, stored: 8, phantom: true}
+	benchGray8Smooth  = image{rows: 512, cols: 512, frames: 1, spp: 1, stored: 8, phantom: true}
 )
 
-func BenchmarkColour422(b *testing.B)    { benchDecode(b, benchColour, "+eb") }
-func BenchmarkColour422Std(b *testing.B) { benchStd(b, benchColour, "+eb") }
-func BenchmarkGray8(b *testing.B)        { benchDecode(b, benchGray8, "+eb") }
-func BenchmarkGray8Std(b *testing.B)     { benchStd(b, benchGray8, "+eb") }
-func BenchmarkGray12(b *testing.B)       { benchDecode(b, benchGray12, "+ee") }
+func BenchmarkColour422(b *testing.B)          { benchDecode(b, benchColour, "+eb") }
+func BenchmarkColour422Std(b *testing.B)       { benchStd(b, benchColour, "+eb") }
+func BenchmarkGray8(b *testing.B)              { benchDecode(b, benchGray8, "+eb") }
+func BenchmarkGray8Std(b *testing.B)           { benchStd(b, benchGray8, "+eb") }
+func BenchmarkGray12(b *testing.B)             { benchDecode(b, benchGray12, "+ee") }
+func BenchmarkColour422Smooth(b *testing.B)    { benchDecode(b, benchColourSmooth, "+eb") }
+func BenchmarkColour422SmoothStd(b *testing.B) { benchStd(b, benchColourSmooth, "+eb") }
+func BenchmarkGray8Smooth(b *testing.B)        { benchDecode(b, benchGray8Smooth, "+eb") }
+func BenchmarkGray8SmoothStd(b *testing.B)     { benchStd(b, benchGray8Smooth, "+eb") }

@@ -65,6 +65,7 @@ func synth(rows, cols, frames, spp int, maxv int64, seed int64) []int64 {
 // image describes one synthetic file.
 type image struct {
 	rows, cols, frames, spp, stored int
+	phantom                         bool // fixture.Phantom's smooth discs instead of synth
 }
 
 func (im image) frame() codec.Frame {
@@ -79,6 +80,9 @@ func (im image) build(seed int64) []byte {
 	s := fixture.Spec{SOPClass: fixture.SecondaryCap, Modality: "OT", Rows: im.rows, Columns: im.cols,
 		BitsAllocated: im.frame().Bits, BitsStored: im.stored,
 		Values: synth(im.rows, im.cols, max(im.frames, 1), im.spp, 1<<im.stored-1, seed)}
+	if im.phantom {
+		s.Values = fixture.Phantom(im.rows, im.cols*im.spp, max(im.frames, 1), 0, 1<<im.stored-1)
+	}
 	if im.frames > 1 {
 		s.Frames = im.frames
 	}
