@@ -468,6 +468,19 @@ func TestMismatch(t *testing.T) {
 			}
 		})
 	}
+	// 32-bit samples hold the same values, zero-extended.
+	wide := codec.Frame{Columns: 21, Rows: 20, Samples: 1, Bits: 32}
+	dst32 := make([]byte, wide.Size())
+	if err := new(Decoder).Decode(dst32, src, wide); err != nil {
+		t.Fatal(err)
+	}
+	want := im.expected(values)
+	for i := range im.rows * im.cols {
+		w := uint32(binary.LittleEndian.Uint16(want[2*i:]))
+		if g := binary.LittleEndian.Uint32(dst32[4*i:]) & (1<<im.bits - 1); g != w {
+			t.Fatalf("32-bit sample %d: got %d, want %d", i, g, w)
+		}
+	}
 	// A trailing padding byte after EOI is fine.
 	dst := make([]byte, good.Size())
 	if err := new(Decoder).Decode(dst, append(append([]byte{}, src...), 0), good); err != nil {

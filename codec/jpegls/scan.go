@@ -7,8 +7,8 @@ import "math/bits"
 // large RESET.
 type regularContext struct{ a, b, c, n int }
 
-// runContext holds the statistics of a run interruption context: A, N and
-// Nn, and its RItype.
+// runContext holds the statistics of a run interruption context (T.87
+// A.7.2): A, N and Nn. Its index in scan.run is its RItype.
 type runContext struct{ a, n, nn int }
 
 // runJ is the J table of T.87 A.7.1.1: a run segment is 1<<runJ[RUNindex].
