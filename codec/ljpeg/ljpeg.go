@@ -25,6 +25,7 @@ func unsupported(feature string, args ...any) error {
 
 // JPEG markers (T.81 Table B.1) that the decoder acts on.
 const (
+	markerTEM  = 0x01
 	markerSOF3 = 0xC3
 	markerDHT  = 0xC4
 	markerDAC  = 0xCC
@@ -115,8 +116,11 @@ func (d *Decoder) Decode(dst, src []byte, f codec.Frame) error {
 		if marker == markerEOI {
 			break
 		}
-		if marker >= markerRST0 && marker < markerRST0+8 || marker == 0x01 {
-			return errorf("unexpected marker 0x%02x outside a scan", marker)
+		if marker == markerTEM {
+			continue // standalone, and means nothing here
+		}
+		if marker >= markerRST0 && marker < markerRST0+8 {
+			return errorf("restart marker RST%d outside a scan", marker-markerRST0)
 		}
 		if marker == markerSOI {
 			return errorf("second SOI marker")
