@@ -146,6 +146,11 @@ func testStream(samples []uint16, cols, rows, nc int, o streamOptions) []byte {
 	for k, comps := range scans {
 		if o.extras && k > 0 {
 			out = segment(out, markerCOM, []byte("between scans"))
+			// Redefine table 0, which the third scan uses, alternating
+			// the two sets of code lengths.
+			tables[0] = makeTestTable(testCodeLengths[(k+1)%2])
+			one := append([]byte{0}, tables[0].counts[:]...)
+			out = segment(out, markerDHT, append(one, tables[0].vals...))
 		}
 		sos := []byte{byte(len(comps))}
 		for _, c := range comps {
