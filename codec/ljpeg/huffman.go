@@ -62,27 +62,26 @@ func (t *huffTable) build(counts *[16]uint8, vals []uint8) error {
 }
 
 // fillFast sets the fast entries of the code of length l for category
-// ssss: one per value of the extra bits when they fit the lookahead too.
+// ssss: with the difference itself when the extra bits fit the lookahead
+// too (one entry per value of them), else with the category.
 func (t *huffTable) fillFast(code int32, l int, ssss uint) {
 	free := fastBits - l // lookahead bits after the code
-	first := code << free
-	if ssss == 0 || ssss == 16 || int(ssss) <= free {
-		for j := int32(0); j < 1<<free; j++ {
-			extra := j >> (free - int(min(ssss, uint(free))))
-			if ssss == 16 {
-				extra = 0
-			}
-			d := difference(ssss, extra)
-			used := int32(l)
-			if ssss < 16 {
-				used += int32(ssss)
-			}
-			t.fast[first+j] = d<<fastShift | fastDiff | used
+	entries := t.fast[code<<free:][:1<<free]
+	switch {
+	case ssss == 16:
+		// Category 16 has no extra bits.
+		for j := range entries {
+			entries[j] = difference(16, 0)<<fastShift | fastDiff | int32(l)
 		}
-		return
-	}
-	for j := int32(0); j < 1<<free; j++ {
-		t.fast[first+j] = int32(ssss)<<fastShift | int32(l)
+	case int(ssss) <= free:
+		for j := range entries {
+			extra := int32(j) >> (free - int(ssss))
+			entries[j] = difference(ssss, extra)<<fastShift | fastDiff | int32(l+int(ssss))
+		}
+	default:
+		for j := range entries {
+			entries[j] = int32(ssss)<<fastShift | int32(l)
+		}
 	}
 }
 
