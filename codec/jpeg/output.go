@@ -13,6 +13,10 @@ package jpeg
 // samples into dst, bps bytes each, little endian.
 func writeFrame[T sample](d *Decoder, ps *planes[T], dst []byte, bps int) {
 	n := d.ncomp
+	if p8, ok := any(ps).(*planes[uint8]); ok && bps == 1 && n == 3 && horizontalOnly(d) {
+		writeInterleaved(d, p8, dst)
+		return
+	}
 	rowLen := d.width * n * bps
 	var rows [maxComps][]T
 	for y := 0; y < d.height; y++ {
@@ -24,6 +28,59 @@ func writeFrame[T sample](d *Decoder, ps *planes[T], dst []byte, bps int) {
 			interleave8(out, rows[:n], d.width)
 		} else {
 			interleave16(out, rows[:n], d.width)
+		}
+	}
+}
+
+// horizontalOnly reports whether every component is at full resolution
+// or takes h2v1 fancy upsampling: the common 4:4:4 and 4:2:2 colour frames.
+func horizontalOnly(d *Decoder) bool {
+	for i := 0; i < d.ncomp; i++ {
+		c := &d.comp[i]
+		full := c.h == d.hmax && c.v == d.vmax
+		h2v1 := 2*c.h == d.hmax && c.v == d.vmax && c.width > 2
+		if !full && !h2v1 {
+			return false
+		}
+	}
+	return true
+}
+
+// writeInterleaved is writeFrame for 8-bit colour frames that
+// horizontalOnly accepts: it upsamples straight into dst, without the row
+// buffers, for the same samples.
+func writeInterleaved(d *Decoder, ps *planes[uint8], dst []byte) {
+	w := d.width
+	for y := 0; y < d.height; y++ {
+		out := dst[3*w*y : 3*w*(y+1)]
+		for i := 0; i < 3; i++ {
+			c := &d.comp[i]
+			if c.h == d.hmax {
+				in := ps.plane[i][y*c.stride : y*c.stride+w]
+				for x, v := range in {
+					out[3*x+i] = v
+				}
+				continue
+			}
+			// h2v1Fancy, writing every third byte and dropping the last
+			// sample when the image width is odd
+			in := ps.plane[i][y*c.stride : y*c.stride+c.width]
+			n := len(in)
+			prev, cur := int(in[0]), int(in[1])
+			out[i] = in[0]
+			out[3+i] = byte((prev*3 + cur + 2) >> 2)
+			for j := 2; j < n; j++ {
+				next := int(in[j])
+				v := cur * 3
+				o := (*[6]byte)(out[6*(j-1):])
+				o[i] = byte((v + prev + 1) >> 2)
+				o[3+i] = byte((v + next + 2) >> 2)
+				prev, cur = cur, next
+			}
+			out[3*(2*n-2)+i] = byte((cur*3 + prev + 1) >> 2)
+			if 2*n-1 < w {
+				out[3*(2*n-1)+i] = byte(cur)
+			}
 		}
 	}
 }
