@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/dicom-remap/dicom-remap/codec"
@@ -108,11 +109,11 @@ func TestErrors(t *testing.T) {
 		}{{g, gf}, {c, cf}} {
 			var d Decoder
 			dst := make([]byte, s.f.Size())
-			for n := 0; n < len(s.stream)-2; n++ {
+			for n := 2; n < len(s.stream)-2; n++ {
 				err := d.Decode(dst, s.stream[:n], s.f)
 				var ce *codec.Error
-				if !errors.As(err, &ce) {
-					t.Fatalf("cut at %d of %d: got %v, want a *codec.Error", n, len(s.stream), err)
+				if !errors.As(err, &ce) || !strings.Contains(err.Error(), "stream ends early") {
+					t.Fatalf("cut at %d of %d: got %v, want a *codec.Error that says so", n, len(s.stream), err)
 				}
 			}
 			// Without EOI, or with padding after it, the image is whole.

@@ -129,8 +129,11 @@ func (d *Decoder) Decode(dst, src []byte, f codec.Frame) error {
 			return errorf("stream ends early, in the length of marker 0x%02x", marker)
 		}
 		length := int(binary.BigEndian.Uint16(src[pos:]))
-		if length < 2 || pos+length > len(src) {
-			return errorf("marker 0x%02x segment of %d bytes overruns the stream", marker, length)
+		if length < 2 {
+			return errorf("marker 0x%02x segment has length %d", marker, length)
+		}
+		if pos+length > len(src) {
+			return errorf("stream ends early, in the segment of marker 0x%02x", marker)
 		}
 		seg := src[pos+2 : pos+length]
 		pos += length

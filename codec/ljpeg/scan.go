@@ -103,7 +103,7 @@ func (r *bitReader) decodeDiffs(diff []int32, tables *[3]*huffTable, n int) erro
 			if e&fastDiff == 0 {
 				var ok bool
 				if v, l, ok = t.decodeLong(e, acc); !ok {
-					return errorf("invalid huffman code")
+					return r.invalidCode(bits)
 				}
 			}
 			acc <<= l
@@ -123,7 +123,7 @@ func (r *bitReader) decodeDiffs(diff []int32, tables *[3]*huffTable, n int) erro
 			if e&fastDiff == 0 {
 				var ok bool
 				if v, l, ok = t.decodeLong(e, acc); !ok {
-					return errorf("invalid huffman code")
+					return r.invalidCode(bits)
 				}
 			}
 			acc <<= l
@@ -137,9 +137,21 @@ func (r *bitReader) decodeDiffs(diff []int32, tables *[3]*huffTable, n int) erro
 	}
 	r.acc, r.n = acc, bits
 	if r.overrun() {
-		return errorf("stream ends early, in the entropy-coded data")
+		return errEndsInScan
 	}
 	return nil
+}
+
+var errEndsInScan = errorf("stream ends early, in the entropy-coded data")
+
+// invalidCode is the error for a bit pattern that is no Huffman code, with
+// bits bits loaded: when fewer than a longest code of them are data, the
+// pattern is padding and the stream was cut short.
+func (r *bitReader) invalidCode(bits uint) error {
+	if bits < r.padded+16 {
+		return errEndsInScan
+	}
+	return errorf("invalid huffman code")
 }
 
 // undifferenceFirst reconstructs the first line of a scan or restart
