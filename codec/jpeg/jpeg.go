@@ -112,6 +112,7 @@ func (d *Decoder) Decode(dst, src []byte, f codec.Frame) error {
 		return codec.Errorf(codecName, "%d bits allocated for lossy JPEG: %w", f.Bits, codec.ErrUnsupported)
 	}
 	*d = Decoder{p8: d.p8, p16: d.p16, src: src}
+	defer func() { d.src = nil }() // do not keep the caller's frame alive
 	if len(src) < 2 || src[0] != 0xff || src[1] != mSOI {
 		return codec.Errorf(codecName, "no SOI marker at the start of the stream")
 	}
