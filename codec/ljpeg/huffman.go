@@ -18,38 +18,60 @@ const (
 
 // huffTable is a decoding table built from a DHT segment.
 type huffTable struct {
+	// The table as DHT defines it; a stream may redefine it many times,
+	// so the rest is built only when a scan is about to use it.
+	counts [16]uint8
+	vals   [256]uint8
+	built  bool
+
 	fast [1 << fastBits]int32
 	// maxCode[l] is the largest code of length l, -1 when there is none;
 	// valOffset[l] turns such a code into an index into vals.
 	maxCode   [17]int32
 	valOffset [17]int32
-	vals      [256]uint8
 }
 
-// build fills t from the 16 code-length counts and the symbols of a DHT
-// table, as T.81 Annex C generates the canonical codes.
-func (t *huffTable) build(counts *[16]uint8, vals []uint8) error {
+// define checks and keeps the 16 code-length counts and the symbols of a
+// DHT table.
+func (t *huffTable) define(counts *[16]uint8, vals []uint8) error {
 	for _, v := range vals {
 		if v > 16 {
 			return errorf("huffman table has difference category %d (at most 16)", v)
 		}
 	}
+	code := 0
+	for l := 1; l <= 16; l++ {
+		// The codes of one length must fit in that many bits, or the
+		// table is not a prefix code.
+		code += int(counts[l-1])
+		if code > 1<<l {
+			return errorf("huffman table has more codes than fit in %d bits", l)
+		}
+		code <<= 1
+	}
+	t.counts = *counts
 	copy(t.vals[:], vals)
+	t.built = false
+	return nil
+}
+
+// build makes the decoding tables of a defined table, generating the
+// canonical codes as T.81 Annex C does.
+func (t *huffTable) build() {
+	if t.built {
+		return
+	}
+	t.built = true
 	t.fast = [1 << fastBits]int32{}
 	code, k := int32(0), int32(0)
 	for l := 1; l <= 16; l++ {
-		n := int32(counts[l-1])
+		n := int32(t.counts[l-1])
 		t.maxCode[l] = -1
-		// The codes of one length must fit in that many bits, or the
-		// table is not a prefix code.
-		if code+n > 1<<l {
-			return errorf("huffman table has more codes than fit in %d bits", l)
-		}
 		if n > 0 {
 			t.valOffset[l] = k - code
 			if l <= fastBits {
 				for i := int32(0); i < n; i++ {
-					t.fillFast(code+i, l, uint(vals[k+i]))
+					t.fillFast(code+i, l, uint(t.vals[k+i]))
 				}
 			}
 			k += n
@@ -58,7 +80,6 @@ func (t *huffTable) build(counts *[16]uint8, vals []uint8) error {
 		}
 		code <<= 1
 	}
-	return nil
 }
 
 // fillFast sets the fast entries of the code of length l for category

@@ -275,7 +275,7 @@ func (d *Decoder) parseTables(seg []byte) error {
 		// Lossless scans use only the DC tables (T.81 H.2.2); AC tables
 		// of a stray segment are skipped.
 		if class == 0 {
-			if err := d.tables[id].build(&counts, seg[17:17+total]); err != nil {
+			if err := d.tables[id].define(&counts, seg[17:17+total]); err != nil {
 				return err
 			}
 			d.defined[id] = true

@@ -34,6 +34,7 @@ func (d *Decoder) decodeScan(dst, src []byte, pos int, f codec.Frame, fh *frameH
 	var tables [3]*huffTable
 	for i := 0; i < s.n; i++ {
 		tables[i] = &d.tables[s.table[i]]
+		tables[i].build()
 	}
 	initial := int32(1) << (fh.precision - int(s.pt) - 1)
 	out := rowWriter{
