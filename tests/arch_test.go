@@ -2,9 +2,11 @@ package tests
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/dicom-remap/dicom-remap/internal/fixture"
@@ -12,7 +14,8 @@ import (
 
 // TestArm64BitIdentical cross-compiles dicom-remap for arm64, runs it under
 // qemu-aarch64-static and requires the same output bytes as the native
-// build on real and generated samples: the arithmetic is integer-exact.
+// build on real and generated samples, compressed ones included: the
+// arithmetic, of the lossy decoders too, is integer-exact.
 func TestArm64BitIdentical(t *testing.T) {
 	qemu := need(t, "qemu-aarch64-static")
 	arm := filepath.Join(t.TempDir(), "dicom-remap-arm64")
@@ -28,6 +31,7 @@ func TestArm64BitIdentical(t *testing.T) {
 	for _, c := range fixture.Cases() {
 		inputs = append(inputs, write(t, filepath.Join(gen, c.Name+".dcm"), fixture.Build(c.Spec)))
 	}
+	inputs = append(inputs, compressedSamples(t, gen)...)
 	ranges := [][2]string{{"0", "100"}, {"-1024", "3071"}, {"0", "65535"}}
 	for _, in := range inputs {
 		for _, r := range ranges {
@@ -46,6 +50,34 @@ func TestArm64BitIdentical(t *testing.T) {
 			}
 		}
 	}
+}
+
+// compressedSamples compresses synthetic images in dir with one encoding
+// of each decoded syntax (colour, 12-bit and near-lossless included).
+func compressedSamples(t *testing.T, dir string) []string {
+	sources := map[string]string{}
+	for _, s := range compressedSources() {
+		sources[s.name] = write(t, filepath.Join(dir, s.name+".dcm"), fixture.Build(s.spec))
+	}
+	var out []string
+	for _, c := range []struct {
+		source string
+		tool   []string
+	}{
+		{"rgb8", []string{"dcmcrle"}},
+		{"ct16s", []string{"dcmcjpeg", "+el", "+sv", "6"}},
+		{"rgb8", []string{"dcmcjpeg", "+eb"}},
+		{"xr12", []string{"dcmcjpeg", "+ee"}},
+		{"ct16s", []string{"dcmcjpls"}},
+		{"rgb8", []string{"dcmcjpls", "+en"}},
+	} {
+		path := filepath.Join(dir, fmt.Sprintf("%s-%s.dcm", c.source, strings.Join(c.tool, "")))
+		if r := runCmd(t, "", need(t, c.tool[0]), append(c.tool[1:], sources[c.source], path)...); r.code != 0 {
+			t.Fatalf("%v: %s", c.tool, r.stderr)
+		}
+		out = append(out, path)
+	}
+	return out
 }
 
 func outputNameOf(input string) string {
