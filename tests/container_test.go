@@ -235,6 +235,25 @@ func TestContainerPaperCommand(t *testing.T) {
 	}
 }
 
+// TestContainerCompressed runs the image on one file of each decoded syntax
+// and requires the native bytes.
+func TestContainerCompressed(t *testing.T) {
+	image := needImage(t)
+	for _, in := range compressedSamples(t, t.TempDir()) {
+		t.Run(filepath.Base(in), func(t *testing.T) {
+			out := sharedDir(t)
+			r := dockerRun(t, "--read-only", "--network", "none", "--user", "12345:12345", "-v", in+":/infile.dcm:ro",
+				"-v", out+":/mnt/vout", image, "dicom-remap", "/infile.dcm", "/mnt/vout", "0", "200")
+			if r.code != 0 {
+				t.Fatalf("docker run: exit %d: %s", r.code, r.stderr)
+			}
+			if !bytes.Equal(mustRead(t, filepath.Join(out, "infile-normalized.dcm")), nativeOutput(t, in, "infile", 0, 200)) {
+				t.Fatal("container output differs from the native run")
+			}
+		})
+	}
+}
+
 func mustRead(t *testing.T, p string) []byte {
 	t.Helper()
 	data, err := os.ReadFile(p)
