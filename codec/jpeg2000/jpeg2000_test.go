@@ -170,9 +170,13 @@ func opjDecode(t testing.TB, cs []byte, im synthImage) [][]int32 {
 				}
 			} else {
 				v = int32(binary.LittleEndian.Uint16(data[2*(c*n+i):]))
+				// as the caller does from BitsStored: a stream whose
+				// precision exceeds it decodes to values it masks
+				sh := 32 - im.bits
 				if im.signed {
-					sh := 32 - im.bits
 					v = v << sh >> sh
+				} else {
+					v = int32(uint32(v) << sh >> sh)
 				}
 			}
 			planes[c][i] = v

@@ -84,6 +84,7 @@ type tileState struct {
 	hdrs       []byte // separate packet headers (PPM, PPT), nil for none
 	hpos       int
 	sop, eph   bool
+	skips      int // packets visited again
 	coefOffset [maxComps]int
 }
 
@@ -201,6 +202,9 @@ func (d *Decoder) buildTile(tp *params, ts *tileState, tx0, ty0, tx1, ty1 int) e
 	d.frags = d.frags[:0]
 	area := (tx1 - tx0) * (ty1 - ty0)
 	total := 0
+	// legal but absurd layouts (precincts of a few samples, code-blocks of
+	// one) could cost far more memory than the frame: refuse them
+	budget := area*im.ncomp/4 + 1024
 	for c := range im.ncomp {
 		tc := &d.comps[c]
 		*tc = tileComp{x0: tx0, y0: ty0, x1: tx1, y1: ty1, cs: tp.comp[c], roi: tp.roi[c]}
@@ -222,8 +226,8 @@ func (d *Decoder) buildTile(tp *params, ts *tileState, tx0, ty0, tx1, ty1 int) e
 			}
 			// a precinct holds at least one coefficient of the resolution,
 			// so there are at most four per coefficient
-			if res.pw*res.ph > 4*(res.x1-res.x0)*(res.y1-res.y0) {
-				return errorf("precinct count out of bounds")
+			if res.pw*res.ph > budget-len(d.precs) {
+				return errorf("%d precincts in a resolution of %dx%d: %w", res.pw*res.ph, res.x1-res.x0, res.y1-res.y0, codec.ErrUnsupported)
 			}
 			res.prec0 = len(d.precs)
 			if r == 0 {
@@ -288,8 +292,8 @@ func (d *Decoder) buildTile(tp *params, ts *tileState, tx0, ty0, tx1, ty1 int) e
 					cx0, cy0 := floorShift(rx0, bd.cbw), floorShift(ry0, bd.cbh)
 					pb.cw = ceilShift(rx1, bd.cbw) - cx0
 					pb.ch = ceilShift(ry1, bd.cbh) - cy0
-					if len(d.cblks)+pb.cw*pb.ch > total {
-						return errorf("code-block count out of bounds")
+					if pb.cw*pb.ch > budget-len(d.cblks) {
+						return errorf("more code-blocks than a tile of %dx%d can use: %w", tx1-tx0, ty1-ty0, codec.ErrUnsupported)
 					}
 					for j := 0; j < pb.ch; j++ {
 						for i := 0; i < pb.cw; i++ {
@@ -578,6 +582,11 @@ func (d *Decoder) packet(ts *tileState, c, r, p, l int) error {
 	res := &tc.res[r]
 	prec := &d.precs[res.prec0+p]
 	if l < prec.next {
+		// progression order changes may revisit packets many times over
+		ts.skips++
+		if ts.skips > 1<<20+256*len(ts.body) {
+			return errorf("progression order changes revisit too many packets")
+		}
 		return nil
 	}
 	prec.next = l + 1
