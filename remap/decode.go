@@ -25,6 +25,9 @@ type syntaxCodec struct {
 	// jpeg streams begin with an SOI marker, so that a frame's first
 	// fragment can be told from the others without an offset table.
 	jpeg bool
+	// j2k codestreams begin with an SOC marker, and their decoder applies
+	// the colour transform that YBR_RCT and YBR_ICT name.
+	j2k bool
 }
 
 // syntaxCodecOf returns the decoder of an encapsulated transfer syntax, or
@@ -34,8 +37,10 @@ func syntaxCodecOf(ts string) (*syntaxCodec, error) {
 		return &c, nil
 	}
 	switch {
-	case ts >= "1.2.840.10008.1.2.4.90" && ts <= "1.2.840.10008.1.2.4.93", strings.HasPrefix(ts, "1.2.840.10008.1.2.4.20"):
-		return nil, reject(StepHeader, "transfer syntax %s (JPEG 2000) is not supported yet: decompress first, e.g. gdcmconv --raw", ts)
+	case ts == "1.2.840.10008.1.2.4.92" || ts == "1.2.840.10008.1.2.4.93":
+		return nil, reject(StepHeader, "transfer syntax %s (JPEG 2000 Part 2 multi-component) is not supported: decompress first, e.g. gdcmconv --raw", ts)
+	case strings.HasPrefix(ts, "1.2.840.10008.1.2.4.20"):
+		return nil, reject(StepHeader, "transfer syntax %s (HTJ2K) is not supported yet: decompress first, e.g. gdcmconv --raw", ts)
 	case strings.HasPrefix(ts, "1.2.840.10008.1.2.4.10"):
 		return nil, reject(StepHeader, "transfer syntax %s is video (MPEG or HEVC): not supported", ts)
 	case strings.HasPrefix(ts, "1.2.840.10008.1.2.4."):
@@ -62,6 +67,7 @@ func (im *image) planConversion() error {
 		if im.photometric == "YBR_FULL_422" && im.syntax == nil && im.columns%2 != 0 {
 			return reject(StepHeader, "YBR_FULL_422 with an odd number of columns (%d)", im.columns)
 		}
+	case convertByDecoder:
 	case convertPalette:
 		if im.bitsAllocated > 16 {
 			return reject(StepHeader, "PALETTE COLOR with %d bits allocated is not supported", im.bitsAllocated)
@@ -222,6 +228,8 @@ func (im *image) attachEncapsulated(limit int64, lay layout, src io.ReaderAt) er
 		switch {
 		case im.syntax.jpeg:
 			return n >= 2 && b[0] == 0xff && b[1] == 0xd8, true
+		case im.syntax.j2k: // a J2K codestream's SOC, or a JP2 signature box
+			return n >= 2 && b[0] == 0xff && b[1] == 0x4f || n == 8 && string(b[4:8]) == "jP  ", true
 		case im.syntax.uid == tsRLE:
 			segments := uint32(im.stored.samples * im.stored.bitsAllocated / 8)
 			return n == 8 && binary.LittleEndian.Uint32(b[:]) == segments && binary.LittleEndian.Uint32(b[4:]) == 64, true

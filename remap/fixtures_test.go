@@ -142,7 +142,8 @@ func TestRejections(t *testing.T) {
 	}{
 		{"empty", nil, "read"},
 		{"not dicom", []byte(strings.Repeat("hello world\n", 40)), "read"},
-		{"jpeg 2000", fixture.Build(with(func(s *fixture.Spec) { s.TransferSyntax = fixture.JPEG2000 })), "(JPEG 2000) is not supported yet"},
+		{"htj2k", fixture.Build(with(func(s *fixture.Spec) { s.TransferSyntax = fixture.HTJ2K })), "(HTJ2K) is not supported yet"},
+		{"video", fixture.Build(with(func(s *fixture.Spec) { s.TransferSyntax = "1.2.840.10008.1.2.4.102" })), "is video"},
 		{"jpeg syntax, native data", fixture.Build(with(func(s *fixture.Spec) { s.TransferSyntax = fixture.JPEGBase })), "declares encapsulated pixel data, but it is native"},
 		{"truncated pixels", fixture.Build(with(func(s *fixture.Spec) { s.TruncatePixels = 20 })), "truncated"},
 		{"short pixel data", fixture.Build(with(func(s *fixture.Spec) { s.Values = s.Values[:60] })), "truncated"},

@@ -25,10 +25,11 @@ type frameDecoder interface {
 type conversion int
 
 const (
-	convertNone    conversion = iota
-	convertYBR                // YBR_FULL (or JPEG's YBR_FULL_422, upsampled by the decoder) to RGB
-	convertYBR422             // native YBR_FULL_422: chroma shared by pixel pairs, then to RGB
-	convertPalette            // palette indices through the Palette Color LUTs
+	convertNone      conversion = iota
+	convertYBR                  // YBR_FULL (or JPEG's YBR_FULL_422, upsampled by the decoder) to RGB
+	convertYBR422               // native YBR_FULL_422: chroma shared by pixel pairs, then to RGB
+	convertPalette              // palette indices through the Palette Color LUTs
+	convertByDecoder            // YBR_RCT, YBR_ICT: the JPEG 2000 decoder gives RGB
 )
 
 // frameSource gives decoded or converted frames.
@@ -101,7 +102,7 @@ func (f *frameSource) read(i int, dst []byte, w *frameWorker) error {
 		}
 	}
 	switch f.convert {
-	case convertNone:
+	case convertNone, convertByDecoder:
 		if f.newDecoder == nil {
 			copy(dst, stored)
 		}

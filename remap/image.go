@@ -371,6 +371,14 @@ func readImage(ds *dicom.Dataset) (*image, error) {
 				im.convert = convertYBR422
 			}
 		}
+	case "YBR_RCT", "YBR_ICT":
+		if im.syntax == nil || !im.syntax.j2k {
+			return nil, reject(StepHeader, "%s outside JPEG 2000 is not valid DICOM", im.photometric)
+		}
+		if im.samplesPerPixel != 3 {
+			return nil, reject(StepHeader, "%s with %d samples per pixel", im.photometric, im.samplesPerPixel)
+		}
+		im.convert = convertByDecoder
 	case "PALETTE COLOR":
 		if im.samplesPerPixel != 1 {
 			return nil, reject(StepHeader, "PALETTE COLOR with %d samples per pixel", im.samplesPerPixel)
@@ -383,7 +391,7 @@ func readImage(ds *dicom.Dataset) (*image, error) {
 		return nil, reject(StepHeader, "missing photometric interpretation")
 	default:
 		if strings.HasPrefix(im.photometric, "YBR") {
-			return nil, reject(StepHeader, "photometric interpretation %s is not supported (YBR_FULL and YBR_FULL_422 are)", im.photometric)
+			return nil, reject(StepHeader, "photometric interpretation %s is not supported (YBR_FULL, YBR_FULL_422, and YBR_RCT and YBR_ICT in JPEG 2000 are)", im.photometric)
 		}
 		return nil, reject(StepHeader, "photometric interpretation %q is not supported", im.photometric)
 	}

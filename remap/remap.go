@@ -177,6 +177,13 @@ func load(src io.ReaderAt, size int64, limit int64) (dicom.Dataset, *image, erro
 	if err != nil {
 		return dicom.Dataset{}, nil, err
 	}
+	if lay.ts != "" && !knownSyntax(lay.ts) {
+		// Refuse a syntax that cannot be decoded by name, before the
+		// library, which panics on some it does not know, parses it.
+		if _, err := syntaxCodecOf(lay.ts); err != nil {
+			return dicom.Dataset{}, nil, err
+		}
+	}
 	ds, err := parse(src, size, lay)
 	if err != nil {
 		return ds, nil, err

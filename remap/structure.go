@@ -51,8 +51,9 @@ type structureScanner struct {
 // layout is how a file is encoded, as the structure check found it. The
 // parser is told the same, so that both read the same lengths.
 type layout struct {
-	dataOffset int64 // where the data set starts
-	hasTS      bool  // the file meta names a transfer syntax
+	dataOffset int64  // where the data set starts
+	ts         string // the transfer syntax of the file meta, "" when none
+	hasTS      bool   // the file meta names a transfer syntax
 	implicit   bool
 	order      binary.ByteOrder
 	// Where the top-level native Pixel Data element and its value lie in
@@ -96,7 +97,7 @@ func checkStructure(src io.ReaderAt, size int64, limit int64) (layout, error) {
 	// Without the DICM prefix the library would not read the meta group as
 	// such (it guesses a syntax from the first bytes instead): it is then
 	// handed only the data set, in the syntax found here.
-	lay := layout{dataOffset: s.offset, hasTS: ts != "" && preamble}
+	lay := layout{dataOffset: s.offset, hasTS: ts != "" && preamble, ts: ts}
 	if !preamble && ts == tsDeflatedLE {
 		return layout{}, reject(StepRead, "deflated data without the DICM prefix is not supported")
 	}

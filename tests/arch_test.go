@@ -70,6 +70,8 @@ func compressedSamples(t *testing.T, dir string) []string {
 		{"xr12", []string{"dcmcjpeg", "+ee"}},
 		{"ct16s", []string{"dcmcjpls"}},
 		{"rgb8", []string{"dcmcjpls", "+en"}},
+		{"ct16s", []string{"gdcmconv", "--j2k"}},
+		{"rgb8", []string{"gdcmconv", "--j2k", "--lossy", "--irreversible", "-q", "40"}},
 	} {
 		path := filepath.Join(dir, fmt.Sprintf("%s-%s.dcm", c.source, strings.Join(c.tool, "")))
 		if r := runCmd(t, "", need(t, c.tool[0]), append(c.tool[1:], sources[c.source], path)...); r.code != 0 {

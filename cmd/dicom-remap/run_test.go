@@ -32,8 +32,8 @@ func TestScripts(t *testing.T) {
 				Values: fixture.Phantom(4, 4, 1, 0, 200)}
 			jpeg := ct
 			jpeg.TransferSyntax = fixture.JPEGBase
-			j2k := ct
-			j2k.TransferSyntax = fixture.JPEG2000
+			htj2k := ct
+			htj2k.TransferSyntax = fixture.HTJ2K
 			truncated := ct
 			truncated.TruncatePixels = 100
 			for name, data := range map[string][]byte{
@@ -42,7 +42,7 @@ func TestScripts(t *testing.T) {
 				"constant.dcm":  fixture.Build(constant),
 				"eight.dcm":     fixture.Build(eight),
 				"jpeg.dcm":      fixture.Build(jpeg),
-				"j2k.dcm":       fixture.Build(j2k),
+				"htj2k.dcm":     fixture.Build(htj2k),
 				"truncated.dcm": fixture.Build(truncated),
 				"notdicom.txt":  []byte("just some text, not a DICOM file\n"),
 			} {
