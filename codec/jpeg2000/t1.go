@@ -1,17 +1,19 @@
 package jpeg2000
 
+import "math/bits"
+
 // Tier-1: the MQ decoder (T.800 Annex C) and the three coding passes of
 // a code-block (Annex D).
 
 // mqState is one of the 94 (state, MPS) pairs of table C.2: nmps and
 // nlps index the pair to move to.
 type mqState struct {
-	qe         uint32
+	qe, qe16   uint32 // Qe, and Qe<<16 to compare with C
 	mps        uint8
 	nmps, nlps uint8
 }
 
-var mqStates = func() (t [94]mqState) {
+var mqStates = func() (t [256]mqState) { // 256: indexing by a byte needs no bounds check
 	tab := [47][4]uint32{
 		{0x5601, 1, 1, 1}, {0x3401, 2, 6, 0}, {0x1801, 3, 9, 0}, {0x0ac1, 4, 12, 0},
 		{0x0521, 5, 29, 0}, {0x0221, 38, 33, 0}, {0x5601, 7, 6, 1}, {0x5401, 8, 14, 0},
@@ -28,7 +30,7 @@ var mqStates = func() (t [94]mqState) {
 	}
 	for s, e := range tab {
 		for m := uint32(0); m < 2; m++ {
-			t[2*s+int(m)] = mqState{qe: e[0], mps: uint8(m), nmps: uint8(2*e[1] + m), nlps: uint8(2*e[2] + (m ^ e[3]))}
+			t[2*s+int(m)] = mqState{qe: e[0], qe16: e[0] << 16, mps: uint8(m), nmps: uint8(2*e[1] + m), nlps: uint8(2*e[2] + (m ^ e[3]))}
 		}
 	}
 	return
@@ -77,26 +79,40 @@ func (m *mqDecoder) bytein() {
 	}
 }
 
+// decode is the common case, a most probable symbol without
+// renormalisation, small enough to be inlined.
 func (m *mqDecoder) decode(cx *uint8) int {
 	st := &mqStates[*cx]
+	if a := m.a - st.qe; a&0x8000 != 0 && m.c >= st.qe16 {
+		m.a = a
+		m.c -= st.qe16
+		return int(st.mps)
+	}
+	return m.decodeSlow(cx)
+}
+
+func (m *mqDecoder) decodeSlow(cx *uint8) int {
+	st := &mqStates[*cx]
 	qe := st.qe
-	m.a -= qe
+	a, c := m.a-qe, m.c
 	var d int
-	if m.c>>16 < qe {
-		if m.a < qe {
+	if c < st.qe16 {
+		// LPS interval, or conditional exchange (C.3.2)
+		if a < qe {
 			d = int(st.mps)
 			*cx = st.nmps
 		} else {
 			d = int(st.mps ^ 1)
 			*cx = st.nlps
 		}
-		m.a = qe
+		a = qe
 	} else {
-		m.c -= qe << 16
-		if m.a&0x8000 != 0 {
+		c -= st.qe16
+		if a&0x8000 != 0 {
+			m.a, m.c = a, c
 			return int(st.mps)
 		}
-		if m.a < qe {
+		if a < qe {
 			d = int(st.mps ^ 1)
 			*cx = st.nlps
 		} else {
@@ -104,14 +120,21 @@ func (m *mqDecoder) decode(cx *uint8) int {
 			*cx = st.nmps
 		}
 	}
+	// renormalise: shift A back above 0x8000, C along with it, reading
+	// a byte whenever CT runs out
+	ct := m.ct
 	for {
-		if m.ct == 0 {
+		if ct == 0 {
+			m.c = c
 			m.bytein()
+			c, ct = m.c, m.ct
 		}
-		m.a <<= 1
-		m.c <<= 1
-		m.ct--
-		if m.a >= 0x8000 {
+		n := min(bits.LeadingZeros32(a)-16, ct)
+		a <<= n
+		c <<= n
+		ct -= n
+		if a >= 0x8000 {
+			m.a, m.c, m.ct = a, c, ct
 			return d
 		}
 	}
@@ -378,16 +401,30 @@ func (t *t1) sign(f uint16, raw bool) bool {
 	return t.mq.decode(&t.ctx[sc&0x1f])^int(sc>>7) != 0
 }
 
+// The passes below decode their symbols with the MQ decoder's common case
+// (a most probable symbol, no renormalisation) written out in place: Go
+// does not inline decode, and this is where tier-1 spends its time. They
+// visit a stripe of four rows column by column (T.800
+// D.2); fl and data are the flags and magnitudes, i the flag index of a
+// sample and j its index in data.
+
 func (t *t1) sigPass(p, orient int, causal, raw bool) {
+	mq := &t.mq
+	a, c := mq.a, mq.c // kept in registers; written back around calls
 	one := int32(3) << p
 	zc := &zcContext[orient]
-	for y0 := 0; y0 < t.h; y0 += 4 {
-		y1 := min(y0+4, t.h)
-		for x := 0; x < t.w; x++ {
-			for y := y0; y < y1; y++ {
-				i := (y+1)*t.stride + x + 1
-				f := t.flags[i]
-				if causal && y&3 == 3 {
+	fl, data, w, h, s := t.flags, t.data, t.w, t.h, t.stride
+	for y0 := 0; y0 < h; y0 += 4 {
+		rows := min(4, h-y0)
+		for x := 0; x < w; x++ {
+			i0 := (y0+1)*s + x + 1
+			if rows == 4 && (fl[i0]|fl[i0+s]|fl[i0+2*s]|fl[i0+3*s])&0xff == 0 {
+				continue // no significant neighbour anywhere in the column
+			}
+			for k := 0; k < rows; k++ {
+				i := i0 + k*s
+				f := fl[i]
+				if causal && k == 3 {
 					f &^= causalMask
 				}
 				if f&fSig != 0 || f&0xff == 0 {
@@ -397,110 +434,167 @@ func (t *t1) sigPass(p, orient int, causal, raw bool) {
 				if raw {
 					bit = t.raw.bit()
 				} else {
-					bit = t.mq.decode(&t.ctx[zc[f&0xff]])
+					cx := &t.ctx[zc[f&0xff]]
+					st := &mqStates[*cx]
+					if a2 := a - st.qe; a2&0x8000 != 0 && c >= st.qe16 {
+						a, c, bit = a2, c-st.qe16, int(st.mps)
+					} else {
+						mq.a, mq.c = a, c
+						bit = mq.decodeSlow(cx)
+						a, c = mq.a, mq.c
+					}
 				}
 				if bit != 0 {
+					mq.a, mq.c = a, c
 					neg := t.sign(f, raw)
-					t.data[y*t.w+x] = one
+					a, c = mq.a, mq.c
+					data[(y0+k)*w+x] = one
 					t.setSig(i, neg)
 				}
-				t.flags[i] |= fVisit
+				fl[i] |= fVisit
 			}
 		}
 	}
+	mq.a, mq.c = a, c
 }
 
 func (t *t1) refPass(p int, causal, raw bool) {
+	mq := &t.mq
+	a, c := mq.a, mq.c // kept in registers; written back around calls
 	half := int32(1) << p
-	for y0 := 0; y0 < t.h; y0 += 4 {
-		y1 := min(y0+4, t.h)
-		for x := 0; x < t.w; x++ {
-			for y := y0; y < y1; y++ {
-				i := (y+1)*t.stride + x + 1
-				f := t.flags[i]
+	fl, data, w, h, s := t.flags, t.data, t.w, t.h, t.stride
+	for y0 := 0; y0 < h; y0 += 4 {
+		rows := min(4, h-y0)
+		for x := 0; x < w; x++ {
+			i0 := (y0+1)*s + x + 1
+			if rows == 4 && (fl[i0]|fl[i0+s]|fl[i0+2*s]|fl[i0+3*s])&fSig == 0 {
+				continue
+			}
+			for k := 0; k < rows; k++ {
+				i := i0 + k*s
+				f := fl[i]
 				if f&(fSig|fVisit) != fSig {
 					continue
 				}
-				if causal && y&3 == 3 {
+				if causal && k == 3 {
 					f &^= causalMask
 				}
 				var bit int
 				if raw {
 					bit = t.raw.bit()
 				} else {
-					cx := 16
+					n := 16
 					if f&fRef == 0 {
-						cx = 14
+						n = 14
 						if f&0xff != 0 {
-							cx = 15
+							n = 15
 						}
 					}
-					bit = t.mq.decode(&t.ctx[cx])
+					cx := &t.ctx[n]
+					st := &mqStates[*cx]
+					if a2 := a - st.qe; a2&0x8000 != 0 && c >= st.qe16 {
+						a, c, bit = a2, c-st.qe16, int(st.mps)
+					} else {
+						mq.a, mq.c = a, c
+						bit = mq.decodeSlow(cx)
+						a, c = mq.a, mq.c
+					}
 				}
+				j := (y0+k)*w + x
 				if bit != 0 {
-					t.data[y*t.w+x] += half
+					data[j] += half
 				} else {
-					t.data[y*t.w+x] -= half
+					data[j] -= half
 				}
-				t.flags[i] |= fRef
+				fl[i] |= fRef
 			}
 		}
 	}
+	mq.a, mq.c = a, c
 }
 
 func (t *t1) cleanupPass(p, orient int, causal bool) {
+	mq := &t.mq
+	a, c := mq.a, mq.c // kept in registers; written back around calls
 	one := int32(3) << p
 	zc := &zcContext[orient]
-	s := t.stride
-	for y0 := 0; y0 < t.h; y0 += 4 {
-		y1 := min(y0+4, t.h)
-		for x := 0; x < t.w; x++ {
-			y := y0
-			if y1 == y0+4 {
-				i := (y0+1)*s + x + 1
-				last := t.flags[i+3*s]
+	fl, data, w, h, s := t.flags, t.data, t.w, t.h, t.stride
+	for y0 := 0; y0 < h; y0 += 4 {
+		rows := min(4, h-y0)
+		for x := 0; x < w; x++ {
+			i0 := (y0+1)*s + x + 1
+			k := 0
+			if rows == 4 {
+				last := fl[i0+3*s]
 				if causal {
 					last &^= causalMask
 				}
-				if (t.flags[i]|t.flags[i+s]|t.flags[i+2*s]|last)&(fSig|fVisit|0xff) == 0 {
-					if t.mq.decode(&t.ctx[ctxRL]) == 0 {
+				if (fl[i0]|fl[i0+s]|fl[i0+2*s]|last)&(fSig|fVisit|0xff) == 0 {
+					// run-length mode (T.800 D.3.4)
+					cx := &t.ctx[ctxRL]
+					st := &mqStates[*cx]
+					var bit int
+					if a2 := a - st.qe; a2&0x8000 != 0 && c >= st.qe16 {
+						a, c, bit = a2, c-st.qe16, int(st.mps)
+					} else {
+						mq.a, mq.c = a, c
+						bit = mq.decodeSlow(cx)
+						a, c = mq.a, mq.c
+					}
+					if bit == 0 {
 						continue
 					}
-					k := t.mq.decode(&t.ctx[ctxUni]) << 1
-					k |= t.mq.decode(&t.ctx[ctxUni])
-					y = y0 + k
-					i += k * s
-					f := t.flags[i]
-					if causal && y&3 == 3 {
+					mq.a, mq.c = a, c
+					k = mq.decode(&t.ctx[ctxUni]) << 1
+					k |= mq.decode(&t.ctx[ctxUni])
+					a, c = mq.a, mq.c
+					i := i0 + k*s
+					f := fl[i]
+					if causal && k == 3 {
 						f &^= causalMask
 					}
+					mq.a, mq.c = a, c
 					neg := t.sign(f, false)
-					t.data[y*t.w+x] = one
+					a, c = mq.a, mq.c
+					data[(y0+k)*w+x] = one
 					t.setSig(i, neg)
-					y++
+					k++
 				}
 			}
-			for ; y < y1; y++ {
-				i := (y+1)*s + x + 1
-				f := t.flags[i]
+			for ; k < rows; k++ {
+				i := i0 + k*s
+				f := fl[i]
 				if f&fVisit != 0 {
-					t.flags[i] = f &^ fVisit
+					fl[i] = f &^ fVisit
 					continue
 				}
 				if f&fSig != 0 {
 					continue
 				}
-				if causal && y&3 == 3 {
+				if causal && k == 3 {
 					f &^= causalMask
 				}
-				if t.mq.decode(&t.ctx[zc[f&0xff]]) != 0 {
+				cx := &t.ctx[zc[f&0xff]]
+				st := &mqStates[*cx]
+				var bit int
+				if a2 := a - st.qe; a2&0x8000 != 0 && c >= st.qe16 {
+					a, c, bit = a2, c-st.qe16, int(st.mps)
+				} else {
+					mq.a, mq.c = a, c
+					bit = mq.decodeSlow(cx)
+					a, c = mq.a, mq.c
+				}
+				if bit != 0 {
+					mq.a, mq.c = a, c
 					neg := t.sign(f, false)
-					t.data[y*t.w+x] = one
+					a, c = mq.a, mq.c
+					data[(y0+k)*w+x] = one
 					t.setSig(i, neg)
 				}
 			}
 		}
 	}
+	mq.a, mq.c = a, c
 }
 
 // decodeBlocks runs tier-1 on every code-block of the tile and writes the
