@@ -153,6 +153,10 @@ type Decoder struct {
 	frags   []fragment
 	pending []int32
 	order   []packetPos
+
+	// tracePacket, when set, learns where each packet header of a tile's
+	// data lies; tests use it to move headers into PPM and PPT markers
+	tracePacket func(tile, start, end int)
 	t1      t1
 }
 

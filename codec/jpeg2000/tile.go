@@ -85,6 +85,7 @@ type tileState struct {
 	hpos       int
 	sop, eph   bool
 	skips      int // packets visited again
+	tile       int
 	coefOffset [maxComps]int
 }
 
@@ -146,7 +147,7 @@ func (d *Decoder) decodeTile(t int, parts []tilePart, dst []byte, f codec.Frame)
 			return err
 		}
 	}
-	ts := tileState{sop: tp.sop, eph: tp.eph}
+	ts := tileState{sop: tp.sop, eph: tp.eph, tile: t}
 	if len(parts) == 1 {
 		ts.body = parts[0].body
 	} else {
@@ -657,6 +658,9 @@ func (d *Decoder) packet(ts *tileState, c, r, p, l int) error {
 	if ts.hdrs != nil {
 		ts.hpos = br.pos
 	} else {
+		if d.tracePacket != nil {
+			d.tracePacket(ts.tile, ts.bpos, br.pos)
+		}
 		ts.bpos = br.pos
 	}
 	for _, fi := range d.pending {
