@@ -157,7 +157,7 @@ type Decoder struct {
 	// tracePacket, when set, learns where each packet header of a tile's
 	// data lies; tests use it to move headers into PPM and PPT markers
 	tracePacket func(tile, start, end int)
-	t1      t1
+	t1          t1
 }
 
 // Decode decodes one frame's compressed bytes (all fragments of the frame,
