@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/dicom-remap/dicom-remap/internal/fixture"
+	"github.com/dicom-remap/dicom-remap/remap"
 )
 
 // TestAdversarialInputs: each hostile input gets its documented exit code
@@ -174,10 +175,11 @@ func FuzzOutputName(f *testing.F) {
 	})
 }
 
-// FuzzSourceRange: --source-range text either parses to LO <= HI within
-// the representable values or is a one-line usage error.
+// FuzzSourceRange: --source-range text (modality values, decimals) either
+// parses to exact LO <= HI that print back to the same values, or is a
+// usage error.
 func FuzzSourceRange(f *testing.F) {
-	for _, s := range []string{"-1024:3071", "0:0", "5:1", ":", "1:", "a:b", "-9223372036854775808:0", "0:4294967296"} {
+	for _, s := range []string{"-1024:3071", "0:0", "5:1", ":", "1:", "a:b", "-9223372036854775808:0", "0:4294967296", "-1000:400", "0:12.5", "1.2E-05:1e3", "1e400:1e401"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -188,8 +190,12 @@ func FuzzSourceRange(f *testing.F) {
 			}
 			return
 		}
-		if r.Lo > r.Hi || r.Lo < lowestValue || r.Hi > highestValue {
-			t.Fatalf("parseRange(%q) accepted %+v", s, r)
+		if r.Lo.Cmp(r.Hi) > 0 {
+			t.Fatalf("parseRange(%q) accepted %v", s, r)
+		}
+		// Round trip: the exact decimals print and parse back to themselves.
+		if again, err := parseRange(remap.FormatDecimal(r.Lo) + ":" + remap.FormatDecimal(r.Hi)); err != nil || again.Lo.Cmp(r.Lo) != 0 || again.Hi.Cmp(r.Hi) != 0 {
+			t.Fatalf("parseRange(%q) = %v does not round-trip: %v", s, r, err)
 		}
 	})
 }
@@ -203,15 +209,15 @@ func FuzzRangeRecord(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		path := filepath.Join(t.TempDir(), "r.json")
 		os.WriteFile(path, data, 0o644)
-		r, err := readRangeFile(path)
+		r, _, err := readRangeFile(path)
 		if err != nil {
 			if _, ok := err.(*usageError); !ok {
 				t.Fatalf("error of type %T", err)
 			}
 			return
 		}
-		if r.Lo > r.Hi {
-			t.Fatalf("accepted %+v", r)
+		if r.Lo.Cmp(r.Hi) > 0 {
+			t.Fatalf("accepted %v", r)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/big"
 	"regexp"
 	"runtime"
 	"strconv"
@@ -83,9 +84,12 @@ type config struct {
 
 	perFile       bool
 	workers       int
-	source        *remap.Range // --source-range or --source-range-from
-	printRange    []string     // inputs to measure, in --print-range mode
-	mergeRanges   []string     // range files, in --merge-ranges mode
+	source        *remap.ValueRange // --source-range or --source-range-from, modality values
+	method        string            // how the --source-range-from range was chosen
+	percentiles   *remap.Percentiles
+	maskBelow     *big.Rat
+	printRange    []string // inputs to measure, in --print-range mode
+	mergeRanges   []string // range files, in --merge-ranges mode
 	provenanceOut bool
 	provenanceAt  bool
 }
@@ -127,8 +131,10 @@ func newFlagSet() (*pflag.FlagSet, *flagValues) {
 	fs.Int64Var(&v.pixelLimit, "max-pixel-bytes", 4<<30, "refuse inputs whose header declares more pixel data than this")
 	fs.BoolVar(&v.perFile, "per-file", false, "directory INPUT: map each file on its own extremes (the paper's behaviour)")
 	fs.IntVar(&v.workers, "workers", runtime.NumCPU(), "directory INPUT: files processed at once")
-	fs.StringVar(&v.sourceRange, "source-range", "", "use LO:HI as the source range instead of measuring it; values outside are clamped")
+	fs.StringVar(&v.sourceRange, "source-range", "", "use LO:HI, in modality units (e.g. HU: -1000:400; decimals allowed), as the source range instead of measuring it; values outside are clamped")
 	fs.StringVar(&v.sourceFrom, "source-range-from", "", "use the source range in this --print-range or --merge-ranges JSON file")
+	fs.StringVar(&v.percentiles, "percentiles", "", "source range [Q(PLO), Q(PHI)] from percentiles PLO:PHI (e.g. 0.5:99.5) of the non-padding samples instead of their extremes; values outside are clamped")
+	fs.StringVar(&v.maskBelow, "mask-below", "", "leave samples whose modality value is below T out of the source range and the percentiles (they are still mapped, clamped)")
 	fs.BoolVar(&v.printRange, "print-range", false, "print the source range of the INPUT files as JSON and exit")
 	fs.BoolVar(&v.mergeRanges, "merge-ranges", false, "merge --print-range JSON files given as arguments and print the result")
 	fs.BoolVar(&v.provenanceOut, "provenance-stdout", false, "also print the provenance record on stdout")
@@ -148,6 +154,7 @@ type flagValues struct {
 	mergeRanges                 bool
 	workers                     int
 	sourceRange, sourceFrom     string
+	percentiles, maskBelow      string
 	provenanceOut, provenanceAt bool
 }
 
@@ -211,9 +218,26 @@ scan:
 	if c.workers < 1 {
 		return nil, usagef("", "--workers %d is not positive", c.workers)
 	}
+	if v.percentiles != "" {
+		pc, err := remap.ParsePercentiles(v.percentiles)
+		if err != nil {
+			return nil, usagef("give percentiles as PLO:PHI with 0 <= PLO < PHI <= 100, e.g. 0.5:99.5", "--percentiles %q: %v", v.percentiles, err)
+		}
+		c.percentiles = &pc
+	}
+	if v.maskBelow != "" {
+		t, err := remap.ParseDecimal(v.maskBelow)
+		if err != nil || strings.TrimSpace(v.maskBelow) != v.maskBelow {
+			return nil, usagef("give the threshold in modality units, e.g. --mask-below=-500", "--mask-below %q is not a decimal number", v.maskBelow)
+		}
+		c.maskBelow = t
+	}
 	switch {
 	case v.printRange && v.mergeRanges:
 		return nil, usagef("", "--print-range and --merge-ranges exclude each other")
+	case (c.percentiles != nil || c.maskBelow != nil) && (v.sourceRange != "" || v.sourceFrom != "" || v.mergeRanges):
+		return nil, usagef("a given source range is not measured; --merge-ranges takes them from the range files",
+			"--percentiles and --mask-below choose a source range: not with --source-range, --source-range-from or --merge-ranges")
 	case v.printRange || v.mergeRanges:
 		if len(pos) == 0 {
 			return nil, usagef("run 'dicom-remap --help' for usage", "missing files to measure or merge")
@@ -235,11 +259,11 @@ scan:
 		}
 		c.source = &r
 	case v.sourceFrom != "":
-		r, err := readRangeFile(v.sourceFrom)
+		r, method, err := readRangeFile(v.sourceFrom)
 		if err != nil {
 			return nil, err
 		}
-		c.source = &r
+		c.source, c.method = &r, method
 	}
 	var minText, maxText string
 	switch len(pos) {
@@ -283,26 +307,23 @@ scan:
 	return c, nil
 }
 
-// parseRange parses LO:HI, two integers with LO <= HI.
-func parseRange(s string) (remap.Range, error) {
-	const hint = "give the source range as LO:HI, e.g. -1024:3071"
+// parseRange parses LO:HI, two decimals in modality units with LO <= HI.
+func parseRange(s string) (remap.ValueRange, error) {
+	const hint = "give the source range in modality units as LO:HI, e.g. -1000:400 (HU) or 0:12.5"
 	lo, hi, ok := strings.Cut(s, ":")
 	if !ok {
-		return remap.Range{}, usagef(hint, "--source-range %q is not LO:HI", s)
+		return remap.ValueRange{}, usagef(hint, "--source-range %q is not LO:HI", s)
 	}
-	var r remap.Range
+	var r remap.ValueRange
 	var err error
-	if r.Lo, err = strconv.ParseInt(lo, 10, 64); err != nil {
-		return r, usagef(hint, "--source-range %q: %q is not an integer", s, lo)
+	if r.Lo, err = remap.ParseDecimal(lo); err != nil || strings.TrimSpace(lo) != lo {
+		return remap.ValueRange{}, usagef(hint, "--source-range %q: %q is not a decimal number", s, lo)
 	}
-	if r.Hi, err = strconv.ParseInt(hi, 10, 64); err != nil {
-		return r, usagef(hint, "--source-range %q: %q is not an integer", s, hi)
+	if r.Hi, err = remap.ParseDecimal(hi); err != nil || strings.TrimSpace(hi) != hi {
+		return remap.ValueRange{}, usagef(hint, "--source-range %q: %q is not a decimal number", s, hi)
 	}
-	if r.Lo > r.Hi {
-		return r, usagef(hint, "--source-range %q: %d is above %d", s, r.Lo, r.Hi)
-	}
-	if r.Lo < lowestValue || r.Hi > highestValue {
-		return r, usagef(hint, "--source-range %q is outside any pixel format", s)
+	if r.Lo.Cmp(r.Hi) > 0 {
+		return remap.ValueRange{}, usagef(hint, "--source-range %q: %s is above %s", s, lo, hi)
 	}
 	return r, nil
 }
