@@ -198,5 +198,10 @@ func ParsePercentiles(s string) (Percentiles, error) {
 
 func quote(s string) string { return `"` + s + `"` }
 
+// extremes reports whether p is 0:100, the extremes: the default.
+func (p *Percentiles) extremes() bool {
+	return p == nil || (p.Lo.Sign() == 0 && p.Hi.Cmp(big.NewRat(100, 1)) == 0)
+}
+
 // String is "PLO:PHI" in exact decimals.
 func (p Percentiles) String() string { return FormatDecimal(p.Lo) + ":" + FormatDecimal(p.Hi) }

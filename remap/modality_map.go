@@ -101,7 +101,7 @@ type modalityMeasure struct {
 func measureModality(im *image, c sampleCodec, fr frameRescales, p Params, threads int) (modalityMeasure, error) {
 	var mm modalityMeasure
 	workers := im.pixels.workers(threads)
-	robust := p.Source == nil && (p.Percentiles != nil || p.MaskBelow != nil)
+	robust := p.Source == nil && (!p.Percentiles.extremes() || p.MaskBelow != nil)
 	if fr.single() && !robust {
 		// The common case, and today's scan: extremes of stored values.
 		r, anyPadding, ok, err := measure(im, c, threads)
@@ -149,7 +149,7 @@ func measureModality(im *image, c sampleCodec, fr frameRescales, p Params, threa
 func RangeMethod(pc *Percentiles, maskBelow *big.Rat, scope string) string {
 	var b strings.Builder
 	switch {
-	case pc != nil:
+	case pc != nil && !pc.extremes():
 		b.WriteString("percentiles " + pc.String() + " of the non-padding samples")
 	case maskBelow != nil:
 		b.WriteString("extremes of the non-padding samples")

@@ -186,6 +186,9 @@ func Measure(src io.ReaderAt, size int64, p Params) (Measurement, error) {
 	}
 	p.Source = nil
 	meas, err := measureModality(im, newCodec(im.bitsAllocated, im.bitsStored, im.signed, im.order), fr, p, p.Threads)
+	if p.Percentiles.extremes() {
+		meas.hist = nil // only percentiles need them
+	}
 	return Measurement{Source: meas.source, OK: meas.sourceOK, Samples: im.samples(), SeriesUID: im.seriesInstance,
 		SOPUID: im.sopInstance, Rescale: im.rescale, Hist: meas.hist}, err
 }

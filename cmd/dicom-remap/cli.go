@@ -223,7 +223,9 @@ scan:
 		if err != nil {
 			return nil, usagef("give percentiles as PLO:PHI with 0 <= PLO < PHI <= 100, e.g. 0.5:99.5", "--percentiles %q: %v", v.percentiles, err)
 		}
-		c.percentiles = &pc
+		if pc.Lo.Sign() != 0 || pc.Hi.Cmp(big.NewRat(100, 1)) != 0 {
+			c.percentiles = &pc // 0:100 is the extremes, the default
+		}
 	}
 	if v.maskBelow != "" {
 		t, err := remap.ParseDecimal(v.maskBelow)
