@@ -1,4 +1,4 @@
-// Package remap linearly remaps the stored pixel values of a DICOM image to a
+// Package remap linearly remaps the pixel values of a DICOM image to a
 // target range and writes the result as a new, derived DICOM object.
 //
 // The transform, for target range [Min, Max]:
@@ -6,22 +6,36 @@
 //   - Stored values are read as the header says: masked to BitsStored,
 //     sign-extended when PixelRepresentation is 1, in the transfer syntax's
 //     byte order.
+//   - Every stored value v has the modality value m = v × RescaleSlope +
+//     RescaleIntercept (m = v without a rescale), exact: the decimal strings
+//     of the header are rationals, never floats. Enhanced images take the
+//     rescale of each frame from its Pixel Value Transformation functional
+//     group, so frames may differ. A Modality LUT Sequence or a slope that
+//     is not positive is refused.
 //   - Pixels equal to Pixel Padding Value, or inside the range it forms with
 //     Pixel Padding Range Limit, are padding: they are left out of the source
-//     range and written as Min (grayscale images only).
-//   - The source range [smin, smax] is the extremes of all other samples of
-//     all frames and channels (or a range the caller gives; values outside it
-//     are clamped). Every sample v becomes
-//     Min + (v-smin)*(Max-Min)/(smax-smin), rounded to the nearest integer
-//     with halves rounded up, computed in exact integer arithmetic so that
-//     the output is the same on every machine. A constant image becomes Min.
+//     range and written as Min (grayscale images only). With MaskBelow,
+//     samples whose modality value is below it are left out of the source
+//     range as well, but mapped.
+//   - The source range [lo, hi], in modality values, is the extremes of all
+//     other samples of all frames and channels, or the Percentiles [Q(PLO),
+//     Q(PHI)] of them (Q(p) is the value of rank max(1, ceil(p/100 × N)) in
+//     ascending order; counted exactly with a histogram of stored values per
+//     rescale), or a range the caller gives. Every sample becomes
+//     Min + (m-lo)*(Max-Min)/(hi-lo), rounded to the nearest integer with
+//     halves rounded up and clamped to [Min, Max], computed in exact integer
+//     arithmetic so that the output is the same on every machine. For one
+//     rescale this is a map of stored values, built as a table per distinct
+//     rescale; with an image's own extremes it is the stored-value map of
+//     earlier versions, byte for byte. A constant image becomes Min.
 //   - BitsAllocated is kept. BitsStored grows only as far as the target range
 //     needs; PixelRepresentation becomes 1 for a negative Min where the IOD
 //     allows signed pixels. A range that cannot be stored is an error of kind
 //     Unrepresentable.
 //   - The output is a derived image: new SOP Instance and Series Instance
 //     UIDs derived from the source UIDs and the parameters (same input, same
-//     bytes), ImageType DERIVED, a Derivation Description and a Source Image
+//     bytes), ImageType DERIVED, a Derivation Description (the source range
+//     in modality values and how it was chosen) and a Source Image
 //     Sequence, rescale 1/0, windows that cover [Min, Max], no VOI LUT, no
 //     icon, no attribute that would give the new values a physical meaning.
 //     It is written as Explicit VR Little Endian with text in UTF-8.

@@ -42,27 +42,37 @@ const usageText = `usage: dicom-remap [flags] INPUT OUTDIR MIN MAX
        dicom-remap --print-range INPUT...
        dicom-remap --merge-ranges RANGE.json...
 
-Linearly remap the stored pixel values of the DICOM image INPUT to the
+Linearly remap the pixel values of the DICOM image INPUT to the
 integer range [MIN, MAX] and write OUTDIR/<name>-normalized.dcm, where <name>
 is INPUT's base name without one trailing ".dcm" (any case). OUTDIR is created
 when missing. The output is a new derived image (new SOP Instance and Series
 Instance UIDs) in Explicit VR Little Endian. MIN may be negative: -1024 needs
 no "--".
 
-Each sample v becomes MIN + (v-smin)*(MAX-MIN)/(smax-smin), rounded to the
-nearest integer with halves rounded up, where smin and smax are the image's
-own extremes over all frames and channels. Pixel padding values are left out
-of the extremes and become MIN. A constant image becomes MIN, with a warning.
+The map works on modality values m = v*RescaleSlope + RescaleIntercept (HU
+for CT), exact from the header's decimal strings, per frame for enhanced
+images. Each sample becomes MIN + (m-lo)*(MAX-MIN)/(hi-lo), rounded to the
+nearest integer with halves rounded up and clamped to [MIN, MAX], where lo
+and hi are the extremes of the non-padding samples over all frames and
+channels, or --percentiles PLO:PHI of them, or --source-range LO:HI. Pixel
+padding values are left out and become MIN; --mask-below T leaves samples
+below T out of the range too (they are still mapped). A constant image
+becomes MIN, with a warning. A CT window in HU:
+
+  dicom-remap --source-range=-1000:400 ct.dcm out 0 255
+  dicom-remap --percentiles 0.5:99.5 --mask-below=-500 ct.dcm out 0 255
 
 When INPUT is a directory, every DICOM file under it (recursively; hidden
 files, DICOMDIR and non-DICOM files are skipped) is remapped with one map per
-series, from the extremes over all files of that series, and written under
+series, from the modality values of all files of that series whatever their
+rescales (a PET series works), and written under
 OUTDIR with the same relative path, plus OUTDIR/dicom-remap-provenance.json.
 If any file fails, no output is left. --per-file maps each file on its own.
 
---print-range prints the source range of files as JSON, --merge-ranges
-merges such JSON files, and --source-range applies a range instead of
-measuring one: the phases of series mode, for running them apart.
+--print-range prints the source range of files as JSON (exact decimals;
+with --percentiles also their histograms), --merge-ranges merges such JSON
+files, and --source-range-from applies a range instead of measuring one: the
+phases of series mode, for running them apart.
 
 Flags:
 %s
