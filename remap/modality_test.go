@@ -229,11 +229,11 @@ func TestCTWindowsInHU(t *testing.T) {
 		for _, p := range []Params{
 			{Min: 0, Max: 255},
 			{Min: 0, Max: 255, Source: vr(t, "-1000", "400")},
-			{Min: -100, Max: 4000, Source: vr(t, "40.1", "40.3")},          // narrower than one step
-			{Min: 0, Max: 255, Source: vr(t, "100000", "100001.5")},        // above every value
-			{Min: 0, Max: 65535, Source: vr(t, "-1e9", "1e9")},             // every value deep inside
-			{Min: 0, Max: 100, Source: vr(t, "7", "7")},                    // constant range
-			{Min: 0, Max: 255, Percentiles: pc(t, "2:98")},                 // robust
+			{Min: -100, Max: 4000, Source: vr(t, "40.1", "40.3")},   // narrower than one step
+			{Min: 0, Max: 255, Source: vr(t, "100000", "100001.5")}, // above every value
+			{Min: 0, Max: 65535, Source: vr(t, "-1e9", "1e9")},      // every value deep inside
+			{Min: 0, Max: 100, Source: vr(t, "7", "7")},             // constant range
+			{Min: 0, Max: 255, Percentiles: pc(t, "2:98")},          // robust
 			{Min: 0, Max: 255, Percentiles: pc(t, "0.5:99.5"), MaskBelow: dec(t, "-500")},
 		} {
 			name := fmt.Sprintf("%s/%s/%d:%d/%v/%v/%v", r.slope, r.intercept, p.Min, p.Max, p.Source, p.Percentiles, p.MaskBelow)
