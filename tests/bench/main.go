@@ -101,6 +101,8 @@ func targets(rep Report) []Target {
 	ratio("multi-frame: dcmconv / dicom-remap", ">= 1", find(frames, "dcmconv (copy, no remap)"), find(frames, "dicom-remap"), true, 1)
 	ratio("multi-frame: dicom-remap / cp", "<= 3", find(frames, "dicom-remap"), find(frames, "cp"), false, 3)
 	ratio("series: 1 worker / 2 workers", ">= 1.7", find("series-", "dicom-remap series, 1 worker(s)"), find("series-", "dicom-remap series, 2 worker(s)"), true, 1.7)
+	ratio("multi-frame: --percentiles / min-max", "<= 1.1", find(frames, "dicom-remap --percentiles 0.5:99.5"), find(frames, "dicom-remap"), false, 1.1)
+	ratio("series: --percentiles / min-max, 1 worker", "<= 1.1", find("series-", "dicom-remap series --percentiles 0.5:99.5, 1 worker"), find("series-", "dicom-remap series, 1 worker(s)"), false, 1.1)
 	for _, t := range rep.Timings {
 		if t.Peer == "dicom-remap" && t.PeakRSS > 0 {
 			mib := float64(t.PeakRSS-t.InputSize) / (1 << 20)
@@ -155,6 +157,10 @@ func run(small bool, runs int, outDir, only string, keep bool) error {
 		}
 		peers := []peer{
 			{"dicom-remap", func(o string) []string { return []string{bin, "--force", "-q", d.path, o, "0", "100"} }, ""},
+			// A robust range: a histogram instead of the extremes.
+			{"dicom-remap --percentiles 0.5:99.5", func(o string) []string {
+				return []string{bin, "--force", "-q", "--percentiles", "0.5:99.5", d.path, o, "0", "100"}
+			}, ""},
 			{"paper (pydicom+numpy)", func(o string) []string { return []string{"/usr/bin/python3", script, d.path, o, "0", "100"} }, needPython()},
 			{"dcmconv (copy, no remap)", func(o string) []string { return []string{"dcmconv", d.path, filepath.Join(o, "copy.dcm")} }, needTool("dcmconv")},
 			{"cp", func(o string) []string { return []string{"cp", d.path, filepath.Join(o, "copy.dcm")} }, ""},
@@ -168,6 +174,9 @@ func run(small bool, runs int, outDir, only string, keep bool) error {
 			peers = []peer{
 				{"dicom-remap series, 1 worker(s)", seriesMode(bin, d.path, 1), ""},
 				{"dicom-remap series, 2 worker(s)", seriesMode(bin, d.path, 2), ""},
+				{"dicom-remap series --percentiles 0.5:99.5, 1 worker", func(o string) []string {
+					return []string{bin, "-q", "--workers", "1", "--percentiles", "0.5:99.5", d.path, o, "0", "100"}
+				}, ""},
 				{"dicom-remap per file, 1 process at a time", seriesCmd(bin, d.path), ""},
 				{"cp -r", func(o string) []string { return []string{"cp", "-r", d.path, filepath.Join(o, "copy")} }, ""},
 			}
