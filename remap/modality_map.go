@@ -116,6 +116,7 @@ func measureModality(im *image, c sampleCodec, fr frameRescales, p Params, threa
 		return mm, nil
 	}
 	sc := newHistScanner(c, fr, workers)
+	defer sc.release()
 	if err := im.pixels.chunks(workers, sc.add, nil); err != nil {
 		return mm, err
 	}

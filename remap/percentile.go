@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/big"
 	"sort"
+	"sync"
 )
 
 // Histogram counts the non-padding (and unmasked) stored values of one
@@ -300,7 +301,8 @@ func (s *histScanner) addGroup(w, g int, p []byte) {
 	}
 	t := s.counts[w][g]
 	if t == nil {
-		t = make([]uint64, 1<<16)
+		t = countTables.Get().(*[1 << 16]uint64)[:]
+		clear(t)
 		s.counts[w][g] = t
 	}
 	h := (*[1 << 16]uint64)(t)
@@ -310,10 +312,17 @@ func (s *histScanner) addGroup(w, g int, p []byte) {
 		}
 		return
 	}
+	// Increments of one counter wait for each other, and images hold long
+	// runs of one value (air, background, padding): a word of four equal
+	// samples is counted as a run.
 	i := 0
 	if c.big {
 		for ; i+8 <= len(p); i += 8 {
 			x := binary.BigEndian.Uint64(p[i:])
+			if x == uint64(uint16(x))*0x0001000100010001 {
+				h[uint16(x)] += 4
+				continue
+			}
 			h[uint16(x>>48)]++
 			h[uint16(x>>32)]++
 			h[uint16(x>>16)]++
@@ -326,6 +335,10 @@ func (s *histScanner) addGroup(w, g int, p []byte) {
 	}
 	for ; i+8 <= len(p); i += 8 {
 		x := binary.LittleEndian.Uint64(p[i:])
+		if x == uint64(uint16(x))*0x0001000100010001 {
+			h[uint16(x)] += 4
+			continue
+		}
 		h[uint16(x)]++
 		h[uint16(x>>16)]++
 		h[uint16(x>>32)]++
@@ -333,6 +346,22 @@ func (s *histScanner) addGroup(w, g int, p []byte) {
 	}
 	for ; i+2 <= len(p); i += 2 {
 		h[binary.LittleEndian.Uint16(p[i:])]++
+	}
+}
+
+// countTables recycles the count tables of histScanner, as seenTables do
+// for rangeScanner: a series makes one per file.
+var countTables = sync.Pool{New: func() any { return new([1 << 16]uint64) }}
+
+// release hands the scanner's tables back; it is not used after.
+func (s *histScanner) release() {
+	for w := range s.counts {
+		for g, t := range s.counts[w] {
+			if t != nil {
+				countTables.Put((*[1 << 16]uint64)(t))
+				s.counts[w][g] = nil
+			}
+		}
 	}
 }
 
@@ -354,10 +383,15 @@ func (s *histScanner) result(pad *paddingRange) (hs []Histogram, rs []rescale, a
 		}
 		if s.c.tabled() {
 			// Raw values that differ only above BitsStored are one value.
-			dense := make([]uint64, s.c.mask+1)
-			for w := range s.counts {
-				for raw, n := range s.counts[w][g] {
-					dense[uint32(raw)&s.c.mask] += n
+			var dense []uint64
+			if t := s.counts[0][g]; len(s.counts) == 1 && t != nil && s.c.mask == 1<<(8*s.c.bytes)-1 {
+				dense = t[:s.c.mask+1] // one worker, every bit stored: as counted
+			} else {
+				dense = make([]uint64, s.c.mask+1)
+				for w := range s.counts {
+					for raw, n := range s.counts[w][g] {
+						dense[uint32(raw)&s.c.mask] += n
+					}
 				}
 			}
 			lo, _ := s.c.valueBounds()
