@@ -245,6 +245,31 @@ func TestCTWindowsInHU(t *testing.T) {
 	}
 }
 
+// TestWide32Bit: 32-bit samples go through the per-sample exact map (and
+// the 128-bit stepped form), and their percentiles through a value map.
+func TestWide32Bit(t *testing.T) {
+	rng := rand.New(rand.NewSource(17))
+	values := make([]int64, 64*64)
+	for i := range values {
+		values[i] = int64(rng.Intn(1 << 20))
+	}
+	values[5] = 1<<31 - 1 // a hot pixel
+	spec := fixture.Spec{SOPClass: fixture.SecondaryCap, Modality: "OT", Rows: 64, Columns: 64, BitsAllocated: 32, BitsStored: 32, Values: values}
+	for _, r := range []struct{ slope, intercept string }{{"1", "0"}, {"0.001", "-12.5"}} {
+		spec := rescaled(spec, r.slope, r.intercept)
+		samples := samplesOf(values, r.slope, r.intercept)
+		for _, p := range []Params{
+			{Min: 0, Max: 1000000},
+			{Min: 0, Max: 65535, Percentiles: pc(t, "1:99")},
+			{Min: -5, Max: 4000000, Source: vr(t, "100.25", "200.75")},
+			{Min: 0, Max: 255, Source: vr(t, "10.0001", "10.0002")},
+		} {
+			p.Version = "test"
+			checkAgainstOracle(t, spec, samples, noPad, p)
+		}
+	}
+}
+
 // TestHotPixelPercentiles: one hot pixel squeezes min/max; percentiles keep
 // the anatomy spread, with ties at the rank.
 func TestHotPixelPercentiles(t *testing.T) {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -218,6 +219,43 @@ func FuzzRangeRecord(f *testing.F) {
 		}
 		if r.Lo.Cmp(r.Hi) > 0 {
 			t.Fatalf("accepted %v", r)
+		}
+	})
+}
+
+// FuzzMergeRecords: range records from anywhere (histograms included)
+// either merge into a record whose range reads back, or are refused; never
+// a panic.
+func FuzzMergeRecords(f *testing.F) {
+	for _, s := range []string{
+		`{"lo": -5, "hi": 7, "files": 2}`,
+		`{"lo": 1, "hi": 2, "files": 1, "percentiles": "1:99", "histograms": [{"slope": "1", "intercept": "0", "values": [1, 2], "counts": [3, 4]}]}`,
+		`{"files": 1, "percentiles": "1:99", "histograms": [{"slope": "0", "intercept": "0", "values": [1], "counts": [1]}]}`,
+		`{"files": 1, "percentiles": "1:99", "histograms": [{"slope": "1", "intercept": "0", "values": [2, 1], "counts": [1, 1]}]}`,
+		`{"lo": 0.5, "hi": 1e3, "files": 1, "mask_below": "-1"}`,
+	} {
+		f.Add([]byte(s), []byte(`{"lo": 0, "hi": 1, "files": 1}`))
+	}
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		var recs []rangeRecord
+		for _, data := range [][]byte{a, b} {
+			var r rangeRecord
+			if json.Unmarshal(data, &r) != nil {
+				return
+			}
+			recs = append(recs, r)
+		}
+		merged, err := mergeRecords(recs)
+		if err != nil {
+			return
+		}
+		data, _ := json.Marshal(merged)
+		var again rangeRecord
+		if err := json.Unmarshal(data, &again); err != nil {
+			t.Fatalf("merged record does not read back: %v\n%s", err, data)
+		}
+		if _, _, err := again.valueRange(); err != nil {
+			t.Fatalf("merged range does not read back: %v\n%s", err, data)
 		}
 	})
 }

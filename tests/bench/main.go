@@ -116,7 +116,7 @@ func main() {
 	small := flag.Bool("small", false, "tiny sizes and 2 runs: proves the harness, measures nothing")
 	runs := flag.Int("runs", 5, "timed runs per peer after one warm-up")
 	out := flag.String("out", "bench-results", "directory for results.md and results.json")
-	only := flag.String("only", "", "run only the datasets whose name contains this")
+	only := flag.String("only", "", "run only the datasets whose name contains this (or one of these, comma-separated)")
 	keep := flag.Bool("keep", false, "keep the generated data and binary, and print where (for profiling by hand)")
 	flag.Parse()
 	if *small {
@@ -152,7 +152,7 @@ func run(small bool, runs int, outDir, only string, keep bool) error {
 	script, _ := filepath.Abs(filepath.Join("tests", "bench", "paper_normalize_scan.py"))
 	rep := Report{Date: time.Now().UTC().Format("2006-01-02"), Machine: machine(), Small: small, Datasets: sets}
 	for _, d := range sets {
-		if !strings.Contains(d.Name, only) {
+		if !slices.ContainsFunc(strings.Split(only, ","), func(o string) bool { return strings.Contains(d.Name, o) }) {
 			continue
 		}
 		peers := []peer{
