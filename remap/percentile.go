@@ -264,6 +264,13 @@ type histScanner struct {
 	pos    *chunkOffsets
 	counts [][][]uint64         // [worker][group], by raw value, allocated on first use
 	wide   [][]map[int64]uint64 // [worker][group], 32-bit
+	// With several rescales (an enhanced PET has one per frame) a table
+	// per group and worker would take 512 KiB each: each worker counts the
+	// current group in one table and folds it into that group's sparse
+	// counts when the group changes.
+	cur      [][]uint64
+	curGroup []int
+	sparse   [][]map[uint32]uint64 // [worker][group], by raw value
 }
 
 func newHistScanner(c sampleCodec, fr frameRescales, workers int) *histScanner {
@@ -271,9 +278,12 @@ func newHistScanner(c sampleCodec, fr frameRescales, workers int) *histScanner {
 	s := &histScanner{c: c, fr: fr, pos: newChunkOffsets(workers)}
 	s.counts = make([][][]uint64, workers)
 	s.wide = make([][]map[int64]uint64, workers)
+	s.cur, s.curGroup, s.sparse = make([][]uint64, workers), make([]int, workers), make([][]map[uint32]uint64, workers)
 	for w := range workers {
 		s.counts[w] = make([][]uint64, len(fr.groups))
 		s.wide[w] = make([]map[int64]uint64, len(fr.groups))
+		s.curGroup[w] = -1
+		s.sparse[w] = make([]map[uint32]uint64, len(fr.groups))
 	}
 	return s
 }
@@ -299,11 +309,23 @@ func (s *histScanner) addGroup(w, g int, p []byte) {
 		}
 		return
 	}
-	t := s.counts[w][g]
-	if t == nil {
-		t = countTables.Get().(*[1 << 16]uint64)[:]
-		clear(t)
-		s.counts[w][g] = t
+	var t []uint64
+	if s.fr.single() {
+		if t = s.counts[w][g]; t == nil {
+			t = countTables.Get().(*[1 << 16]uint64)[:]
+			clear(t)
+			s.counts[w][g] = t
+		}
+	} else {
+		if s.curGroup[w] != g {
+			s.flush(w)
+			s.curGroup[w] = g
+		}
+		if t = s.cur[w]; t == nil {
+			t = countTables.Get().(*[1 << 16]uint64)[:]
+			clear(t)
+			s.cur[w] = t
+		}
 	}
 	h := (*[1 << 16]uint64)(t)
 	if c.bytes == 1 {
@@ -349,6 +371,25 @@ func (s *histScanner) addGroup(w, g int, p []byte) {
 	}
 }
 
+// flush folds worker w's current table into its group's sparse counts.
+func (s *histScanner) flush(w int) {
+	g, t := s.curGroup[w], s.cur[w]
+	if g < 0 || t == nil {
+		return
+	}
+	m := s.sparse[w][g]
+	if m == nil {
+		m = map[uint32]uint64{}
+		s.sparse[w][g] = m
+	}
+	for raw, n := range t {
+		if n != 0 {
+			m[uint32(raw)] += n
+		}
+	}
+	clear(t)
+}
+
 // countTables recycles the count tables of histScanner, as seenTables do
 // for rangeScanner: a series makes one per file.
 var countTables = sync.Pool{New: func() any { return new([1 << 16]uint64) }}
@@ -362,12 +403,20 @@ func (s *histScanner) release() {
 				s.counts[w][g] = nil
 			}
 		}
+		if s.cur[w] != nil {
+			countTables.Put((*[1 << 16]uint64)(s.cur[w]))
+			s.cur[w] = nil
+		}
 	}
 }
 
 // result returns one histogram per group that has samples, padding left
 // out, and whether any sample was padding.
 func (s *histScanner) result(pad *paddingRange) (hs []Histogram, rs []rescale, anyPadding bool) {
+	for w := range s.cur {
+		s.flush(w)
+	}
+	var scratch []uint64
 	for g, r := range s.fr.groups {
 		h := Histogram{Slope: FormatDecimal(r.slope), Intercept: FormatDecimal(r.intercept)}
 		emit := func(v int64, n uint64) {
@@ -387,10 +436,17 @@ func (s *histScanner) result(pad *paddingRange) (hs []Histogram, rs []rescale, a
 			if t := s.counts[0][g]; len(s.counts) == 1 && t != nil && s.c.mask == 1<<(8*s.c.bytes)-1 {
 				dense = t[:s.c.mask+1] // one worker, every bit stored: as counted
 			} else {
-				dense = make([]uint64, s.c.mask+1)
+				if scratch == nil {
+					scratch = make([]uint64, s.c.mask+1)
+				}
+				dense = scratch // one buffer for every group
+				clear(dense)
 				for w := range s.counts {
 					for raw, n := range s.counts[w][g] {
 						dense[uint32(raw)&s.c.mask] += n
+					}
+					for raw, n := range s.sparse[w][g] {
+						dense[raw&s.c.mask] += n
 					}
 				}
 			}
