@@ -4,7 +4,8 @@ class: CommandLineTool
 id: dicom-remap
 label: dicom-remap – linearly remap DICOM pixel intensities
 doc: |
-  Linearly remaps the stored pixel values of a DICOM image to the integer
+  Linearly remaps the modality values (stored value x rescale slope +
+  intercept, exact) of a DICOM image to the integer
   range [min, max] and writes <name>-normalized.dcm, a valid derived DICOM
   image (new SOP Instance and Series UIDs, Explicit VR Little Endian).
   Exact integer arithmetic, halves rounded up: the same input and arguments
