@@ -4,9 +4,10 @@ class: CommandLineTool
 id: dicom-remap-range
 label: dicom-remap --print-range – the source range of one DICOM image
 doc: |
-  Measures the extremes of the stored pixel values of a DICOM image (pixel
-  padding left out) and writes them as a JSON range record, the first phase
-  of series mode. Exit codes as dicom-remap: 3 for a rejected input.
+  Measures the extremes (or, with percentiles, the histogram and
+  percentiles) of the modality values of a DICOM image (pixel padding left
+  out) and writes them as a JSON range record, the first phase of series
+  mode. Exit codes as dicom-remap: 3 for a rejected input.
 
 $namespaces:
   s: https://schema.org/
@@ -25,7 +26,20 @@ inputs:
   input:
     type: File
     inputBinding:
+      position: 2
       prefix: --
+  percentiles:
+    type: string?
+    inputBinding:
+      position: 1
+      prefix: --percentiles=
+      separate: false
+  mask_below:
+    type: string?
+    inputBinding:
+      position: 1
+      prefix: --mask-below=
+      separate: false
 stdout: range.json
 outputs:
   range:

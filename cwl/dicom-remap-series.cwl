@@ -4,8 +4,8 @@ class: Workflow
 id: dicom-remap-series
 label: dicom-remap series – one mapping for a whole series, scattered
 doc: |
-  Remaps every slice of a series with ONE linear map, from the extremes over
-  all slices, as `dicom-remap DIR OUTDIR MIN MAX` does in one process, but
+  Remaps every slice of a series with ONE linear map, from the extremes (or
+  the percentiles) of the modality values over all slices, as `dicom-remap DIR OUTDIR MIN MAX` does in one process, but
   as steps a cluster engine (Toil, Arvados, CBRAIN) can spread over hosts:
   measure each slice (scatter), merge the ranges (reduce), remap each slice
   with the merged range (scatter). The outputs are byte-identical to the
@@ -26,6 +26,12 @@ inputs:
     type: int
   max:
     type: int
+  percentiles:
+    type: string?
+    label: Source range from percentiles PLO:PHI of the whole series (e.g. 0.5:99.5)
+  mask_below:
+    type: string?
+    label: Leave samples below this modality value out of the range
 
 steps:
   measure:
@@ -33,6 +39,8 @@ steps:
     scatter: input
     in:
       input: images
+      percentiles: percentiles
+      mask_below: mask_below
     out: [range]
   merge:
     run: dicom-remap-merge-ranges.cwl

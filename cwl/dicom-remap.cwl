@@ -4,7 +4,8 @@ class: CommandLineTool
 id: dicom-remap
 label: dicom-remap – linearly remap DICOM pixel intensities
 doc: |
-  Linearly remaps the stored pixel values of a DICOM image to the integer
+  Linearly remaps the modality values (stored value x rescale slope +
+  intercept, exact) of a DICOM image to the integer
   range [min, max] and writes <name>-normalized.dcm, a valid derived DICOM
   image (new SOP Instance and Series UIDs, Explicit VR Little Endian).
   Exact integer arithmetic, halves rounded up: the same input and arguments
@@ -66,12 +67,32 @@ inputs:
     type: File?
     label: Source range (JSON from --print-range or --merge-ranges)
     doc: |
-      Map this source range instead of the image's own extremes; values
-      outside are clamped. dicom-remap-series.cwl passes the range of the
+      Map this source range (modality values) instead of the image's own
+      extremes; values outside are clamped. dicom-remap-series.cwl passes the range of the
       whole series here.
     inputBinding:
       position: 1
       prefix: --source-range-from=
+      separate: false
+  percentiles:
+    type: string?
+    label: Source range from percentiles PLO:PHI (e.g. 0.5:99.5)
+    doc: |
+      [Q(PLO), Q(PHI)] of the non-padding samples instead of their extremes;
+      values outside are clamped. Not with source_range.
+    inputBinding:
+      position: 1
+      prefix: --percentiles=
+      separate: false
+  mask_below:
+    type: string?
+    label: Leave samples below this modality value (e.g. -500 HU) out of the range
+    doc: |
+      They are still mapped (clamped). Composes with percentiles. Not with
+      source_range.
+    inputBinding:
+      position: 1
+      prefix: --mask-below=
       separate: false
 
 outputs:

@@ -47,11 +47,13 @@ func benchMap(b *testing.B, p []byte, mp *sampleMapper) {
 
 // benchRemap measures the whole read, check, remap and write path on a
 // file held in memory.
-func benchRemap(b *testing.B, in []byte) {
+func benchRemap(b *testing.B, in []byte) { benchRemapWith(b, in, Params{Min: 0, Max: 100}) }
+
+func benchRemapWith(b *testing.B, in []byte, p Params) {
 	b.SetBytes(int64(len(in)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Remap(io.Discard, bytes.NewReader(in), int64(len(in)), Params{Min: 0, Max: 100}); err != nil {
+		if _, err := Remap(io.Discard, bytes.NewReader(in), int64(len(in)), p); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -104,4 +106,16 @@ func BenchmarkRemapFile(b *testing.B) {
 
 func BenchmarkRemapSlice(b *testing.B) {
 	benchRemap(b, fixture.Build(fixture.CTSlice(512, 512, 0, "1", "1")))
+}
+
+// BenchmarkRemapSlicePercentiles is BenchmarkRemapSlice with a robust
+// range: a histogram instead of the extremes.
+func BenchmarkRemapSlicePercentiles(b *testing.B) {
+	pc, _ := ParsePercentiles("0.5:99.5")
+	benchRemapWith(b, fixture.Build(fixture.CTSlice(512, 512, 0, "1", "1")), Params{Min: 0, Max: 100, Percentiles: &pc})
+}
+
+func BenchmarkRemapFilePercentiles(b *testing.B) {
+	pc, _ := ParsePercentiles("0.5:99.5")
+	benchRemapWith(b, fixture.Build(fixture.CTSlice(512, 512, 16, "1", "1")), Params{Min: 0, Max: 100, Percentiles: &pc})
 }

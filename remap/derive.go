@@ -19,11 +19,15 @@ const ImplementationClassUID = "2.25.204633466046318513745426263938475305235"
 // deriveUID returns a 2.25 UID (an RFC 9562 version 8 UUID as an integer)
 // hashed from the tool version, the role of the UID, the source UID and the
 // parameters: reruns give the same UID, other parameters another one.
-func deriveUID(role string, p Params, sourceUID string, src Range) string {
+func deriveUID(role string, p Params, sourceUID string, src ValueRange, method string) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "dicom-remap\x00%s\x00%s\x00%s\x00%d\x00%d", p.Version, role, sourceUID, p.Min, p.Max)
 	if role == "instance" {
-		fmt.Fprintf(h, "\x00%d\x00%d", src.Lo, src.Hi)
+		// Integral ranges hash as they did when ranges were integers.
+		fmt.Fprintf(h, "\x00%s\x00%s", FormatDecimal(src.Lo), FormatDecimal(src.Hi))
+		if method != "" {
+			fmt.Fprintf(h, "\x00%s", method)
+		}
 	}
 	sum := h.Sum(nil)[:16]
 	sum[6] = sum[6]&0x0f | 0x80 // version 8
@@ -97,13 +101,23 @@ func derive(ds *dicom.Dataset, im *image, p Params, rep Report, smallest, larges
 		windowCenter = strconv.FormatFloat(float64(center)/2, 'f', 1, 64)
 	}
 
-	desc := fmt.Sprintf("dicom-remap %s: stored pixel values linearly remapped from [%d, %d] to [%d, %d], rounded half up",
-		p.Version, rep.Source.Lo, rep.Source.Hi, p.Min, p.Max)
+	values := "stored pixel values"
+	if rep.rescaled {
+		values = "modality values (stored value × rescale slope + intercept)"
+	}
+	desc := fmt.Sprintf("dicom-remap %s: %s linearly remapped from [%s, %s] to [%d, %d], rounded half up",
+		p.Version, values, FormatDecimal(rep.Source.Lo), FormatDecimal(rep.Source.Hi), p.Min, p.Max)
 	if d := describeDecoding(im); d != "" {
 		desc += "; " + d
 	}
 	if p.Source != nil {
 		desc += "; the source range was given for the whole series, values outside it clamped"
+	}
+	if rep.Method != "" {
+		desc += "; source range: " + rep.Method
+		if p.Source == nil {
+			desc += ", values outside it clamped"
+		}
 	}
 	if im.padding != nil {
 		desc += fmt.Sprintf("; padding %d..%d set to %d", im.padding.lo, im.padding.hi, p.Min)

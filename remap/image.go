@@ -125,6 +125,14 @@ func (s pixelSource) count() int {
 	return int((s.length + chunkSize - 1) / chunkSize)
 }
 
+// chunkLen is the length of every chunk but the last.
+func (s pixelSource) chunkLen() int64 {
+	if s.frames != nil {
+		return int64(s.frames.size)
+	}
+	return chunkSize
+}
+
 // buffer returns a buffer for one chunk, nil when chunks are read from
 // memory.
 func (s pixelSource) buffer() *[]byte {
@@ -496,10 +504,9 @@ func checkModalityTransform(elems []*dicom.Element) error {
 }
 
 // checkFunctionalGroups applies the modality checks inside an enhanced
-// multi-frame image's functional groups, and refuses per-frame rescales that
-// differ: one map over stored values would then mix physical scales.
+// multi-frame image's functional groups. Frames with different rescales
+// are fine: the map works on modality values (readRescales).
 func checkFunctionalGroups(ds *dicom.Dataset) error {
-	var first string
 	for _, item := range groupItems(ds.Elements) {
 		for _, e := range item {
 			if e.Tag != tagPixelValueTransform {
@@ -508,12 +515,6 @@ func checkFunctionalGroups(ds *dicom.Dataset) error {
 			for _, inner := range sequenceItems(e) {
 				if err := checkModalityTransform(inner); err != nil {
 					return err
-				}
-				key := textOf(find(inner, tag.RescaleSlope)) + "/" + textOf(find(inner, tag.RescaleIntercept))
-				if first == "" {
-					first = key
-				} else if key != first {
-					return reject(StepHeader, "frames have different rescale values: one linear map would mix physical scales")
 				}
 			}
 		}

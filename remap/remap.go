@@ -1,4 +1,4 @@
-// Package remap linearly remaps the stored pixel values of a DICOM image to a
+// Package remap linearly remaps the pixel values of a DICOM image to a
 // target range and writes the result as a new, derived DICOM object.
 //
 // The transform, for target range [Min, Max]:
@@ -6,22 +6,36 @@
 //   - Stored values are read as the header says: masked to BitsStored,
 //     sign-extended when PixelRepresentation is 1, in the transfer syntax's
 //     byte order.
+//   - Every stored value v has the modality value m = v × RescaleSlope +
+//     RescaleIntercept (m = v without a rescale), exact: the decimal strings
+//     of the header are rationals, never floats. Enhanced images take the
+//     rescale of each frame from its Pixel Value Transformation functional
+//     group, so frames may differ. A Modality LUT Sequence or a slope that
+//     is not positive is refused.
 //   - Pixels equal to Pixel Padding Value, or inside the range it forms with
 //     Pixel Padding Range Limit, are padding: they are left out of the source
-//     range and written as Min (grayscale images only).
-//   - The source range [smin, smax] is the extremes of all other samples of
-//     all frames and channels (or a range the caller gives; values outside it
-//     are clamped). Every sample v becomes
-//     Min + (v-smin)*(Max-Min)/(smax-smin), rounded to the nearest integer
-//     with halves rounded up, computed in exact integer arithmetic so that
-//     the output is the same on every machine. A constant image becomes Min.
+//     range and written as Min (grayscale images only). With MaskBelow,
+//     samples whose modality value is below it are left out of the source
+//     range as well, but mapped.
+//   - The source range [lo, hi], in modality values, is the extremes of all
+//     other samples of all frames and channels, or the Percentiles [Q(PLO),
+//     Q(PHI)] of them (Q(p) is the value of rank max(1, ceil(p/100 × N)) in
+//     ascending order; counted exactly with a histogram of stored values per
+//     rescale), or a range the caller gives. Every sample becomes
+//     Min + (m-lo)*(Max-Min)/(hi-lo), rounded to the nearest integer with
+//     halves rounded up and clamped to [Min, Max], computed in exact integer
+//     arithmetic so that the output is the same on every machine. For one
+//     rescale this is a map of stored values, built as a table per distinct
+//     rescale; with an image's own extremes it is the stored-value map of
+//     earlier versions, byte for byte. A constant image becomes Min.
 //   - BitsAllocated is kept. BitsStored grows only as far as the target range
 //     needs; PixelRepresentation becomes 1 for a negative Min where the IOD
 //     allows signed pixels. A range that cannot be stored is an error of kind
 //     Unrepresentable.
 //   - The output is a derived image: new SOP Instance and Series Instance
 //     UIDs derived from the source UIDs and the parameters (same input, same
-//     bytes), ImageType DERIVED, a Derivation Description and a Source Image
+//     bytes), ImageType DERIVED, a Derivation Description (the source range
+//     in modality values and how it was chosen) and a Source Image
 //     Sequence, rescale 1/0, windows that cover [Min, Max], no VOI LUT, no
 //     icon, no attribute that would give the new values a physical meaning.
 //     It is written as Explicit VR Little Endian with text in UTF-8.
@@ -34,6 +48,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"sync"
 
 	"github.com/suyashkumar/dicom"
@@ -47,8 +62,18 @@ const DefaultPixelLimit int64 = 4 << 30
 // Params are the arguments of one remap.
 type Params struct {
 	Min, Max int64
-	// Source, when set, is used instead of the measured extremes.
-	Source *Range
+	// Source, when set, is used instead of the measured extremes: modality
+	// values, exact.
+	Source *ValueRange
+	// Method says how a given Source was chosen (RangeMethod), for the
+	// derivation description; "" for the extremes.
+	Method string
+	// Percentiles, when set and Source is not, choose the source range
+	// [Q(Lo), Q(Hi)] of the non-padding samples instead of their extremes.
+	Percentiles *Percentiles
+	// MaskBelow, when set and Source is not, leaves samples whose modality
+	// value is below it out of the source range (they are still mapped).
+	MaskBelow *big.Rat
 	// Version names the tool in the derivation description and salts the
 	// derived UIDs, so that another version's output is another object.
 	Version string
@@ -61,15 +86,17 @@ type Params struct {
 
 // Report says what a remap did.
 type Report struct {
-	Source     Range // source range mapped to [Min, Max]
-	Constant   bool  // no two non-padding samples differ: all became Min
-	BitsStored int   // of the output
-	Signed     bool  // PixelRepresentation 1 in the output
+	Source     ValueRange // source range mapped to [Min, Max], modality values
+	Method     string     // how it was chosen, "" for the extremes
+	Constant   bool       // no two non-padding samples differ: all became Min
+	BitsStored int        // of the output
+	Signed     bool       // PixelRepresentation 1 in the output
 	OldSOP     string
 	NewSOP     string
 	OldSeries  string
 	NewSeries  string
 	Samples    int
+	rescaled   bool // some stored value is not its own modality value
 }
 
 // Remap reads a DICOM file of size bytes from src and writes the remapped
@@ -92,40 +119,47 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 	rep.BitsStored, rep.Signed = outBits, outSigned
 
 	inC := newCodec(im.bitsAllocated, im.bitsStored, im.signed, im.order)
-	measured, anyPadding, ok, err := measure(im, inC, p.Threads)
+	fr, err := readRescales(&ds, im)
+	if err != nil {
+		return Report{}, err
+	}
+	rep.rescaled = !fr.identity()
+	meas, err := measureModality(im, inC, fr, p, p.Threads)
 	if err != nil {
 		return Report{}, err
 	}
 	switch {
 	case p.Source != nil:
-		rep.Source = *p.Source
-	case ok:
-		rep.Source = measured
+		rep.Source, rep.Method = *p.Source, p.Method
+	case meas.sourceOK:
+		rep.Source, rep.Method = meas.source, RangeMethod(p.Percentiles, p.MaskBelow, "")
+	case meas.ok: // every sample masked: all become Min
+		rep.Source, rep.Method = ValueRange{meas.extremes.Hi, meas.extremes.Hi}, RangeMethod(p.Percentiles, p.MaskBelow, "")
 	default: // every sample is padding
-		rep.Source = Range{}
+		rep.Source = IntRange(0, 0)
 	}
-	rep.Constant = p.Source == nil && (!ok || measured.Lo == measured.Hi)
+	rep.Constant = p.Source == nil && (!meas.ok || (rep.Source.Lo.Cmp(rep.Source.Hi) == 0 && meas.extremes.Hi.Cmp(rep.Source.Hi) <= 0))
 
 	outC := newCodec(im.bitsAllocated, outBits, outSigned, binary.LittleEndian)
-	m := linearMap{src: rep.Source, dst: Range{p.Min, p.Max}}
-	mapper := newSampleMapper(inC, outC, m, im.padding, p.Min)
+	m := modalityMap{src: rep.Source, min: p.Min, max: p.Max}
+	mapper := newGroupMapper(inC, outC, fr, m, im.padding, p.Min, im.pixels.workers(p.Threads))
 	defer mapper.release()
 
 	// This image's own extremes, mapped: with a series range they need
 	// not reach MIN and MAX.
-	smallest, largest := m.apply(measured.Lo), m.apply(measured.Hi)
-	if !ok {
-		smallest, largest = p.Min, p.Min
+	smallest, largest := p.Min, p.Min
+	if meas.ok {
+		smallest, largest = m.at(meas.extremes.Lo), m.at(meas.extremes.Hi)
 	}
-	if anyPadding {
+	if meas.anyPadding {
 		smallest = p.Min
 	}
-	rep.NewSOP = deriveUID("instance", p, im.sopInstance, rep.Source)
+	rep.NewSOP = deriveUID("instance", p, im.sopInstance, rep.Source, rep.Method)
 	seriesKey := im.seriesInstance
 	if seriesKey == "" {
 		seriesKey = im.sopInstance
 	}
-	rep.NewSeries = deriveUID("series", p, seriesKey, Range{})
+	rep.NewSeries = deriveUID("series", p, seriesKey, ValueRange{}, "")
 
 	derive(&ds, im, p, rep, smallest, largest)
 	if err := write(dst, &ds, im, mapper, p.Threads); err != nil {
@@ -136,27 +170,41 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 
 // Measurement is what Measure finds in a file.
 type Measurement struct {
-	Source    Range // extremes of the non-padding stored values
-	OK        bool  // false when every sample is padding
-	Samples   int   // samples over all frames and channels
+	// Source is the source range the parameters choose from this file
+	// alone: the extremes of the non-padding modality values (at or above
+	// MaskBelow), or their percentiles.
+	Source    ValueRange
+	OK        bool // false when no sample is left (all padding or masked)
+	Samples   int  // samples over all frames and channels
 	SeriesUID string
 	SOPUID    string
-	// Rescale is the top-level "slope/intercept" text, "" without: one map
-	// over stored values is only one map over physical values when every
-	// file of a series has the same.
+	// Rescale is the top-level "slope/intercept" text, "" without.
 	Rescale string
+	// Hist counts the samples the percentiles rank, per rescale: set when
+	// Params.Percentiles is, so that a series' percentiles can be computed
+	// from its files' (MergeHistograms, HistogramQuantiles).
+	Hist []Histogram
 }
 
-// Measure reads a DICOM file and returns the extremes of its non-padding
-// stored values, checking it as Remap does. Of p it uses PixelLimit and
-// Threads.
+// Measure reads a DICOM file and returns the source range of its modality
+// values, checking it as Remap does. Of p it uses PixelLimit, Threads,
+// Percentiles and MaskBelow.
 func Measure(src io.ReaderAt, size int64, p Params) (Measurement, error) {
-	_, im, err := load(src, size, p.PixelLimit)
+	ds, im, err := load(src, size, p.PixelLimit)
 	if err != nil {
 		return Measurement{}, err
 	}
-	r, _, ok, err := measure(im, newCodec(im.bitsAllocated, im.bitsStored, im.signed, im.order), p.Threads)
-	return Measurement{Source: r, OK: ok, Samples: im.samples(), SeriesUID: im.seriesInstance, SOPUID: im.sopInstance, Rescale: im.rescale}, err
+	fr, err := readRescales(&ds, im)
+	if err != nil {
+		return Measurement{}, err
+	}
+	p.Source = nil
+	meas, err := measureModality(im, newCodec(im.bitsAllocated, im.bitsStored, im.signed, im.order), fr, p, p.Threads)
+	if p.Percentiles.extremes() {
+		meas.hist = nil // only percentiles need them
+	}
+	return Measurement{Source: meas.source, OK: meas.sourceOK, Samples: im.samples(), SeriesUID: im.seriesInstance,
+		SOPUID: im.sopInstance, Rescale: im.rescale, Hist: meas.hist}, err
 }
 
 // measure scans the pixel data for its extremes.
@@ -325,7 +373,7 @@ var headWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64
 
 // write encodes ds as Explicit VR Little Endian. Pixel Data is mapped and
 // written chunk by chunk, without the library's per-element copy.
-func write(dst io.Writer, ds *dicom.Dataset, im *image, mapper *sampleMapper, threads int) error {
+func write(dst io.Writer, ds *dicom.Dataset, im *image, mapper *groupMapper, threads int) error {
 	var head, tail []*dicom.Element
 	seen := false
 	for _, e := range ds.Elements {
@@ -363,7 +411,7 @@ func write(dst io.Writer, ds *dicom.Dataset, im *image, mapper *sampleMapper, th
 	if err := bw.Flush(); err != nil {
 		return wrapWrite(err)
 	}
-	err := im.pixels.chunks(im.pixels.workers(threads), func(_ int, b []byte) { mapper.apply(b) }, func(b []byte) error {
+	err := im.pixels.chunks(im.pixels.workers(threads), mapper.mapChunk, func(b []byte) error {
 		if _, err := dst.Write(b); err != nil {
 			return wrapWrite(err)
 		}

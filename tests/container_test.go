@@ -401,7 +401,8 @@ func TestContainerGalaxyStyle(t *testing.T) {
 	output := filepath.Join(job, "outputs", "dataset_2.dat")
 	os.MkdirAll(filepath.Dir(output), 0o777)
 	os.Chmod(filepath.Dir(output), 0o777)
-	cmd, err := g.Render(map[string]string{"input": input, "min": "0", "max": "100", "output": output}, nil)
+	// The optional parameters at their defaults (empty), as Galaxy renders them.
+	cmd, err := g.Render(map[string]string{"input": input, "min": "0", "max": "100", "percentiles": "", "mask_below": "", "output": output}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

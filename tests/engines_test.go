@@ -286,6 +286,12 @@ func runGalaxyTest(t *testing.T, g *descriptor.Galaxy, gt descriptor.GalaxyTest)
 			values[p.Name] = p.Value
 		}
 	}
+	// Parameters a test leaves out take their default, as in Galaxy.
+	for _, in := range g.Inputs {
+		if _, ok := values[in.Name]; !ok && in.Type != "data" && in.Type != "data_collection" {
+			values[in.Name] = in.Value
+		}
+	}
 	for _, o := range g.Output {
 		values[o.Name] = filepath.Join(job, "galaxy_"+o.Name+".dat")
 	}
@@ -324,7 +330,14 @@ func runGalaxyTest(t *testing.T, g *descriptor.Galaxy, gt descriptor.GalaxyTest)
 			t.Fatalf("collection %s: %d datasets, the test expects %s", c.Name, len(found), c.Count)
 		}
 		series := filepath.Join(t.TempDir(), "direct")
-		if r := runCmd(t, "", binary, "-q", filepath.Join("..", "galaxy", "test-data", "series"), series, values["min"], values["max"]); r.code != 0 {
+		args := []string{"-q"}
+		for _, name := range []string{"percentiles", "mask_below"} {
+			if values[name] != "" {
+				args = append(args, "--"+strings.ReplaceAll(name, "_", "-")+"="+values[name])
+			}
+		}
+		args = append(args, filepath.Join("..", "galaxy", "test-data", "series"), series, values["min"], values["max"])
+		if r := runCmd(t, "", binary, args...); r.code != 0 {
 			t.Fatal(r.stderr)
 		}
 		for _, f := range found {

@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/dicom-remap/dicom-remap/internal/fixture"
+	"github.com/dicom-remap/dicom-remap/remap"
 )
 
 // TestAdversarialInputs: each hostile input gets its documented exit code
@@ -174,10 +176,11 @@ func FuzzOutputName(f *testing.F) {
 	})
 }
 
-// FuzzSourceRange: --source-range text either parses to LO <= HI within
-// the representable values or is a one-line usage error.
+// FuzzSourceRange: --source-range text (modality values, decimals) either
+// parses to exact LO <= HI that print back to the same values, or is a
+// usage error.
 func FuzzSourceRange(f *testing.F) {
-	for _, s := range []string{"-1024:3071", "0:0", "5:1", ":", "1:", "a:b", "-9223372036854775808:0", "0:4294967296"} {
+	for _, s := range []string{"-1024:3071", "0:0", "5:1", ":", "1:", "a:b", "-9223372036854775808:0", "0:4294967296", "-1000:400", "0:12.5", "1.2E-05:1e3", "1e400:1e401"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -188,8 +191,12 @@ func FuzzSourceRange(f *testing.F) {
 			}
 			return
 		}
-		if r.Lo > r.Hi || r.Lo < lowestValue || r.Hi > highestValue {
-			t.Fatalf("parseRange(%q) accepted %+v", s, r)
+		if r.Lo.Cmp(r.Hi) > 0 {
+			t.Fatalf("parseRange(%q) accepted %v", s, r)
+		}
+		// Round trip: the exact decimals print and parse back to themselves.
+		if again, err := parseRange(remap.FormatDecimal(r.Lo) + ":" + remap.FormatDecimal(r.Hi)); err != nil || again.Lo.Cmp(r.Lo) != 0 || again.Hi.Cmp(r.Hi) != 0 {
+			t.Fatalf("parseRange(%q) = %v does not round-trip: %v", s, r, err)
 		}
 	})
 }
@@ -203,15 +210,52 @@ func FuzzRangeRecord(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		path := filepath.Join(t.TempDir(), "r.json")
 		os.WriteFile(path, data, 0o644)
-		r, err := readRangeFile(path)
+		r, _, err := readRangeFile(path)
 		if err != nil {
 			if _, ok := err.(*usageError); !ok {
 				t.Fatalf("error of type %T", err)
 			}
 			return
 		}
-		if r.Lo > r.Hi {
-			t.Fatalf("accepted %+v", r)
+		if r.Lo.Cmp(r.Hi) > 0 {
+			t.Fatalf("accepted %v", r)
+		}
+	})
+}
+
+// FuzzMergeRecords: range records from anywhere (histograms included)
+// either merge into a record whose range reads back, or are refused; never
+// a panic.
+func FuzzMergeRecords(f *testing.F) {
+	for _, s := range []string{
+		`{"lo": -5, "hi": 7, "files": 2}`,
+		`{"lo": 1, "hi": 2, "files": 1, "percentiles": "1:99", "histograms": [{"slope": "1", "intercept": "0", "values": [1, 2], "counts": [3, 4]}]}`,
+		`{"files": 1, "percentiles": "1:99", "histograms": [{"slope": "0", "intercept": "0", "values": [1], "counts": [1]}]}`,
+		`{"files": 1, "percentiles": "1:99", "histograms": [{"slope": "1", "intercept": "0", "values": [2, 1], "counts": [1, 1]}]}`,
+		`{"lo": 0.5, "hi": 1e3, "files": 1, "mask_below": "-1"}`,
+	} {
+		f.Add([]byte(s), []byte(`{"lo": 0, "hi": 1, "files": 1}`))
+	}
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		var recs []rangeRecord
+		for _, data := range [][]byte{a, b} {
+			var r rangeRecord
+			if json.Unmarshal(data, &r) != nil {
+				return
+			}
+			recs = append(recs, r)
+		}
+		merged, err := mergeRecords(recs)
+		if err != nil {
+			return
+		}
+		data, _ := json.Marshal(merged)
+		var again rangeRecord
+		if err := json.Unmarshal(data, &again); err != nil {
+			t.Fatalf("merged record does not read back: %v\n%s", err, data)
+		}
+		if _, _, err := again.valueRange(); err != nil {
+			t.Fatalf("merged range does not read back: %v\n%s", err, data)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/big"
 	"regexp"
 	"runtime"
 	"strconv"
@@ -41,27 +42,37 @@ const usageText = `usage: dicom-remap [flags] INPUT OUTDIR MIN MAX
        dicom-remap --print-range INPUT...
        dicom-remap --merge-ranges RANGE.json...
 
-Linearly remap the stored pixel values of the DICOM image INPUT to the
+Linearly remap the pixel values of the DICOM image INPUT to the
 integer range [MIN, MAX] and write OUTDIR/<name>-normalized.dcm, where <name>
 is INPUT's base name without one trailing ".dcm" (any case). OUTDIR is created
 when missing. The output is a new derived image (new SOP Instance and Series
 Instance UIDs) in Explicit VR Little Endian. MIN may be negative: -1024 needs
 no "--".
 
-Each sample v becomes MIN + (v-smin)*(MAX-MIN)/(smax-smin), rounded to the
-nearest integer with halves rounded up, where smin and smax are the image's
-own extremes over all frames and channels. Pixel padding values are left out
-of the extremes and become MIN. A constant image becomes MIN, with a warning.
+The map works on modality values m = v*RescaleSlope + RescaleIntercept (HU
+for CT), exact from the header's decimal strings, per frame for enhanced
+images. Each sample becomes MIN + (m-lo)*(MAX-MIN)/(hi-lo), rounded to the
+nearest integer with halves rounded up and clamped to [MIN, MAX], where lo
+and hi are the extremes of the non-padding samples over all frames and
+channels, or --percentiles PLO:PHI of them, or --source-range LO:HI. Pixel
+padding values are left out and become MIN; --mask-below T leaves samples
+below T out of the range too (they are still mapped). A constant image
+becomes MIN, with a warning. A CT window in HU:
+
+  dicom-remap --source-range=-1000:400 ct.dcm out 0 255
+  dicom-remap --percentiles 0.5:99.5 --mask-below=-500 ct.dcm out 0 255
 
 When INPUT is a directory, every DICOM file under it (recursively; hidden
 files, DICOMDIR and non-DICOM files are skipped) is remapped with one map per
-series, from the extremes over all files of that series, and written under
+series, from the modality values of all files of that series whatever their
+rescales (a PET series works), and written under
 OUTDIR with the same relative path, plus OUTDIR/dicom-remap-provenance.json.
 If any file fails, no output is left. --per-file maps each file on its own.
 
---print-range prints the source range of files as JSON, --merge-ranges
-merges such JSON files, and --source-range applies a range instead of
-measuring one: the phases of series mode, for running them apart.
+--print-range prints the source range of files as JSON (exact decimals;
+with --percentiles also their histograms), --merge-ranges merges such JSON
+files, and --source-range-from applies a range instead of measuring one: the
+phases of series mode, for running them apart.
 
 Flags:
 %s
@@ -83,9 +94,12 @@ type config struct {
 
 	perFile       bool
 	workers       int
-	source        *remap.Range // --source-range or --source-range-from
-	printRange    []string     // inputs to measure, in --print-range mode
-	mergeRanges   []string     // range files, in --merge-ranges mode
+	source        *remap.ValueRange // --source-range or --source-range-from, modality values
+	method        string            // how the --source-range-from range was chosen
+	percentiles   *remap.Percentiles
+	maskBelow     *big.Rat
+	printRange    []string // inputs to measure, in --print-range mode
+	mergeRanges   []string // range files, in --merge-ranges mode
 	provenanceOut bool
 	provenanceAt  bool
 }
@@ -127,8 +141,10 @@ func newFlagSet() (*pflag.FlagSet, *flagValues) {
 	fs.Int64Var(&v.pixelLimit, "max-pixel-bytes", 4<<30, "refuse inputs whose header declares more pixel data than this")
 	fs.BoolVar(&v.perFile, "per-file", false, "directory INPUT: map each file on its own extremes (the paper's behaviour)")
 	fs.IntVar(&v.workers, "workers", runtime.NumCPU(), "directory INPUT: files processed at once")
-	fs.StringVar(&v.sourceRange, "source-range", "", "use LO:HI as the source range instead of measuring it; values outside are clamped")
+	fs.StringVar(&v.sourceRange, "source-range", "", "use LO:HI, in modality units (e.g. HU: -1000:400; decimals allowed), as the source range instead of measuring it; values outside are clamped")
 	fs.StringVar(&v.sourceFrom, "source-range-from", "", "use the source range in this --print-range or --merge-ranges JSON file")
+	fs.StringVar(&v.percentiles, "percentiles", "", "source range [Q(PLO), Q(PHI)] from percentiles PLO:PHI (e.g. 0.5:99.5) of the non-padding samples instead of their extremes; values outside are clamped")
+	fs.StringVar(&v.maskBelow, "mask-below", "", "leave samples whose modality value is below T out of the source range and the percentiles (they are still mapped, clamped)")
 	fs.BoolVar(&v.printRange, "print-range", false, "print the source range of the INPUT files as JSON and exit")
 	fs.BoolVar(&v.mergeRanges, "merge-ranges", false, "merge --print-range JSON files given as arguments and print the result")
 	fs.BoolVar(&v.provenanceOut, "provenance-stdout", false, "also print the provenance record on stdout")
@@ -148,6 +164,7 @@ type flagValues struct {
 	mergeRanges                 bool
 	workers                     int
 	sourceRange, sourceFrom     string
+	percentiles, maskBelow      string
 	provenanceOut, provenanceAt bool
 }
 
@@ -211,9 +228,28 @@ scan:
 	if c.workers < 1 {
 		return nil, usagef("", "--workers %d is not positive", c.workers)
 	}
+	if v.percentiles != "" {
+		pc, err := remap.ParsePercentiles(v.percentiles)
+		if err != nil {
+			return nil, usagef("give percentiles as PLO:PHI with 0 <= PLO < PHI <= 100, e.g. 0.5:99.5", "--percentiles %q: %v", v.percentiles, err)
+		}
+		if pc.Lo.Sign() != 0 || pc.Hi.Cmp(big.NewRat(100, 1)) != 0 {
+			c.percentiles = &pc // 0:100 is the extremes, the default
+		}
+	}
+	if v.maskBelow != "" {
+		t, err := remap.ParseDecimal(v.maskBelow)
+		if err != nil || strings.TrimSpace(v.maskBelow) != v.maskBelow {
+			return nil, usagef("give the threshold in modality units, e.g. --mask-below=-500", "--mask-below %q is not a decimal number", v.maskBelow)
+		}
+		c.maskBelow = t
+	}
 	switch {
 	case v.printRange && v.mergeRanges:
 		return nil, usagef("", "--print-range and --merge-ranges exclude each other")
+	case (c.percentiles != nil || c.maskBelow != nil) && (v.sourceRange != "" || v.sourceFrom != "" || v.mergeRanges):
+		return nil, usagef("a given source range is not measured; --merge-ranges takes them from the range files",
+			"--percentiles and --mask-below choose a source range: not with --source-range, --source-range-from or --merge-ranges")
 	case v.printRange || v.mergeRanges:
 		if len(pos) == 0 {
 			return nil, usagef("run 'dicom-remap --help' for usage", "missing files to measure or merge")
@@ -235,11 +271,11 @@ scan:
 		}
 		c.source = &r
 	case v.sourceFrom != "":
-		r, err := readRangeFile(v.sourceFrom)
+		r, method, err := readRangeFile(v.sourceFrom)
 		if err != nil {
 			return nil, err
 		}
-		c.source = &r
+		c.source, c.method = &r, method
 	}
 	var minText, maxText string
 	switch len(pos) {
@@ -283,26 +319,23 @@ scan:
 	return c, nil
 }
 
-// parseRange parses LO:HI, two integers with LO <= HI.
-func parseRange(s string) (remap.Range, error) {
-	const hint = "give the source range as LO:HI, e.g. -1024:3071"
+// parseRange parses LO:HI, two decimals in modality units with LO <= HI.
+func parseRange(s string) (remap.ValueRange, error) {
+	const hint = "give the source range in modality units as LO:HI, e.g. -1000:400 (HU) or 0:12.5"
 	lo, hi, ok := strings.Cut(s, ":")
 	if !ok {
-		return remap.Range{}, usagef(hint, "--source-range %q is not LO:HI", s)
+		return remap.ValueRange{}, usagef(hint, "--source-range %q is not LO:HI", s)
 	}
-	var r remap.Range
+	var r remap.ValueRange
 	var err error
-	if r.Lo, err = strconv.ParseInt(lo, 10, 64); err != nil {
-		return r, usagef(hint, "--source-range %q: %q is not an integer", s, lo)
+	if r.Lo, err = remap.ParseDecimal(lo); err != nil || strings.TrimSpace(lo) != lo {
+		return remap.ValueRange{}, usagef(hint, "--source-range %q: %q is not a decimal number", s, lo)
 	}
-	if r.Hi, err = strconv.ParseInt(hi, 10, 64); err != nil {
-		return r, usagef(hint, "--source-range %q: %q is not an integer", s, hi)
+	if r.Hi, err = remap.ParseDecimal(hi); err != nil || strings.TrimSpace(hi) != hi {
+		return remap.ValueRange{}, usagef(hint, "--source-range %q: %q is not a decimal number", s, hi)
 	}
-	if r.Lo > r.Hi {
-		return r, usagef(hint, "--source-range %q: %d is above %d", s, r.Lo, r.Hi)
-	}
-	if r.Lo < lowestValue || r.Hi > highestValue {
-		return r, usagef(hint, "--source-range %q is outside any pixel format", s)
+	if r.Lo.Cmp(r.Hi) > 0 {
+		return remap.ValueRange{}, usagef(hint, "--source-range %q: %s is above %s", s, lo, hi)
 	}
 	return r, nil
 }

@@ -122,7 +122,8 @@ func remapFile(c *config, stderr io.Writer) int {
 	if err := os.MkdirAll(c.outDir, 0o777); err != nil {
 		return fail(c.outDir, exitFailure, "create output directory: %v", pathless(err)).report(stderr)
 	}
-	params := remap.Params{Min: c.min, Max: c.max, Version: Version, PixelLimit: c.pixelLimit, Source: c.source}
+	params := remap.Params{Min: c.min, Max: c.max, Version: Version, PixelLimit: c.pixelLimit, Source: c.source,
+		Method: c.method, Percentiles: c.percentiles, MaskBelow: c.maskBelow}
 	var rep remap.Report
 	werr := writeAtomically(out, c.force, c.sync, func(w io.Writer) error {
 		var err error

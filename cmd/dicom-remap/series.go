@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,51 +21,159 @@ import (
 const ProvenanceName = "dicom-remap-provenance.json"
 
 // rangeRecord is the JSON that --print-range and --merge-ranges print and
-// --source-range-from reads.
+// --source-range-from reads. lo and hi are modality values, written as
+// exact decimal JSON numbers (-1024, 12.5); with --percentiles the record
+// also carries the histograms that --merge-ranges needs to rank the samples
+// of all files, and says how the range was chosen.
 type rangeRecord struct {
-	Lo    *int64 `json:"lo,omitempty"` // absent when every sample is padding
-	Hi    *int64 `json:"hi,omitempty"`
-	Files int    `json:"files"`
+	Lo          *json.Number      `json:"lo,omitempty"` // absent when no sample is left (padding, mask)
+	Hi          *json.Number      `json:"hi,omitempty"`
+	Files       int               `json:"files"`
+	Percentiles string            `json:"percentiles,omitempty"`
+	MaskBelow   string            `json:"mask_below,omitempty"`
+	Histograms  []remap.Histogram `json:"histograms,omitempty"`
 }
 
-func (r *rangeRecord) add(o rangeRecord) {
-	r.Files += o.Files
-	if o.Lo == nil {
-		return
+func (r *rangeRecord) setRange(v remap.ValueRange) {
+	lo, hi := json.Number(remap.FormatDecimal(v.Lo)), json.Number(remap.FormatDecimal(v.Hi))
+	r.Lo, r.Hi = &lo, &hi
+}
+
+// valueRange reads lo and hi; ok is false when the record holds none.
+func (r *rangeRecord) valueRange() (v remap.ValueRange, ok bool, err error) {
+	if (r.Lo == nil) != (r.Hi == nil) {
+		return v, false, errors.New("lo and hi go together")
 	}
 	if r.Lo == nil {
-		lo, hi := *o.Lo, *o.Hi
-		r.Lo, r.Hi = &lo, &hi
-		return
+		return v, false, nil
 	}
-	*r.Lo, *r.Hi = min(*r.Lo, *o.Lo), max(*r.Hi, *o.Hi)
+	if v.Lo, err = remap.ParseDecimal(string(*r.Lo)); err != nil {
+		return v, false, fmt.Errorf("lo %s is not a decimal number", *r.Lo)
+	}
+	if v.Hi, err = remap.ParseDecimal(string(*r.Hi)); err != nil {
+		return v, false, fmt.Errorf("hi %s is not a decimal number", *r.Hi)
+	}
+	if v.Lo.Cmp(v.Hi) > 0 {
+		return v, false, fmt.Errorf("lo %s is above hi %s", *r.Lo, *r.Hi)
+	}
+	return v, true, nil
 }
 
-func readRangeFile(path string) (remap.Range, error) {
+// method says how the record's range was chosen, as the derivation
+// description of series mode says it.
+func (r *rangeRecord) method() (string, error) {
+	var pc *remap.Percentiles
+	var mask *big.Rat
+	if r.Percentiles != "" {
+		p, err := remap.ParsePercentiles(r.Percentiles)
+		if err != nil {
+			return "", fmt.Errorf("percentiles %q: %v", r.Percentiles, err)
+		}
+		pc = &p
+	}
+	if r.MaskBelow != "" {
+		t, err := remap.ParseDecimal(r.MaskBelow)
+		if err != nil {
+			return "", fmt.Errorf("mask_below %q is not a decimal number", r.MaskBelow)
+		}
+		mask = t
+	}
+	return remap.RangeMethod(pc, mask, seriesScope), nil
+}
+
+// seriesScope names what a merged range was measured over.
+const seriesScope = "series"
+
+// mergeRecords merges range records of one way of choosing: the union of
+// the extremes, or the percentiles of the merged histograms.
+func mergeRecords(recs []rangeRecord) (rangeRecord, error) {
+	var out rangeRecord
+	var lo, hi *big.Rat
+	var hists []remap.Histogram
+	for i, r := range recs {
+		if i == 0 {
+			out.Percentiles, out.MaskBelow = r.Percentiles, r.MaskBelow
+		} else if r.Percentiles != out.Percentiles || r.MaskBelow != out.MaskBelow {
+			return out, errors.New("records chosen in different ways (percentiles or mask) cannot be merged")
+		}
+		if _, err := r.method(); err != nil {
+			return out, err
+		}
+		out.Files += r.Files
+		v, ok, err := r.valueRange()
+		if err != nil {
+			return out, err
+		}
+		if ok {
+			if lo == nil || v.Lo.Cmp(lo) < 0 {
+				lo = v.Lo
+			}
+			if hi == nil || v.Hi.Cmp(hi) > 0 {
+				hi = v.Hi
+			}
+		}
+		hists = append(hists, r.Histograms...)
+	}
+	if out.Percentiles == "" {
+		if lo != nil {
+			out.setRange(remap.ValueRange{Lo: lo, Hi: hi})
+		}
+		return out, nil
+	}
+	merged, err := remap.MergeHistograms(hists)
+	if err != nil {
+		return out, err
+	}
+	pc, _ := remap.ParsePercentiles(out.Percentiles)
+	v, ok, err := remap.HistogramQuantiles(merged, pc)
+	if err != nil {
+		return out, err
+	}
+	if ok {
+		out.setRange(v)
+	}
+	out.Histograms = merged
+	return out, nil
+}
+
+func readRangeFile(path string) (remap.ValueRange, string, error) {
 	const hint = "give a JSON file written by --print-range or --merge-ranges"
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return remap.Range{}, usagef(hint, "--source-range-from: %v", pathless(err))
+		return remap.ValueRange{}, "", usagef(hint, "--source-range-from: %v", pathless(err))
 	}
 	var r rangeRecord
 	if err := json.Unmarshal(data, &r); err != nil {
-		return remap.Range{}, usagef(hint, "--source-range-from %s: %v", path, err)
+		return remap.ValueRange{}, "", usagef(hint, "--source-range-from %s: %v", path, err)
 	}
-	if r.Lo == nil || r.Hi == nil || *r.Lo > *r.Hi {
-		return remap.Range{}, usagef(hint, "--source-range-from %s holds no source range", path)
+	v, ok, err := r.valueRange()
+	if err != nil {
+		return remap.ValueRange{}, "", usagef(hint, "--source-range-from %s: %v", path, err)
 	}
-	return remap.Range{Lo: *r.Lo, Hi: *r.Hi}, nil
+	if !ok {
+		return remap.ValueRange{}, "", usagef(hint, "--source-range-from %s holds no source range", path)
+	}
+	method, err := r.method()
+	if err != nil {
+		return remap.ValueRange{}, "", usagef(hint, "--source-range-from %s: %v", path, err)
+	}
+	return v, method, nil
 }
 
+// printJSON prints v indented; a record with histograms is printed on one
+// line (thousands of numbers, one per line, help nobody).
 func printJSON(stdout io.Writer, v any) {
 	data, _ := json.MarshalIndent(v, "", "  ")
+	if r, ok := v.(rangeRecord); ok && len(r.Histograms) > 0 {
+		data, _ = json.Marshal(v)
+	}
 	stdout.Write(append(data, '\n'))
 }
 
 // printRanges measures every DICOM file of the inputs and prints their
-// union as one range record.
+// merged range record.
 func printRanges(c *config, stdout, stderr io.Writer) int {
-	var total rangeRecord
+	var recs []rangeRecord
 	for _, in := range c.printRange {
 		files, _, f := collect(in, "")
 		if f != nil {
@@ -74,35 +183,51 @@ func printRanges(c *config, stdout, stderr io.Writer) int {
 			return f.report(stderr)
 		}
 		for _, m := range files {
-			total.add(recordOf(m.meas))
+			recs = append(recs, recordOf(m.meas, c))
 		}
+	}
+	total, err := mergeRecords(recs)
+	if err != nil {
+		return fail(c.printRange[0], exitFailure, "merge: %v", err).report(stderr)
 	}
 	printJSON(stdout, total)
 	return exitOK
 }
 
-func recordOf(m remap.Measurement) rangeRecord {
-	r := rangeRecord{Files: 1}
+func recordOf(m remap.Measurement, c *config) rangeRecord {
+	r := rangeRecord{Files: 1, Histograms: m.Hist}
+	if c.percentiles != nil {
+		r.Percentiles = c.percentiles.String()
+	}
+	if c.maskBelow != nil {
+		r.MaskBelow = remap.FormatDecimal(c.maskBelow)
+	}
 	if m.OK {
-		lo, hi := m.Source.Lo, m.Source.Hi
-		r.Lo, r.Hi = &lo, &hi
+		r.setRange(m.Source)
 	}
 	return r
 }
 
-// mergeRangeFiles prints the union of range records.
+// mergeRangeFiles prints the merge of range records.
 func mergeRangeFiles(c *config, stdout, stderr io.Writer) int {
-	var total rangeRecord
+	var recs []rangeRecord
 	for _, path := range c.mergeRanges {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return fail(path, exitFailure, "read: %v", pathless(err)).report(stderr)
 		}
 		var r rangeRecord
-		if err := json.Unmarshal(data, &r); err != nil || (r.Lo == nil) != (r.Hi == nil) {
+		if err := json.Unmarshal(data, &r); err != nil {
 			return fail(path, exitRejected, "not a range record: %v", err).report(stderr)
 		}
-		total.add(r)
+		if _, _, err := r.valueRange(); err != nil {
+			return fail(path, exitRejected, "not a range record: %v", err).report(stderr)
+		}
+		recs = append(recs, r)
+	}
+	total, err := mergeRecords(recs)
+	if err != nil {
+		return fail(c.mergeRanges[0], exitRejected, "merge: %v", err).report(stderr)
 	}
 	printJSON(stdout, total)
 	return exitOK
@@ -249,7 +374,11 @@ func measureAll(files []*inputFile, c *config, p *progress, checksum bool) *fail
 		}
 		defer file.close()
 		var err error
-		if in.meas, err = remap.Measure(file.src, file.size, remap.Params{PixelLimit: c.pixelLimit, Threads: threadsPerFile}); err != nil {
+		p := remap.Params{PixelLimit: c.pixelLimit, Threads: threadsPerFile}
+		if !c.perFile && c.source == nil {
+			p.Percentiles, p.MaskBelow = c.percentiles, c.maskBelow
+		}
+		if in.meas, err = remap.Measure(file.src, file.size, p); err != nil {
 			return remapFailure(in.path, err)
 		}
 		if !checksum {
@@ -289,17 +418,19 @@ type Provenance struct {
 type provenanceSeries struct {
 	SourceSeriesUID string           `json:"source_series_uid"`
 	NewSeriesUID    string           `json:"new_series_uid"`
-	SourceRange     *[2]int64        `json:"source_range"`
+	SourceRange     *[2]json.Number  `json:"source_range"`
+	RangeMethod     string           `json:"range_method,omitempty"`
 	Files           []provenanceFile `json:"files"`
 }
 
 type provenanceFile struct {
-	Input        string    `json:"input"`
-	InputSHA256  string    `json:"input_sha256"`
-	Output       string    `json:"output"`
-	OutputSHA256 string    `json:"output_sha256"`
-	SourceRange  *[2]int64 `json:"source_range"`
-	SOPInstance  [2]string `json:"sop_instance_uid_old_new"`
+	Input        string          `json:"input"`
+	InputSHA256  string          `json:"input_sha256"`
+	Output       string          `json:"output"`
+	OutputSHA256 string          `json:"output_sha256"`
+	SourceRange  *[2]json.Number `json:"source_range"`
+	RangeMethod  string          `json:"range_method,omitempty"`
+	SOPInstance  [2]string       `json:"sop_instance_uid_old_new"`
 }
 
 // remapDirectory is series mode: two passes over the files, one map per
@@ -328,43 +459,39 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 		return f.report(stderr)
 	}
 
-	// One map over stored values is one map over physical values only if
-	// every file of the series has the same rescale (PET slices do not).
-	rescales := map[string]*inputFile{}
+	// One source range per series, over the modality values of all its
+	// files whatever their rescales (PET slices each have their own).
+	bySeries := map[string][]rangeRecord{}
 	for _, in := range files {
-		first, ok := rescales[in.meas.SeriesUID]
-		if !ok {
-			rescales[in.meas.SeriesUID] = in
-			continue
+		bySeries[in.meas.SeriesUID] = append(bySeries[in.meas.SeriesUID], recordOf(in.meas, c))
+	}
+	type seriesRange struct {
+		r      *remap.ValueRange
+		method string
+	}
+	ranges := map[string]seriesRange{}
+	for uid, recs := range bySeries {
+		merged, err := mergeRecords(recs)
+		if err != nil {
+			return fail(c.input, exitRejected, "series %s: %v", uid, err).report(stderr)
 		}
-		if !c.perFile && c.source == nil && first.meas.Rescale != in.meas.Rescale {
-			return fail(in.path, exitRejected, "header: rescale %s differs from %s in %s of the same series: one map would mix physical scales; use --per-file",
-				in.meas.Rescale, first.meas.Rescale, first.rel).report(stderr)
+		v, ok, _ := merged.valueRange()
+		method, _ := merged.method()
+		if ok {
+			ranges[uid] = seriesRange{&v, method}
+		} else {
+			ranges[uid] = seriesRange{nil, method} // all padding: each file maps alone, to MIN
 		}
 	}
-
-	// One source range per series: the union of its files' ranges.
-	ranges := map[string]*rangeRecord{}
-	for _, in := range files {
-		r := ranges[in.meas.SeriesUID]
-		if r == nil {
-			r = &rangeRecord{}
-			ranges[in.meas.SeriesUID] = r
-		}
-		r.add(recordOf(in.meas))
-	}
-	sourceOf := func(in *inputFile) *remap.Range {
+	sourceOf := func(in *inputFile) (*remap.ValueRange, string) {
 		switch {
 		case c.source != nil:
-			return c.source
+			return c.source, c.method
 		case c.perFile:
-			return nil
+			return nil, ""
 		}
 		r := ranges[in.meas.SeriesUID]
-		if r.Lo == nil {
-			return nil // all padding: each file maps alone, to MIN
-		}
-		return &remap.Range{Lo: *r.Lo, Hi: *r.Hi}
+		return r.r, r.method
 	}
 
 	temps := make([]*tempOutput, len(files))
@@ -386,7 +513,11 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 			return f
 		}
 		defer file.close()
-		params := remap.Params{Min: c.min, Max: c.max, Version: Version, PixelLimit: c.pixelLimit, Source: sourceOf(in), Threads: threadsPerFile}
+		params := remap.Params{Min: c.min, Max: c.max, Version: Version, PixelLimit: c.pixelLimit, Threads: threadsPerFile}
+		params.Source, params.Method = sourceOf(in)
+		if params.Source == nil {
+			params.Percentiles, params.MaskBelow = c.percentiles, c.maskBelow
+		}
 		t, err := writeTemp(out, true, c.sync, func(w io.Writer) error {
 			var err error
 			reports[i], err = remap.Remap(w, file.src, file.size, params)
@@ -473,17 +604,22 @@ func provenance(c *config, files []*inputFile, skipped []skippedFile, reports []
 			bySeries[in.meas.SeriesUID] = k
 			s := provenanceSeries{SourceSeriesUID: in.meas.SeriesUID, NewSeriesUID: rep.NewSeries}
 			if mode != "per file" {
-				s.SourceRange = &[2]int64{rep.Source.Lo, rep.Source.Hi}
+				s.SourceRange, s.RangeMethod = numbers(rep.Source), rep.Method
 			}
 			rec.Series = append(rec.Series, s)
 		}
 		out, _ := filepath.Rel(c.outDir, outputOf(in))
 		rec.Series[k].Files = append(rec.Series[k].Files, provenanceFile{
 			Input: in.rel, InputSHA256: in.sha256, Output: filepath.ToSlash(out), OutputSHA256: temps[i].sha256,
-			SourceRange: &[2]int64{rep.Source.Lo, rep.Source.Hi}, SOPInstance: [2]string{rep.OldSOP, rep.NewSOP},
+			SourceRange: numbers(rep.Source), RangeMethod: rep.Method, SOPInstance: [2]string{rep.OldSOP, rep.NewSOP},
 		})
 	}
 	return rec
+}
+
+// numbers writes a range as exact decimal JSON numbers.
+func numbers(r remap.ValueRange) *[2]json.Number {
+	return &[2]json.Number{json.Number(remap.FormatDecimal(r.Lo)), json.Number(remap.FormatDecimal(r.Hi))}
 }
 
 // progress prints files done, total and rate on a terminal when the work

@@ -1,0 +1,104 @@
+"""Independent exact oracle for dicom-remap in modality units (series mode).
+
+usage: /usr/bin/python3 modality_oracle.py INDIR OUTDIR MIN MAX [PLO:PHI|-] [MASK|-]
+
+Reads every file of INDIR (one series) with pydicom, takes each sample's
+modality value m = v * RescaleSlope + RescaleIntercept as a
+fractions.Fraction from the header's decimal strings, chooses the source
+range over all slices (extremes of the non-padding samples at or above MASK,
+or the modality values of rank max(1, ceil(p/100 * N))), maps every sample
+with out = MIN + (m - lo)(MAX - MIN)/(hi - lo), halves up, clamped, and
+compares with OUTDIR/<name>-normalized.dcm sample by sample. Prints the
+range as "lo hi" (exact decimals as Fractions) and exits 1 on a mismatch.
+"""
+
+import math
+import os
+import struct
+import sys
+from fractions import Fraction
+
+import pydicom
+
+
+def stored(ds):
+    bits, stored_bits = ds.BitsAllocated, ds.BitsStored
+    signed = ds.PixelRepresentation == 1
+    fmt = {8: "B", 16: "H", 32: "I"}[bits]
+    raw = ds.PixelData
+    n = len(raw) // (bits // 8)
+    order = "<" if ds.file_meta.TransferSyntaxUID != "1.2.840.10008.1.2.2" else ">"
+    mask = (1 << stored_bits) - 1
+    out = []
+    for (x,) in struct.iter_unpack(order + fmt, raw[: n * (bits // 8)]):
+        x &= mask
+        if signed and x & (1 << (stored_bits - 1)):
+            x -= 1 << stored_bits
+        out.append(x)
+    return out
+
+
+def decimal(text):
+    return Fraction(str(text).strip())
+
+
+def main():
+    indir, outdir, lo_t, hi_t = sys.argv[1:5]
+    tmin, tmax = int(lo_t), int(hi_t)
+    pct = sys.argv[5] if len(sys.argv) > 5 and sys.argv[5] != "-" else None
+    mask = decimal(sys.argv[6]) if len(sys.argv) > 6 and sys.argv[6] != "-" else None
+    files = sorted(f for f in os.listdir(indir) if not f.startswith("."))
+    slices = []
+    for name in files:
+        ds = pydicom.dcmread(os.path.join(indir, name))
+        slope = decimal(ds.get("RescaleSlope", "1"))
+        intercept = decimal(ds.get("RescaleIntercept", "0"))
+        pad = ds.get("PixelPaddingValue")
+        vals = stored(ds)
+        slices.append((name, vals, slope, intercept, pad))
+    counts = {}
+    for _, vals, slope, intercept, pad in slices:
+        for v in vals:
+            if pad is not None and v == pad:
+                continue
+            m = v * slope + intercept
+            if mask is not None and m < mask:
+                continue
+            counts[m] = counts.get(m, 0) + 1
+    keys = sorted(counts)
+    total = sum(counts.values())
+
+    def quantile(p):
+        rank = max(1, math.ceil(p / 100 * total))
+        seen = 0
+        for k in keys:
+            seen += counts[k]
+            if seen >= rank:
+                return k
+        raise SystemExit("rank beyond samples")
+
+    if pct:
+        plo, phi = (Fraction(x) for x in pct.split(":"))
+        lo, hi = quantile(plo), quantile(phi)
+    else:
+        lo, hi = keys[0], keys[-1]
+
+    def remap(m):
+        if m <= lo:
+            return tmin
+        if m >= hi:
+            return tmax
+        return tmin + math.floor((m - lo) * (tmax - tmin) / (hi - lo) + Fraction(1, 2))
+
+    for name, vals, slope, intercept, pad in slices:
+        out = pydicom.dcmread(os.path.join(outdir, name + "-normalized.dcm"))
+        got = stored(out)
+        for i, v in enumerate(vals):
+            want = tmin if pad is not None and v == pad else remap(v * slope + intercept)
+            if got[i] != want:
+                print(f"modality_oracle: {name} sample {i} (stored {v}, rescale {slope}/{intercept}): {got[i]}, want {want}")
+                sys.exit(1)
+    print(lo, hi)
+
+
+main()

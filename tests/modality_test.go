@@ -1,0 +1,198 @@
+package tests
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/dicom-remap/dicom-remap/internal/fixture"
+)
+
+// makePETSeries writes n PET slices of one series, each with its own
+// Rescale Slope (and, with intercepts, its own Rescale Intercept), as PET
+// scanners write them, plus a few zero padding samples.
+func makePETSeries(t *testing.T, n, size int, intercepts bool) string {
+	dir := t.TempDir()
+	rng := rand.New(rand.NewSource(int64(n)))
+	for i := 1; i <= n; i++ {
+		values := make([]int64, size*size)
+		for j := range values {
+			values[j] = int64(rng.Intn(32768))
+		}
+		values[0] = -1 // padding
+		values[1] = 32767
+		slope := fmt.Sprintf("%d.%05dE-02", 1+rng.Intn(9), rng.Intn(100000))
+		intercept := "0"
+		if intercepts {
+			intercept = fmt.Sprintf("-%d.%02d", rng.Intn(50), rng.Intn(100))
+		}
+		s := fixture.Spec{SOPClass: "1.2.840.10008.5.1.4.1.1.128", Modality: "PT", Rows: size, Columns: size,
+			BitsAllocated: 16, BitsStored: 16, Signed: true, Values: values, Instance: fmt.Sprint(i), Series: "40",
+			Extra: []fixture.Elem{fixture.Str(0x0028, 0x1052, "DS", intercept), fixture.Str(0x0028, 0x1053, "DS", slope),
+				fixture.Str(0x0054, 0x1001, "CS", "BQML"), fixture.SS(0x0028, 0x0120, -1)}}
+		write(t, filepath.Join(dir, fmt.Sprintf("IM%04d", i)), fixture.Build(s))
+	}
+	return dir
+}
+
+// TestPETSeriesModality: a PET series (refused before) is one map over
+// the modality values of all its slices, checked sample by sample by an
+// exact Python oracle (fractions.Fraction from the header strings); the
+// bytes do not depend on the worker count, and the separate phases
+// (--print-range, --merge-ranges, --source-range-from) give the bytes of
+// series mode, with and without --percentiles and --mask-below.
+func TestPETSeriesModality(t *testing.T) {
+	needPydicom(t)
+	for _, intercepts := range []bool{false, true} {
+		in := makePETSeries(t, 40, 12, intercepts)
+		for _, opts := range [][]string{nil, {"--percentiles", "0.5:99.5"}, {"--percentiles", "2:98", "--mask-below", "12.5"}, {"--mask-below", "50"}} {
+			t.Run(fmt.Sprint(intercepts, opts), func(t *testing.T) {
+				var outs []map[string][]byte
+				var series string
+				for _, workers := range []string{"1", "2"} {
+					series = filepath.Join(t.TempDir(), "series")
+					args := append([]string{"-q", "--workers", workers}, opts...)
+					if r := runCmd(t, "", binary, append(args, in, series, "0", "32767")...); r.code != 0 {
+						t.Fatal(r.stderr)
+					}
+					outs = append(outs, outputs(t, series))
+				}
+				for name, data := range outs[0] {
+					// The provenance record holds the arguments, --workers too.
+					if name != "dicom-remap-provenance.json" && !bytes.Equal(outs[1][name], data) {
+						t.Fatalf("%s: 1 and 2 workers differ", name)
+					}
+				}
+				pct, mask := "-", "-"
+				for i := 0; i+1 < len(opts); i += 2 {
+					if opts[i] == "--percentiles" {
+						pct = opts[i+1]
+					} else {
+						mask = opts[i+1]
+					}
+				}
+				r := runCmd(t, "", debianPython, filepath.Join(repoRoot, "tests", "modality_oracle.py"), in, series, "0", "32767", pct, mask)
+				if r.code != 0 {
+					t.Fatalf("oracle: %s%s", r.stdout, r.stderr)
+				}
+				var rec struct {
+					Series []struct {
+						SourceRange [2]json.Number `json:"source_range"`
+						RangeMethod string         `json:"range_method"`
+					}
+				}
+				if err := json.Unmarshal(mustRead(t, filepath.Join(series, "dicom-remap-provenance.json")), &rec); err != nil || len(rec.Series) != 1 {
+					t.Fatalf("provenance: %v", err)
+				}
+				if (pct != "-") != strings.Contains(rec.Series[0].RangeMethod, "percentiles "+pct) {
+					t.Errorf("range method %q", rec.Series[0].RangeMethod)
+				}
+				checkPhases(t, in, outs[0], opts)
+			})
+		}
+	}
+}
+
+// checkPhases runs the phases of series mode apart, as the CWL workflow
+// does, and requires the bytes of series mode.
+func checkPhases(t *testing.T, in string, want map[string][]byte, opts []string) {
+	work := t.TempDir()
+	files, _ := filepath.Glob(filepath.Join(in, "IM*"))
+	sort.Strings(files)
+	var ranges []string
+	for i, f := range files {
+		r := runCmd(t, "", binary, append(append([]string{"--print-range"}, opts...), f)...)
+		if r.code != 0 {
+			t.Fatal(r.stderr)
+		}
+		ranges = append(ranges, write(t, filepath.Join(work, fmt.Sprintf("r%d.json", i)), []byte(r.stdout)))
+	}
+	// Merge in two levels, as a reduce tree would.
+	half := len(ranges) / 2
+	a := runCmd(t, "", binary, append([]string{"--merge-ranges"}, ranges[:half]...)...)
+	b := runCmd(t, "", binary, append([]string{"--merge-ranges"}, ranges[half:]...)...)
+	if a.code != 0 || b.code != 0 {
+		t.Fatal(a.stderr, b.stderr)
+	}
+	merged := runCmd(t, "", binary, "--merge-ranges", write(t, filepath.Join(work, "a.json"), []byte(a.stdout)), write(t, filepath.Join(work, "b.json"), []byte(b.stdout)))
+	if merged.code != 0 {
+		t.Fatal(merged.stderr)
+	}
+	mergedFile := write(t, filepath.Join(work, "merged.json"), []byte(merged.stdout))
+	for _, f := range files {
+		out := filepath.Join(work, "out")
+		if r := runCmd(t, "", binary, "-q", "--force", "--source-range-from", mergedFile, f, out, "0", "32767"); r.code != 0 {
+			t.Fatal(r.stderr)
+		}
+		name := filepath.Base(f) + "-normalized.dcm"
+		if !bytes.Equal(mustRead(t, filepath.Join(out, name)), want[name]) {
+			t.Fatalf("%s: phased output differs from series mode (%v)", name, opts)
+		}
+	}
+}
+
+// TestPerFilePercentiles: --per-file --percentiles is each file on its own
+// percentiles, the bytes of a single-file run.
+func TestPerFilePercentiles(t *testing.T) {
+	in := makePETSeries(t, 4, 12, true)
+	out := filepath.Join(t.TempDir(), "out")
+	if r := runCmd(t, "", binary, "-q", "--per-file", "--percentiles", "1:99", in, out, "0", "255"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	files, _ := filepath.Glob(filepath.Join(in, "IM*"))
+	for _, f := range files {
+		single := t.TempDir()
+		if r := runCmd(t, "", binary, "-q", "--percentiles", "1:99", f, single, "0", "255"); r.code != 0 {
+			t.Fatal(r.stderr)
+		}
+		name := filepath.Base(f) + "-normalized.dcm"
+		if !bytes.Equal(mustRead(t, filepath.Join(single, name)), mustRead(t, filepath.Join(out, name))) {
+			t.Fatalf("%s: --per-file differs from a single-file run", name)
+		}
+	}
+}
+
+// TestCWLSeriesWorkflowPercentiles: the scattered CWL workflow with
+// percentiles and a mask gives the bytes of one-process series mode on a
+// PET series.
+func TestCWLSeriesWorkflowPercentiles(t *testing.T) {
+	cwltool := need(t, "cwltool")
+	in := makePETSeries(t, 6, 12, true)
+	files, _ := filepath.Glob(filepath.Join(in, "IM*"))
+	sort.Strings(files)
+	var images []string
+	for _, f := range files {
+		images = append(images, fmt.Sprintf("{class: File, path: %q}", f))
+	}
+	series := filepath.Join(t.TempDir(), "series")
+	if r := runCmd(t, "", binary, "-q", "--percentiles", "0.5:99.5", "--mask-below", "10", in, series, "0", "4095"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	work := t.TempDir()
+	job := write(t, filepath.Join(work, "job.yml"), []byte(fmt.Sprintf("images: [%s]\nmin: 0\nmax: 4095\npercentiles: \"0.5:99.5\"\nmask_below: \"10\"\n", strings.Join(images, ", "))))
+	outdir := filepath.Join(work, "out")
+	r := runIn(t, work, withBinaryOnPath(), cwltool, "--parallel", "--no-container", "--outdir", outdir, abs(t, filepath.Join("..", "cwl", "dicom-remap-series.cwl")), job)
+	if r.code != 0 {
+		t.Fatalf("cwltool: exit %d\n%s", r.code, r.stderr)
+	}
+	var result struct {
+		Normalized []struct{ Path, Basename string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &result); err != nil || len(result.Normalized) != len(files) {
+		t.Fatalf("cwltool output: %v\n%s", err, r.stdout)
+	}
+	for _, o := range result.Normalized {
+		if !bytes.Equal(mustRead(t, o.Path), mustRead(t, filepath.Join(series, o.Basename))) {
+			t.Fatalf("%s: workflow output differs from series mode", o.Basename)
+		}
+	}
+	if _, err := os.Stat(outdir); err != nil {
+		t.Fatal(err)
+	}
+}
