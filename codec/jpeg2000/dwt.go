@@ -98,22 +98,48 @@ func lift53(lo, hi []int32, cas int, _ int) {
 		}
 		return
 	}
-	if cas == 0 {
-		for i := range lo {
-			lo[i] -= (hi[max(i-1, 0)] + hi[min(i, dn-1)] + 2) >> 2
-		}
-		for i := range hi {
-			hi[i] += (lo[i] + lo[min(i+1, sn-1)]) >> 1
-		}
-	} else {
-		for i := range lo {
-			lo[i] -= (hi[i] + hi[min(i+1, dn-1)] + 2) >> 2
-		}
-		for i := range hi {
-			hi[i] += (lo[max(i-1, 0)] + lo[min(i, sn-1)]) >> 1
+	// lo[i] takes hi[i+a] and hi[i+a+1], hi[i] takes lo[i-cas] and
+	// lo[i-cas+1]; indices outside are clamped (symmetric extension)
+	a := cas - 1
+	i0, i1 := interior(sn, dn, a)
+	for i := 0; i < i0; i++ {
+		lo[i] -= (hi[clamp(i+a, dn)] + hi[clamp(i+a+1, dn)] + 2) >> 2
+	}
+	if i0 < i1 {
+		l, h0, h1 := lo[i0:i1], hi[i0+a:i1+a], hi[i0+a+1:i1+a+1]
+		h0, h1 = h0[:len(l)], h1[:len(l)]
+		for i := range l {
+			l[i] -= (h0[i] + h1[i] + 2) >> 2
 		}
 	}
+	for i := max(i0, i1); i < sn; i++ {
+		lo[i] -= (hi[clamp(i+a, dn)] + hi[clamp(i+a+1, dn)] + 2) >> 2
+	}
+	i0, i1 = interior(dn, sn, -cas)
+	for i := 0; i < i0; i++ {
+		hi[i] += (lo[clamp(i-cas, sn)] + lo[clamp(i-cas+1, sn)]) >> 1
+	}
+	if i0 < i1 {
+		h, l0, l1 := hi[i0:i1], lo[i0-cas:i1-cas], lo[i0-cas+1:i1-cas+1]
+		l0, l1 = l0[:len(h)], l1[:len(h)]
+		for i := range h {
+			h[i] += (l0[i] + l1[i]) >> 1
+		}
+	}
+	for i := max(i0, i1); i < dn; i++ {
+		hi[i] += (lo[clamp(i-cas, sn)] + lo[clamp(i-cas+1, sn)]) >> 1
+	}
 }
+
+// interior is the range of i in [0, n) for which src[i+off] and
+// src[i+off+1] both lie inside a source of m samples.
+func interior(n, m, off int) (int, int) {
+	i0 := min(max(0, -off), n)
+	i1 := max(min(n, m-1-off), i0)
+	return i0, i1
+}
+
+func clamp(i, n int) int { return max(0, min(i, n-1)) }
 
 // lift97 undoes the 9/7 lifting of one line (T.800 F.3.8.2). Every
 // product is rounded to float32 on its own, so no platform fuses it with
@@ -132,23 +158,30 @@ func lift97(lo, hi []float32, cas int) {
 	for i := range hi {
 		hi[i] = float32(hi[i] * invK97)
 	}
-	// a low-pass sample's neighbours are hi[i+a], hi[i+a+1]; a high-pass
-	// sample's are lo[i-a], lo[i-a+1] (clamped)
-	a := cas - 1
-	b := cas
-	step := func(dst, src []float32, off int, c float32) {
-		n := len(src)
-		for i := range dst {
-			l, r := i+off, i+off+1
-			l = max(0, min(l, n-1))
-			r = max(0, min(r, n-1))
-			dst[i] = dst[i] - float32(c*(src[l]+src[r]))
+	step97(lo, hi, cas-1, delta97)
+	step97(hi, lo, -cas, gamma97)
+	step97(lo, hi, cas-1, beta97)
+	step97(hi, lo, -cas, alpha97)
+}
+
+// step97 is one lifting step: dst[i] -= c * (src[i+off] + src[i+off+1]),
+// with clamped indices.
+func step97(dst, src []float32, off int, c float32) {
+	n := len(src)
+	i0, i1 := interior(len(dst), n, off)
+	for i := 0; i < i0; i++ {
+		dst[i] = dst[i] - float32(c*(src[clamp(i+off, n)]+src[clamp(i+off+1, n)]))
+	}
+	if i0 < i1 {
+		d, s0, s1 := dst[i0:i1], src[i0+off:i1+off], src[i0+off+1:i1+off+1]
+		s0, s1 = s0[:len(d)], s1[:len(d)]
+		for i := range d {
+			d[i] = d[i] - float32(c*(s0[i]+s1[i]))
 		}
 	}
-	step(lo, hi, a, delta97)
-	step(hi, lo, -b, gamma97)
-	step(lo, hi, a, beta97)
-	step(hi, lo, -b, alpha97)
+	for i := max(i0, i1); i < len(dst); i++ {
+		dst[i] = dst[i] - float32(c*(src[clamp(i+off, n)]+src[clamp(i+off+1, n)]))
+	}
 }
 
 // liftRows53 undoes the vertical 5/3 lifting of a level, whole rows at a
@@ -305,7 +338,15 @@ func (d *Decoder) output(tp *params, ts *tileState, dst []byte, f codec.Frame, o
 			row := vals[c*tw : c*tw+tw]
 			if !d.comps[c].cs.reversible {
 				for i, v := range fv[c*tw : c*tw+tw] {
-					row[i] = int32(max(-1<<30, min(1<<30, math.RoundToEven(float64(v)))))
+					x := math.RoundToEven(float64(v))
+					// written so that NaN, from a corrupt stream, also
+					// gives a fixed value on every platform
+					if !(x > -1<<30) {
+						x = -1 << 30
+					} else if !(x < 1<<30) {
+						x = 1 << 30
+					}
+					row[i] = int32(x)
 				}
 			}
 			prec := im.prec[c]

@@ -37,7 +37,7 @@ func FuzzDecode(f *testing.F) {
 			w := int(binary.BigEndian.Uint32(src[8:])) - int(binary.BigEndian.Uint32(src[16:]))
 			h := int(binary.BigEndian.Uint32(src[12:])) - int(binary.BigEndian.Uint32(src[20:]))
 			n := int(binary.BigEndian.Uint16(src[40:]))
-			if w > 0 && h > 0 && w*h <= 300*300 && (n == 1 || n == 3) {
+			if w > 0 && h > 0 && w <= 300 && h <= 300 && (n == 1 || n == 3) {
 				fr.Columns, fr.Rows, fr.Samples = w, h, n
 			}
 		}

@@ -395,6 +395,14 @@ func (d *Decoder) readSIZ(seg []byte, f codec.Frame) error {
 	if im.x0 >= im.x1 || im.y0 >= im.y1 {
 		return errorf("empty image area")
 	}
+	if len(seg) == 36+3*im.ncomp {
+		// subsampling first: a subsampled image's size is not the frame's
+		for c := range im.ncomp {
+			if s := seg[36+3*c:]; (s[1] != 1 || s[2] != 1) && s[1] != 0 && s[2] != 0 {
+				return errorf("component subsampling %dx%d: %w", s[1], s[2], codec.ErrUnsupported)
+			}
+		}
+	}
 	if im.x1-im.x0 != f.Columns || im.y1-im.y0 != f.Rows {
 		return errorf("%dx%d image in a %dx%d frame", im.x1-im.x0, im.y1-im.y0, f.Columns, f.Rows)
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -129,9 +130,41 @@ func opjEncode(t testing.TB, im synthImage, ext string, opts ...string) []byte {
 	return data
 }
 
+// opjEncodeMaybe is opjEncode that returns nil when opj_compress refuses
+// the options (it rejects some combinations of sizes and options).
+func opjEncodeMaybe(t testing.TB, im synthImage, opts []string) []byte {
+	t.Helper()
+	tool := needTool(t, "opj_compress")
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.rawl")
+	out := filepath.Join(dir, "out.j2k")
+	if err := os.WriteFile(in, im.rawl(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"-i", in, "-o", out, "-F", im.rawSpec()}, opts...)
+	if err := exec.Command(tool, args...).Run(); err != nil {
+		return nil
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		return nil
+	}
+	return data
+}
+
 // opjDecode decompresses a codestream with opj_decompress and returns the
 // planes it writes.
 func opjDecode(t testing.TB, cs []byte, im synthImage) [][]int32 {
+	t.Helper()
+	p, err := opjDecodeMaybe(t, cs, im)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// opjDecodeMaybe is opjDecode that returns opj_decompress's complaint.
+func opjDecodeMaybe(t testing.TB, cs []byte, im synthImage) ([][]int32, error) {
 	t.Helper()
 	tool := needTool(t, "opj_decompress")
 	dir := t.TempDir()
@@ -144,11 +177,11 @@ func opjDecode(t testing.TB, cs []byte, im synthImage) [][]int32 {
 		t.Fatal(err)
 	}
 	if b, err := exec.Command(tool, "-i", in, "-o", out).CombinedOutput(); err != nil {
-		t.Fatalf("opj_decompress: %v\n%s", err, b)
+		return nil, fmt.Errorf("opj_decompress: %v\n%s", err, b)
 	}
 	data, err := os.ReadFile(out)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	bps := 1
 	if im.bits > 8 {
@@ -156,7 +189,7 @@ func opjDecode(t testing.TB, cs []byte, im synthImage) [][]int32 {
 	}
 	n := im.w * im.h
 	if len(data) != n*im.comps*bps {
-		t.Fatalf("opj_decompress wrote %d bytes, want %d", len(data), n*im.comps*bps)
+		return nil, fmt.Errorf("opj_decompress wrote %d bytes, want %d", len(data), n*im.comps*bps)
 	}
 	planes := make([][]int32, im.comps)
 	for c := range planes {
@@ -165,24 +198,21 @@ func opjDecode(t testing.TB, cs []byte, im synthImage) [][]int32 {
 			var v int32
 			if bps == 1 {
 				v = int32(data[c*n+i])
-				if im.signed {
-					v = int32(int8(v))
-				}
 			} else {
 				v = int32(binary.LittleEndian.Uint16(data[2*(c*n+i):]))
-				// as the caller does from BitsStored: a stream whose
-				// precision exceeds it decodes to values it masks
-				sh := 32 - im.bits
-				if im.signed {
-					v = v << sh >> sh
-				} else {
-					v = int32(uint32(v) << sh >> sh)
-				}
+			}
+			// as the caller does from BitsStored: a stream whose
+			// precision exceeds it decodes to values it masks
+			sh := 32 - im.bits
+			if im.signed {
+				v = v << sh >> sh
+			} else {
+				v = int32(uint32(v) << sh >> sh)
 			}
 			planes[c][i] = v
 		}
 	}
-	return planes
+	return planes, nil
 }
 
 // decoded reads our output back as planes of sign-extended values.
@@ -266,6 +296,7 @@ var losslessCases = []opjCase{
 	{1, 1, 1, 8, false, "-n 1"},
 	{33, 2, 1, 12, false, "-n 2"},
 	{256, 256, 1, 16, false, "-n 8"},
+	{256, 256, 1, 8, false, "-n 9"},
 	{200, 130, 1, 16, false, "-n 6"},
 	{100, 70, 1, 12, true, ""},
 	{100, 70, 1, 16, true, "-n 4"},
@@ -384,6 +415,59 @@ func TestErrors(t *testing.T) {
 		var ce *codec.Error
 		if err == nil || !errors.As(err, &ce) {
 			t.Errorf("%s: got %v, want a *codec.Error", b.name, err)
+		}
+	}
+}
+
+// TestAllocation checks that a decoder's memory is a small multiple of
+// the frame, and that a second frame allocates nothing.
+func TestAllocation(t *testing.T) {
+	for _, c := range []struct {
+		im      synthImage
+		opts    []string
+		perSamp int // bytes allowed per decoded sample
+	}{
+		// coefficients and a line buffer of 4 bytes per sample each
+		{synth(256, 256, 1, 16, false, 1), nil, 12},
+		// and float coefficients
+		{synth(128, 128, 3, 8, false, 2), []string{"-I"}, 16},
+		// a code-block of 56 bytes per 16 samples; precincts of 64 bytes
+		{synth(256, 256, 1, 16, false, 1), []string{"-b", "4,4"}, 40},
+		{synth(128, 128, 3, 8, false, 2), []string{"-I", "-c", "[8,8]", "-n", "3", "-b", "4,4"}, 80},
+	} {
+		cs := opjEncode(t, c.im, "j2k", c.opts...)
+		f := c.im.frame()
+		out := make([]byte, f.Size())
+		var d Decoder
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		if err := d.Decode(out, cs, f); err != nil {
+			t.Fatal(err)
+		}
+		runtime.ReadMemStats(&after)
+		limit := uint64(c.perSamp*f.Columns*f.Rows*f.Samples + 4*len(cs) + 1<<16)
+		if got := after.TotalAlloc - before.TotalAlloc; got > limit {
+			t.Errorf("%v: first frame allocated %d bytes, more than %d", c.opts, got, limit)
+		}
+		if n := testing.AllocsPerRun(3, func() { d.Decode(out, cs, f) }); n > 0 {
+			t.Errorf("%v: %v allocations per further frame", c.opts, n)
+		}
+	}
+}
+
+func TestUnsupported(t *testing.T) {
+	im := synth(32, 32, 3, 8, false, 3)
+	cs := opjEncode(t, im, "j2k")
+	f := im.frame()
+	ht := append([]byte{}, cs...)
+	ht[6] |= 0x40 // Rsiz bit 14: HTJ2K
+	sub := opjEncode(t, synth(32, 32, 3, 8, false, 3), "j2k", "-s", "2,2")
+	for name, src := range map[string][]byte{"htj2k": ht, "subsampled": sub} {
+		var d Decoder
+		err := d.Decode(make([]byte, f.Size()), src, f)
+		var ce *codec.Error
+		if !errors.As(err, &ce) || !errors.Is(err, codec.ErrUnsupported) {
+			t.Errorf("%s: got %v, want a *codec.Error wrapping ErrUnsupported", name, err)
 		}
 	}
 }

@@ -285,7 +285,7 @@ type t1 struct {
 	flags  []uint16 // (w+2) x (h+2), a border of never significant samples
 	w, h   int
 	stride int
-	ctx    [19]uint8
+	ctx    [32]uint8 // 19 used; 32 lets a masked index skip the bounds check
 	mq     mqDecoder
 	raw    rawDecoder
 	buf    []byte
@@ -460,7 +460,7 @@ func (t *t1) sigPass(p, orient int, causal, raw bool) {
 
 func (t *t1) refPass(p int, causal, raw bool) {
 	mq := &t.mq
-	a, c := mq.a, mq.c // kept in registers; written back around calls
+	a, c, ct, bp, md := mq.a, mq.c, mq.ct, mq.bp, mq.data
 	half := int32(1) << p
 	fl, data, w, h, s := t.flags, t.data, t.w, t.h, t.stride
 	for y0 := 0; y0 < h; y0 += 4 {
@@ -490,14 +490,51 @@ func (t *t1) refPass(p int, causal, raw bool) {
 							n = 15
 						}
 					}
-					cx := &t.ctx[n]
+					// refinement bits are nearly random: the whole MQ
+					// decoder is written out here, state in locals
+					cx := &t.ctx[n&31]
 					st := &mqStates[*cx]
-					if a2 := a - st.qe; a2&0x8000 != 0 && c >= st.qe16 {
-						a, c, bit = a2, c-st.qe16, int(st.mps)
+					qe := st.qe
+					a -= qe
+					if c < st.qe16 {
+						if a < qe {
+							bit, *cx = int(st.mps), st.nmps
+						} else {
+							bit, *cx = int(st.mps^1), st.nlps
+						}
+						a = qe
 					} else {
-						mq.a, mq.c = a, c
-						bit = mq.decodeSlow(cx)
-						a, c = mq.a, mq.c
+						c -= st.qe16
+						if a&0x8000 != 0 {
+							bit = int(st.mps)
+						} else if a < qe {
+							bit, *cx = int(st.mps^1), st.nlps
+						} else {
+							bit, *cx = int(st.mps), st.nmps
+						}
+					}
+					for a < 0x8000 {
+						if ct == 0 {
+							// BYTEIN (C.3.4); the data ends with 0xFF 0xFF
+							if md[bp] == 0xff {
+								if md[bp+1] > 0x8f {
+									c += 0xff00
+									ct = 8
+								} else {
+									bp++
+									c += uint32(md[bp]) << 9
+									ct = 7
+								}
+							} else {
+								bp++
+								c += uint32(md[bp]) << 8
+								ct = 8
+							}
+						}
+						n := min(bits.LeadingZeros32(a)-16, ct)
+						a <<= n
+						c <<= n
+						ct -= n
 					}
 				}
 				j := (y0+k)*w + x
@@ -510,7 +547,7 @@ func (t *t1) refPass(p int, causal, raw bool) {
 			}
 		}
 	}
-	mq.a, mq.c = a, c
+	mq.a, mq.c, mq.ct, mq.bp = a, c, ct, bp
 }
 
 func (t *t1) cleanupPass(p, orient int, causal bool) {
@@ -625,8 +662,8 @@ func (d *Decoder) decodeBlocks(ts *tileState) error {
 				for b := 0; b < res.nb; b++ {
 					pb := &prec.bands[b]
 					bd := &res.bands[b]
-					for i := 0; i < pb.cw*pb.ch; i++ {
-						cb := &d.cblks[pb.cblk0+i]
+					for i := 0; i < int(pb.cw*pb.ch); i++ {
+						cb := &d.cblks[int(pb.cblk0)+i]
 						if cb.head < 0 {
 							continue
 						}

@@ -39,14 +39,14 @@ type band struct {
 // precinct holds, per band, the code-blocks a packet of this precinct
 // speaks of, and the layer its next packet carries.
 type precinct struct {
-	next  int
+	next  int32
 	bands [3]precinctBand
 }
 
 type precinctBand struct {
-	cw, ch    int // code-blocks across and down
-	cblk0     int // index of the first in Decoder.cblks
-	incl, zbp int // first node of the inclusion and zero bit-plane tag trees
+	cw, ch    int32 // code-blocks across and down
+	cblk0     int32 // index of the first in Decoder.cblks
+	incl, zbp int32 // first node of the inclusion and zero bit-plane tag trees
 }
 
 // codeBlock gathers what the packets say of one code-block.
@@ -286,18 +286,19 @@ func (d *Decoder) buildTile(tp *params, ts *tileState, tx0, ty0, tx1, ty1 int) e
 					pb := &pr.bands[b]
 					rx0, ry0 := max(gx<<ppx, bd.x0), max(gy<<ppy, bd.y0)
 					rx1, ry1 := min((gx+1)<<ppx, bd.x1), min((gy+1)<<ppy, bd.y1)
-					pb.cblk0 = len(d.cblks)
+					pb.cblk0 = int32(len(d.cblks))
 					if rx0 >= rx1 || ry0 >= ry1 {
 						continue
 					}
 					cx0, cy0 := floorShift(rx0, bd.cbw), floorShift(ry0, bd.cbh)
-					pb.cw = ceilShift(rx1, bd.cbw) - cx0
-					pb.ch = ceilShift(ry1, bd.cbh) - cy0
-					if pb.cw*pb.ch > budget-len(d.cblks) {
+					cw := ceilShift(rx1, bd.cbw) - cx0
+					ch := ceilShift(ry1, bd.cbh) - cy0
+					if cw*ch > budget-len(d.cblks) {
 						return errorf("more code-blocks than a tile of %dx%d can use: %w", tx1-tx0, ty1-ty0, codec.ErrUnsupported)
 					}
-					for j := 0; j < pb.ch; j++ {
-						for i := 0; i < pb.cw; i++ {
+					pb.cw, pb.ch = int32(cw), int32(ch)
+					for j := 0; j < ch; j++ {
+						for i := 0; i < cw; i++ {
 							x, y := (cx0+i)<<bd.cbw, (cy0+j)<<bd.cbh
 							d.cblks = append(d.cblks, codeBlock{
 								x0: int32(max(x, rx0)), y0: int32(max(y, ry0)),
@@ -306,8 +307,8 @@ func (d *Decoder) buildTile(tp *params, ts *tileState, tx0, ty0, tx1, ty1 int) e
 							})
 						}
 					}
-					pb.incl = d.tagTree(pb.cw, pb.ch)
-					pb.zbp = d.tagTree(pb.cw, pb.ch)
+					pb.incl = int32(d.tagTree(cw, ch))
+					pb.zbp = int32(d.tagTree(cw, ch))
 				}
 			}
 		}
@@ -582,7 +583,7 @@ func (d *Decoder) packet(ts *tileState, c, r, p, l int) error {
 	tc := &d.comps[c]
 	res := &tc.res[r]
 	prec := &d.precs[res.prec0+p]
-	if l < prec.next {
+	if int32(l) < prec.next {
 		// progression order changes may revisit packets many times over
 		ts.skips++
 		if ts.skips > 1<<20+256*len(ts.body) {
@@ -590,7 +591,7 @@ func (d *Decoder) packet(ts *tileState, c, r, p, l int) error {
 		}
 		return nil
 	}
-	prec.next = l + 1
+	prec.next = int32(l + 1)
 	if ts.bpos >= len(ts.body) && ts.hdrs == nil {
 		return errorf("packet data ends early")
 	}
@@ -606,11 +607,11 @@ func (d *Decoder) packet(ts *tileState, c, r, p, l int) error {
 		for b := 0; b < res.nb; b++ {
 			pb := &prec.bands[b]
 			bd := &res.bands[b]
-			for i := 0; i < pb.cw*pb.ch; i++ {
-				cb := &d.cblks[pb.cblk0+i]
+			for i := 0; i < int(pb.cw*pb.ch); i++ {
+				cb := &d.cblks[int(pb.cblk0)+i]
 				var in bool
 				if !cb.included {
-					in = d.tagDecode(pb.incl+i, int32(l+1), &br)
+					in = d.tagDecode(int(pb.incl)+i, int32(l+1), &br)
 				} else {
 					in = br.bit() != 0
 				}
@@ -622,7 +623,7 @@ func (d *Decoder) packet(ts *tileState, c, r, p, l int) error {
 				}
 				if !cb.included {
 					z := int32(0)
-					for !d.tagDecode(pb.zbp+i, z+1, &br) {
+					for !d.tagDecode(int(pb.zbp)+i, z+1, &br) {
 						z++
 						if z > 74 || br.over {
 							return errorf("corrupt zero bit-plane count")
