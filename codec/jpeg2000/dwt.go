@@ -44,7 +44,7 @@ func (d *Decoder) inverseDWT(tc *tileComp, base int) {
 			c := d.coef[base:]
 			for j := range rh {
 				row := c[j*stride : j*stride+rw]
-				lift53(row[:snx], row[snx:], casx, 1)
+				lift53(row[:snx], row[snx:], casx)
 				interleave(row, snx, casx, d.line[:rw])
 			}
 			liftRows53(c, stride, rw, rh, sny, casy, d.line[:rw*rh])
@@ -90,7 +90,7 @@ func interleave[T int32 | float32](row []T, sn, cas int, tmp []T) {
 // low-pass samples lo and high-pass samples hi; symmetric extension is
 // the clamping of indices. A single sample at an odd coordinate was
 // doubled.
-func lift53(lo, hi []int32, cas int, _ int) {
+func lift53(lo, hi []int32, cas int) {
 	sn, dn := len(lo), len(hi)
 	if sn+dn == 1 {
 		if cas == 1 {

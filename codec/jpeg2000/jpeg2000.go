@@ -546,14 +546,11 @@ func (p *params) apply(m byte, seg []byte, im *image, mainHeader bool) error {
 				return errorf("too many progression order changes")
 			}
 		}
-	case mTLM, mPLM, mPLT, mCRG, mCOM, mPPT:
-		// lengths and comments: not needed to decode (PPT is read per tile)
+	case mSOT, mSOD, mSOC, mEOC, mSIZ, mSOP, mEPH:
+		return errorf("unexpected marker 0x%02x in a header", m)
 	default:
-		if m < 0x30 || m > 0x3f { // reserved markers without meaning here are skipped too
-			if m == mSOT || m == mSOD || m == mSOC || m == mEOC || m == mSIZ {
-				return errorf("unexpected marker 0x%02x in a header", m)
-			}
-		}
+		// TLM, PLM, PLT (lengths), CRG, COM and unknown segments do not
+		// change decoding; PPT is read per tile
 	}
 	return nil
 }

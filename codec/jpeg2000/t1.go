@@ -418,8 +418,11 @@ func (t *t1) sigPass(p, orient int, causal, raw bool) {
 		rows := min(4, h-y0)
 		for x := 0; x < w; x++ {
 			i0 := (y0+1)*s + x + 1
-			if rows == 4 && (fl[i0]|fl[i0+s]|fl[i0+2*s]|fl[i0+3*s])&0xff == 0 {
-				continue // no significant neighbour anywhere in the column
+			if rows == 4 {
+				f0, f1, f2, f3 := fl[i0], fl[i0+s], fl[i0+2*s], fl[i0+3*s]
+				if (f0|f1|f2|f3)&0xff == 0 || f0&f1&f2&f3&fSig != 0 {
+					continue // no significant neighbour, or nothing left to find
+				}
 			}
 			for k := 0; k < rows; k++ {
 				i := i0 + k*s
@@ -562,6 +565,10 @@ func (t *t1) cleanupPass(p, orient int, causal bool) {
 			i0 := (y0+1)*s + x + 1
 			k := 0
 			if rows == 4 {
+				f0, f1, f2, f3 := fl[i0], fl[i0+s], fl[i0+2*s], fl[i0+3*s]
+				if f0&f1&f2&f3&fSig != 0 && (f0|f1|f2|f3)&fVisit == 0 {
+					continue // all significant before this bit-plane
+				}
 				last := fl[i0+3*s]
 				if causal {
 					last &^= causalMask
