@@ -471,3 +471,29 @@ func TestUnsupported(t *testing.T) {
 		}
 	}
 }
+
+// TestTruncation cuts streams at many points: every cut must fail with a
+// *codec.Error (a cut inside the last packets' data says so) or, within
+// the final bytes that hold no samples (EOC), still decode.
+func TestTruncation(t *testing.T) {
+	for _, opts := range [][]string{
+		{"-n", "3"},
+		{"-I", "-r", "5,1", "-SOP", "-EPH", "-t", "16,16", "-n", "2"},
+		{"-M", "63", "-p", "PCRL", "-b", "8,8", "-n", "3"},
+	} {
+		im := synth(40, 30, 3, 8, false, 4)
+		cs := opjEncode(t, im, "j2k", opts...)
+		f := im.frame()
+		out := make([]byte, f.Size())
+		var d Decoder
+		for n := 0; n < len(cs)-2; n++ {
+			err := d.Decode(out, cs[:n], f)
+			var ce *codec.Error
+			if err == nil {
+				t.Errorf("%v: stream cut to %d of %d bytes decodes", opts, n, len(cs))
+			} else if !errors.As(err, &ce) {
+				t.Errorf("%v: cut to %d: %v is not a *codec.Error", opts, n, err)
+			}
+		}
+	}
+}
