@@ -1,0 +1,96 @@
+package remap
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/suyashkumar/dicom"
+	"github.com/suyashkumar/dicom/pkg/tag"
+)
+
+// Observer sees every sample of a remap, before and after, so that a
+// caller can draw a picture of it (dicom-remap --qc) without a second copy
+// of the image in memory. It is called on the goroutine that called Remap.
+type Observer interface {
+	// Begin describes the image, before any Samples.
+	Begin(Shape)
+	// Samples gets consecutive stored input values and the output values
+	// they became; in[0] is sample number first in storage order (frame by
+	// frame; within a frame pixel by pixel with the channels interleaved, or
+	// channel by channel when Planar). The slices are reused after it returns.
+	Samples(first int64, in, out []int64)
+}
+
+// Shape is what an Observer needs to know of an image.
+type Shape struct {
+	Rows, Columns, Frames, SamplesPerPixel int
+	Planar                                 bool
+	Photometric                            string
+	Modality                               string
+	// Units of the modality values: "HU" for CT, the PET Units, else "".
+	Units string
+	// Slope and Intercept turn stored values into modality values; 1 and 0
+	// without a rescale.
+	Slope, Intercept float64
+	Source           Range // mapped to [Min, Max]
+	Min, Max         int64
+	// Padding reports whether a stored value is pixel padding.
+	Padding func(int64) bool
+}
+
+// observeBatch is how many samples an Observer gets at a time: its two
+// slices stay small (1 MiB) whatever the chunk holds.
+const observeBatch = 1 << 16
+
+// observe runs the pixel data through the mapper once more, for p.Observe
+// only: the pass that writes the output maps chunks in place and out of
+// order, and the observer wants both values in order. It costs a read of the
+// pixels, paid only when asked.
+func observe(ds *dicom.Dataset, im *image, inC sampleCodec, mapper *sampleMapper, source Range, p Params) error {
+	sh := Shape{Rows: im.rows, Columns: im.columns, Frames: max(im.frames, 1), SamplesPerPixel: im.samplesPerPixel,
+		Planar: im.planar == 1, Photometric: im.photometric, Modality: elementText(ds, tag.Modality),
+		Slope: 1, Source: source, Min: p.Min, Max: p.Max, Padding: im.padding.contains}
+	if slope, intercept, ok := strings.Cut(im.rescale, "/"); ok {
+		s, err1 := strconv.ParseFloat(strings.TrimSpace(slope), 64)
+		b, err2 := strconv.ParseFloat(strings.TrimSpace(intercept), 64)
+		if err1 == nil && err2 == nil {
+			sh.Slope, sh.Intercept = s, b
+		}
+	}
+	switch sh.Modality {
+	case "CT":
+		sh.Units = "HU"
+	case "PT":
+		sh.Units = elementText(ds, tagUnits)
+	}
+	p.Observe.Begin(sh)
+	outC := mapper.out
+	in, out := make([]int64, observeBatch), make([]int64, observeBatch)
+	scratch := make([]byte, observeBatch*inC.bytes)
+	var first int64
+	return im.pixels.chunks(1, func(_ int, b []byte) {
+		for len(b) > 0 {
+			n := min(len(b)/inC.bytes, observeBatch)
+			s := scratch[:n*inC.bytes]
+			copy(s, b) // the chunk may be the parsed data set itself: map a copy
+			for i := range n {
+				in[i] = inC.value(inC.raw(s, i))
+			}
+			mapper.apply(s)
+			for i := range n {
+				out[i] = outC.value(outC.raw(s, i))
+			}
+			p.Observe.Samples(first, in[:n], out[:n])
+			first += int64(n)
+			b = b[len(s):]
+		}
+	}, nil)
+}
+
+// elementText is the first value of a top-level text element, trimmed.
+func elementText(ds *dicom.Dataset, t tag.Tag) string {
+	if e := find(ds.Elements, t); e != nil {
+		return strings.TrimSpace(textOf(e))
+	}
+	return ""
+}
