@@ -88,6 +88,8 @@ type config struct {
 	mergeRanges   []string     // range files, in --merge-ranges mode
 	provenanceOut bool
 	provenanceAt  bool
+	qc            bool   // write a quality-control picture
+	qcFile        string // --qc-file: its path
 }
 
 // errHelp and errVersion end a parse successfully.
@@ -133,6 +135,8 @@ func newFlagSet() (*pflag.FlagSet, *flagValues) {
 	fs.BoolVar(&v.mergeRanges, "merge-ranges", false, "merge --print-range JSON files given as arguments and print the result")
 	fs.BoolVar(&v.provenanceOut, "provenance-stdout", false, "also print the provenance record on stdout")
 	fs.BoolVar(&v.provenanceAt, "provenance-time", false, "record the time of the run in the provenance record")
+	fs.BoolVar(&v.qc, "qc", false, "also write a quality-control picture: <name>-qc.png, or dicom-remap-qc.png for a directory")
+	fs.StringVar(&v.qcFile, "qc-file", "", "write the quality-control picture to this path (implies --qc)")
 	fs.SetAnnotation("workers", "kind", []string{"integer"})
 	fs.BoolVarP(&v.help, "help", "h", false, "print this help and exit")
 	fs.BoolVar(&v.version, "version", false, "print the version and exit")
@@ -149,6 +153,8 @@ type flagValues struct {
 	workers                     int
 	sourceRange, sourceFrom     string
 	provenanceOut, provenanceAt bool
+	qc                          bool
+	qcFile                      string
 }
 
 func helpText() string {
@@ -204,7 +210,8 @@ scan:
 	}
 
 	c := &config{force: v.force, quiet: v.quiet, pixelLimit: v.pixelLimit, args: args, perFile: v.perFile,
-		workers: v.workers, provenanceOut: v.provenanceOut, provenanceAt: v.provenanceAt, sync: v.sync}
+		workers: v.workers, provenanceOut: v.provenanceOut, provenanceAt: v.provenanceAt, sync: v.sync,
+		qc: v.qc || v.qcFile != "", qcFile: v.qcFile}
 	if c.pixelLimit <= 0 {
 		return nil, usagef("", "--max-pixel-bytes %d is not positive", c.pixelLimit)
 	}
@@ -215,6 +222,9 @@ scan:
 	case v.printRange && v.mergeRanges:
 		return nil, usagef("", "--print-range and --merge-ranges exclude each other")
 	case v.printRange || v.mergeRanges:
+		if c.qc {
+			return nil, usagef("", "--qc pictures a remap: it does not go with --print-range or --merge-ranges")
+		}
 		if len(pos) == 0 {
 			return nil, usagef("run 'dicom-remap --help' for usage", "missing files to measure or merge")
 		}
