@@ -106,3 +106,98 @@ func writeQC(path string, sync bool, pic qc.Picture) (*tempOutput, error) {
 		return nil
 	})
 }
+
+// seriesQC is the pictures of a directory run, one per series in the order
+// the series first appear among the sorted files.
+type seriesQC struct {
+	cols     []*qc.Collector
+	paths    []string
+	titles   []string
+	seriesOf []int // by file
+	obs      []*qc.FileObserver
+}
+
+// newSeriesQC plans the pictures of files (measured) and refuses, before
+// any work, paths that exist without --force.
+func newSeriesQC(c *config, files []*inputFile, outputs []string) (*seriesQC, *failure) {
+	s := &seriesQC{seriesOf: make([]int, len(files)), obs: make([]*qc.FileObserver, len(files))}
+	index := map[string]int{}
+	var counts, within []int
+	for i, in := range files {
+		k, ok := index[in.meas.SeriesUID]
+		if !ok {
+			k = len(counts)
+			index[in.meas.SeriesUID] = k
+			counts = append(counts, 0)
+		}
+		s.seriesOf[i] = k
+		within = append(within, counts[k])
+		counts[k]++
+	}
+	base := c.qcFile
+	if base == "" {
+		base = filepath.Join(c.outDir, QCName)
+	}
+	name := filepath.Base(filepath.Clean(c.input))
+	for k, n := range counts {
+		s.cols = append(s.cols, qc.NewCollector(n))
+		path, title := base, name
+		if len(counts) > 1 {
+			path = numbered(base, k+1)
+			title = name + " series " + strconv.Itoa(k+1) + "/" + strconv.Itoa(len(counts))
+		}
+		if f := checkQCPath(c, path, outputs...); f != nil {
+			return nil, f
+		}
+		s.paths, s.titles = append(s.paths, path), append(s.titles, title)
+	}
+	for i := range files {
+		s.obs[i] = s.cols[s.seriesOf[i]].File(within[i])
+	}
+	return s, nil
+}
+
+// observer is file i's observer, nil without pictures.
+func (s *seriesQC) observer(i int) remap.Observer {
+	if s == nil {
+		return nil
+	}
+	return s.obs[i]
+}
+
+func (s *seriesQC) done(i int) {
+	if s != nil {
+		s.obs[i].Done()
+	}
+}
+
+// write renders every picture to a temporary file; on failure none is left.
+func (s *seriesQC) write(c *config) ([]*tempOutput, error) {
+	if s == nil {
+		return nil, nil
+	}
+	var temps []*tempOutput
+	for k, col := range s.cols {
+		t, err := writeQC(s.paths[k], c.sync, col.Picture(s.titles[k], howChosen(c, true)))
+		if err != nil {
+			for _, t := range temps {
+				t.discard()
+			}
+			return nil, err
+		}
+		temps = append(temps, t)
+	}
+	return temps, nil
+}
+
+// name is the path of series k's picture as the provenance record gives it:
+// relative to the output directory when inside it.
+func (s *seriesQC) name(c *config, k int) string {
+	if s == nil || k >= len(s.paths) {
+		return ""
+	}
+	if rel, err := filepath.Rel(c.outDir, s.paths[k]); err == nil && !strings.HasPrefix(rel, "..") {
+		return filepath.ToSlash(rel)
+	}
+	return s.paths[k]
+}
