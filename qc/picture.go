@@ -141,3 +141,27 @@ func floorDiv(a, b int64) int64 {
 
 // num prints a modality value without float noise.
 func num(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+
+// Check refuses a picture that Render cannot draw: it may come from
+// another process.
+func (p Picture) Check() error {
+	if len(p.Before) != len(p.After) || len(p.Labels) != len(p.Before) || len(p.Before) > maxPanels {
+		return fmt.Errorf("picture has %d before, %d after and %d labels", len(p.Before), len(p.After), len(p.Labels))
+	}
+	for i := range p.Before {
+		for _, im := range []*image.RGBA{p.Before[i], p.After[i]} {
+			if im == nil {
+				return fmt.Errorf("panel %d is missing", i)
+			}
+			b := im.Bounds()
+			if b.Min != (image.Point{}) || b.Dx() < 1 || b.Dy() < 1 || b.Dx() > PanelSide || b.Dy() > PanelSide ||
+				im.Stride != 4*b.Dx() || len(im.Pix) != 4*b.Dx()*b.Dy() {
+				return fmt.Errorf("panel %d is not a reduced frame", i)
+			}
+		}
+	}
+	if len(p.In.Counts) > bins || len(p.Out.Counts) > bins || p.Min >= p.Max {
+		return fmt.Errorf("picture histograms are malformed")
+	}
+	return nil
+}

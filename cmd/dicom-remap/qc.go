@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"encoding/gob"
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -51,6 +55,10 @@ func writeWithQC(c *config, out string, params *remap.Params, fill func(io.Write
 	if f := checkQCPath(c, path, out); f != nil {
 		return f
 	}
+	draw, f := findRenderer()
+	if f != nil {
+		return f
+	}
 	col := qc.NewCollector(1)
 	obs := col.File(0)
 	params.Observe = obs
@@ -60,7 +68,7 @@ func writeWithQC(c *config, out string, params *remap.Params, fill func(io.Write
 	}
 	obs.Done()
 	pic := col.Picture(filepath.Base(c.input), howChosen(c, false))
-	qt, err := writeQC(path, c.sync, pic)
+	qt, err := writeQC(path, c.sync, draw, pic)
 	if err != nil {
 		t.discard()
 		return err
@@ -97,11 +105,64 @@ func checkQCPath(c *config, path string, outputs ...string) *failure {
 	return nil
 }
 
+// RendererName is the program that draws the pictures, looked for next to
+// dicom-remap, then on PATH. It is apart so that the plotting library's
+// start-up (a millisecond of font loading) is paid only with --qc.
+const RendererName = "dicom-remap-qc"
+
+// renderQC draws a picture as PNG on w; tests set it to draw in process.
+var renderQC func(w io.Writer, pic qc.Picture) error
+
+// findRenderer returns how pictures will be drawn, or a failure before any
+// work when the renderer is missing.
+func findRenderer() (func(io.Writer, qc.Picture) error, *failure) {
+	if renderQC != nil {
+		return renderQC, nil
+	}
+	path := ""
+	if self, err := os.Executable(); err == nil {
+		if real, err := filepath.EvalSymlinks(self); err == nil {
+			self = real
+		}
+		if p := filepath.Join(filepath.Dir(self), RendererName); isExecutable(p) {
+			path = p
+		}
+	}
+	if path == "" {
+		p, err := exec.LookPath(RendererName)
+		if err != nil {
+			return nil, fail("--qc", exitFailure, "%s, which draws the picture, is neither next to dicom-remap nor on PATH", RendererName)
+		}
+		path = p
+	}
+	return func(w io.Writer, pic qc.Picture) error {
+		var in bytes.Buffer
+		if err := gob.NewEncoder(&in).Encode(pic); err != nil {
+			return err
+		}
+		var stderr bytes.Buffer
+		cmd := exec.Command(path)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = &in, w, &stderr
+		if err := cmd.Run(); err != nil {
+			if msg := oneLine(stderr.String()); msg != "" {
+				return fmt.Errorf("%s: %s", RendererName, msg)
+			}
+			return fmt.Errorf("%s: %v", RendererName, err)
+		}
+		return nil
+	}, nil
+}
+
+func isExecutable(path string) bool {
+	info, err := os.Stat(path)
+	return err == nil && info.Mode().IsRegular() && info.Mode()&0o111 != 0
+}
+
 // writeQC renders pic to a temporary file next to path.
-func writeQC(path string, sync bool, pic qc.Picture) (*tempOutput, error) {
+func writeQC(path string, sync bool, draw func(io.Writer, qc.Picture) error, pic qc.Picture) (*tempOutput, error) {
 	return writeTemp(path, false, sync, func(w io.Writer) error {
-		if err := qc.Render(w, pic); err != nil {
-			return fail(path, exitFailure, "write: %v", pathless(err))
+		if err := draw(w, pic); err != nil {
+			return fail(path, exitFailure, "draw picture: %v", pathless(err))
 		}
 		return nil
 	})
@@ -110,6 +171,7 @@ func writeQC(path string, sync bool, pic qc.Picture) (*tempOutput, error) {
 // seriesQC is the pictures of a directory run, one per series in the order
 // the series first appear among the sorted files.
 type seriesQC struct {
+	draw     func(io.Writer, qc.Picture) error
 	cols     []*qc.Collector
 	paths    []string
 	titles   []string
@@ -120,7 +182,11 @@ type seriesQC struct {
 // newSeriesQC plans the pictures of files (measured) and refuses, before
 // any work, paths that exist without --force.
 func newSeriesQC(c *config, files []*inputFile, outputs []string) (*seriesQC, *failure) {
-	s := &seriesQC{seriesOf: make([]int, len(files)), obs: make([]*qc.FileObserver, len(files))}
+	draw, f := findRenderer()
+	if f != nil {
+		return nil, f
+	}
+	s := &seriesQC{draw: draw, seriesOf: make([]int, len(files)), obs: make([]*qc.FileObserver, len(files))}
 	index := map[string]int{}
 	var counts, within []int
 	for i, in := range files {
@@ -178,7 +244,7 @@ func (s *seriesQC) write(c *config) ([]*tempOutput, error) {
 	}
 	var temps []*tempOutput
 	for k, col := range s.cols {
-		t, err := writeQC(s.paths[k], c.sync, col.Picture(s.titles[k], howChosen(c, true)))
+		t, err := writeQC(s.paths[k], c.sync, s.draw, col.Picture(s.titles[k], howChosen(c, true)))
 		if err != nil {
 			for _, t := range temps {
 				t.discard()

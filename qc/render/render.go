@@ -1,4 +1,8 @@
-package qc
+// Package render draws a qc.Picture as a PNG with gonum/plot. It is apart
+// from qc, in its own program (dicom-remap-qc), because gonum/plot's package
+// initialisation (its fonts) would otherwise cost every dicom-remap run a
+// millisecond, QC or not.
+package render
 
 import (
 	"image"
@@ -7,24 +11,13 @@ import (
 	"image/png"
 	"io"
 
+	"github.com/dicom-remap/dicom-remap/qc"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
-)
-
-// Geometry of the picture, in pixels (drawn at 72 dpi: a point is a pixel).
-const (
-	minWidth = 1200
-	margin   = 16
-	slot     = PanelSide + 16 // a panel and its gap
-	titleH   = 40
-	captionH = 22
-	labelH   = 22
-	rowH     = captionH + PanelSide + labelH
-	plotH    = 340
 )
 
 // Colours of the histogram categories.
@@ -36,58 +29,9 @@ var (
 	markColor    = color.RGBA{200, 30, 30, 255}
 )
 
-// Layout says where Render puts things, so that tests can look there.
-type Layout struct {
-	Size          image.Point
-	Before, After []image.Rectangle // where each reduced frame is drawn
-	Scale         []int             // its pixels' side in the picture
-	Plots         [3]image.Rectangle
-}
-
-// Layout is the geometry of p's picture: for a single frame the before and
-// after side by side, else a row of befores over a row of afters; below,
-// the input histogram, the output histogram and the mapping line.
-func (p Picture) Layout() Layout {
-	n := len(p.Before)
-	cols, rows := n, 2
-	if n <= 1 {
-		cols, rows = 2, 1
-	}
-	w := max(minWidth, cols*slot+2*margin)
-	colW := (w - 2*margin) / cols
-	var l Layout
-	l.Size = image.Pt(w, titleH+rows*rowH+plotH)
-	place := func(col, row int, img *image.RGBA) (image.Rectangle, int) {
-		b := img.Bounds()
-		f := max(1, PanelSide/max(b.Dx(), b.Dy()))
-		dw, dh := b.Dx()*f, b.Dy()*f
-		x := margin + col*colW + (colW-dw)/2
-		y := titleH + row*rowH + captionH + (PanelSide-dh)/2
-		return image.Rect(x, y, x+dw, y+dh), f
-	}
-	for i := range p.Before {
-		var rb, ra image.Rectangle
-		var f int
-		if n == 1 {
-			rb, f = place(0, 0, p.Before[i])
-			ra, _ = place(1, 0, p.After[i])
-		} else {
-			rb, f = place(i, 0, p.Before[i])
-			ra, _ = place(i, 1, p.After[i])
-		}
-		l.Before, l.After, l.Scale = append(l.Before, rb), append(l.After, ra), append(l.Scale, f)
-	}
-	third := w / 3
-	top := l.Size.Y - plotH
-	for i := range 3 {
-		l.Plots[i] = image.Rect(i*third, top, (i+1)*third, l.Size.Y)
-	}
-	return l
-}
-
 // Render draws p as a PNG on w. The same p gives the same bytes: no time,
 // no randomness, fonts compiled in.
-func Render(w io.Writer, p Picture) error {
+func Render(w io.Writer, p qc.Picture) error {
 	l := p.Layout()
 	c := vgimg.NewWith(vgimg.UseWH(vg.Length(l.Size.X), vg.Length(l.Size.Y)), vgimg.UseDPI(72),
 		vgimg.UseBackgroundColor(color.White))
@@ -96,13 +40,13 @@ func Render(w io.Writer, p Picture) error {
 		face := font.DefaultCache.Lookup(font.Font{Typeface: "Liberation", Variant: "Sans"}, size)
 		c.FillString(face, vg.Point{X: vg.Length(x), Y: H - vg.Length(yTop) - size}, s)
 	}
-	text(15, margin, 12, p.Title)
+	text(15, qc.Margin, 12, p.Title)
 
 	single := len(p.Before) == 1
 	for i := range p.Before {
 		if single {
-			text(12, l.Before[i].Min.X, l.Before[i].Min.Y-captionH+4, p.BeforeCaption)
-			text(12, l.After[i].Min.X, l.After[i].Min.Y-captionH+4, p.AfterCaption)
+			text(12, l.Before[i].Min.X, l.Before[i].Min.Y-qc.CaptionH+4, p.BeforeCaption)
+			text(12, l.After[i].Min.X, l.After[i].Min.Y-qc.CaptionH+4, p.AfterCaption)
 		}
 		if p.Labels[i] != "" {
 			text(11, l.Before[i].Min.X, l.Before[i].Max.Y+4, p.Labels[i])
@@ -110,8 +54,8 @@ func Render(w io.Writer, p Picture) error {
 		}
 	}
 	if !single && len(p.Before) > 0 {
-		text(12, margin, titleH+4, p.BeforeCaption)
-		text(12, margin, titleH+rowH+4, p.AfterCaption)
+		text(12, qc.Margin, qc.TitleH+4, p.BeforeCaption)
+		text(12, qc.Margin, qc.TitleH+qc.RowH+4, p.AfterCaption)
 	}
 
 	plots := []*plot.Plot{inputPlot(p), outputPlot(p), mappingPlot(p)}
@@ -128,7 +72,7 @@ func Render(w io.Writer, p Picture) error {
 		paste(img, l.Before[i], l.Scale[i], p.Before[i])
 		paste(img, l.After[i], l.Scale[i], p.After[i])
 	}
-	enc := png.Encoder{CompressionLevel: png.BestCompression}
+	enc := png.Encoder{CompressionLevel: png.DefaultCompression}
 	return enc.Encode(w, img)
 }
 
@@ -143,7 +87,7 @@ func paste(dst stddraw.Image, r image.Rectangle, f int, src *image.RGBA) {
 
 // histogram adds the bars of category cat of h to pl, in colour, and
 // returns whether there were any.
-func histogram(pl *plot.Plot, h Histogram, cat int, fill color.Color, name string) bool {
+func histogram(pl *plot.Plot, h qc.Histogram, cat int, fill color.Color, name string) bool {
 	var bs []plotter.HistogramBin
 	for i, n := range h.Counts {
 		if n[cat] > 0 {
@@ -169,7 +113,7 @@ func logCounts(pl *plot.Plot) {
 	pl.Y.Label.Text = "count (log)"
 }
 
-func inputPlot(p Picture) *plot.Plot {
+func inputPlot(p qc.Picture) *plot.Plot {
 	pl := plot.New()
 	pl.Title.Text = "input values"
 	pl.X.Label.Text = p.InUnits
@@ -178,7 +122,7 @@ func inputPlot(p Picture) *plot.Plot {
 		cat  int
 		fill color.Color
 		name string
-	}{{Inside, insideColor, "in source range"}, {Clamped, clampedColor, "clamped"}, {Padding, paddingColor, "padding"}} {
+	}{{qc.Inside, insideColor, "in source range"}, {qc.Clamped, clampedColor, "clamped"}, {qc.Padding, paddingColor, "padding"}} {
 		any = histogram(pl, p.In, c.cat, c.fill, c.name) || any
 	}
 	if any {
@@ -190,7 +134,7 @@ func inputPlot(p Picture) *plot.Plot {
 	return pl
 }
 
-func outputPlot(p Picture) *plot.Plot {
+func outputPlot(p qc.Picture) *plot.Plot {
 	pl := plot.New()
 	pl.Title.Text = "output values"
 	pl.X.Label.Text = "output value"
@@ -201,7 +145,7 @@ func outputPlot(p Picture) *plot.Plot {
 	return pl
 }
 
-func mappingPlot(p Picture) *plot.Plot {
+func mappingPlot(p qc.Picture) *plot.Plot {
 	pl := plot.New()
 	pl.Title.Text = "mapping"
 	pl.X.Label.Text = p.InUnits
@@ -218,7 +162,7 @@ func mappingPlot(p Picture) *plot.Plot {
 	return pl
 }
 
-func xRange(h Histogram) (lo, hi float64) {
+func xRange(h qc.Histogram) (lo, hi float64) {
 	return h.Lo, h.Lo + float64(len(h.Counts))*h.Width
 }
 
