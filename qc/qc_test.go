@@ -156,7 +156,6 @@ func TestCollectorSmallImage(t *testing.T) {
 	}
 }
 
-
 // Frames larger than PanelSide are averaged in blocks.
 func TestPanelReduction(t *testing.T) {
 	s := remap.Shape{Rows: 300, Columns: 600, Frames: 3, SamplesPerPixel: 1, Slope: 1, Source: remap.Range{Lo: 0, Hi: 1000}, Min: 0, Max: 1000}
