@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/dicom-remap/dicom-remap/internal/fixture"
@@ -15,8 +16,10 @@ import (
 // build on real and generated samples: the arithmetic is integer-exact.
 func TestArm64BitIdentical(t *testing.T) {
 	qemu := need(t, "qemu-aarch64-static")
-	arm := filepath.Join(t.TempDir(), "dicom-remap-arm64")
-	build := exec.Command("go", "build", "-trimpath", "-o", arm, "./cmd/dicom-remap")
+	armDir := t.TempDir()
+	arm := filepath.Join(armDir, "dicom-remap")
+	// dicom-remap-qc too: the --qc pictures must be the same bytes.
+	build := exec.Command("go", "build", "-trimpath", "-o", armDir+string(os.PathSeparator), "./cmd/dicom-remap", "./cmd/dicom-remap-qc")
 	build.Dir = repoRoot
 	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64")
 	if out, err := build.CombinedOutput(); err != nil {
@@ -32,8 +35,8 @@ func TestArm64BitIdentical(t *testing.T) {
 	for _, in := range inputs {
 		for _, r := range ranges {
 			native, emulated := t.TempDir(), t.TempDir()
-			a := runCmd(t, "", binary, in, native, r[0], r[1])
-			b := runCmd(t, "", qemu, arm, in, emulated, r[0], r[1])
+			a := runCmd(t, "", binary, "--qc", in, native, r[0], r[1])
+			b := runCmd(t, "", qemu, arm, "--qc", in, emulated, r[0], r[1])
 			if a.code != b.code || a.stderr != b.stderr {
 				t.Fatalf("%s %v: native exit %d %q, arm64 exit %d %q", in, r, a.code, a.stderr, b.code, b.stderr)
 			}
@@ -43,6 +46,10 @@ func TestArm64BitIdentical(t *testing.T) {
 			name := outputNameOf(in)
 			if !bytes.Equal(mustRead(t, filepath.Join(native, name)), mustRead(t, filepath.Join(emulated, name))) {
 				t.Fatalf("%s %v: arm64 output differs from amd64", in, r)
+			}
+			picture := strings.TrimSuffix(name, "-normalized.dcm") + "-qc.png"
+			if !bytes.Equal(mustRead(t, filepath.Join(native, picture)), mustRead(t, filepath.Join(emulated, picture))) {
+				t.Fatalf("%s %v: arm64 picture differs from amd64", in, r)
 			}
 		}
 	}
