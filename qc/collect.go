@@ -229,6 +229,8 @@ func (o *FileObserver) Done() {
 		}
 		c.panels[pos] = p
 	}
+	// A series keeps an observer per file: only the collector keeps counts.
+	o.in, o.out, o.panels = nil, nil, nil
 }
 
 // panel is one frame averaged down to at most PanelSide per side.

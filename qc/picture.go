@@ -3,6 +3,7 @@ package qc
 import (
 	"fmt"
 	"image"
+	"math"
 	"sort"
 	"strconv"
 )
@@ -160,8 +161,26 @@ func (p Picture) Check() error {
 			}
 		}
 	}
-	if len(p.In.Counts) > bins || len(p.Out.Counts) > bins || p.Min >= p.Max {
-		return fmt.Errorf("picture histograms are malformed")
+	finite := func(vs ...float64) bool {
+		for _, v := range vs {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, h := range []Histogram{p.In, p.Out} {
+		if len(h.Counts) < 1 || len(h.Counts) > bins || !(h.Width > 0) || !finite(h.Lo, h.Width, h.Lo+float64(len(h.Counts))*h.Width) {
+			return fmt.Errorf("picture histograms are malformed")
+		}
+		for _, n := range h.Counts {
+			if n[0] < 0 || n[1] < 0 || n[2] < 0 {
+				return fmt.Errorf("picture histograms are malformed")
+			}
+		}
+	}
+	if p.Min >= p.Max || !finite(p.Source[0], p.Source[1]) || p.Source[0] > p.Source[1] || len(p.Title) > 1000 {
+		return fmt.Errorf("picture ranges or title are malformed")
 	}
 	return nil
 }

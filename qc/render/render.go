@@ -5,6 +5,7 @@
 package render
 
 import (
+	"fmt"
 	"image"
 	"image/color"
 	stddraw "image/draw"
@@ -31,7 +32,13 @@ var (
 
 // Render draws p as a PNG on w. The same p gives the same bytes: no time,
 // no randomness, fonts compiled in.
-func Render(w io.Writer, p qc.Picture) error {
+func Render(w io.Writer, p qc.Picture) (err error) {
+	defer func() {
+		// The plotting library panics on what it cannot draw: an error.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("cannot draw: %v", r)
+		}
+	}()
 	l := p.Layout()
 	c := vgimg.NewWith(vgimg.UseWH(vg.Length(l.Size.X), vg.Length(l.Size.Y)), vgimg.UseDPI(72),
 		vgimg.UseBackgroundColor(color.White))
@@ -107,7 +114,17 @@ func histogram(pl *plot.Plot, h qc.Histogram, cat int, fill color.Color, name st
 	return true
 }
 
-func logCounts(pl *plot.Plot) {
+// logCounts sets a log count axis from half a count (counts are whole) to
+// above the highest bar: a range plot would otherwise widen to 0 when all
+// bars are equal, which a log scale cannot show.
+func logCounts(pl *plot.Plot, hs ...qc.Histogram) {
+	top := 1.0
+	for _, h := range hs {
+		for _, n := range h.Counts {
+			top = max(top, float64(n[0]), float64(n[1]), float64(n[2]))
+		}
+	}
+	pl.Y.Min, pl.Y.Max = 0.5, top*1.5
 	pl.Y.Scale = plot.LogScale{}
 	pl.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 	pl.Y.Label.Text = "count (log)"
@@ -126,7 +143,7 @@ func inputPlot(p qc.Picture) *plot.Plot {
 		any = histogram(pl, p.In, c.cat, c.fill, c.name) || any
 	}
 	if any {
-		logCounts(pl)
+		logCounts(pl, p.In)
 	}
 	pl.Legend.Top = true
 	pl.Add(vline{p.Source[0]}, vline{p.Source[1]})
@@ -139,7 +156,7 @@ func outputPlot(p qc.Picture) *plot.Plot {
 	pl.Title.Text = "output values"
 	pl.X.Label.Text = "output value"
 	if histogram(pl, p.Out, 0, outputColor, "") {
-		logCounts(pl)
+		logCounts(pl, p.Out)
 	}
 	pl.X.Min, pl.X.Max = xRange(p.Out)
 	return pl
