@@ -401,7 +401,15 @@ func TestContainerGalaxyStyle(t *testing.T) {
 	output := filepath.Join(job, "outputs", "dataset_2.dat")
 	os.MkdirAll(filepath.Dir(output), 0o777)
 	os.Chmod(filepath.Dir(output), 0o777)
-	cmd, err := g.Render(map[string]string{"input": input, "min": "0", "max": "100", "output": output}, nil)
+	// With the quality-control picture, which Galaxy collects from the job
+	// directory (from_work_dir).
+	values := map[string]string{"input": input, "min": "0", "max": "100", "output": output}
+	for _, in := range g.Inputs {
+		if in.Name == "qc" {
+			values["qc"] = in.TrueValue
+		}
+	}
+	cmd, err := g.Render(values, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -413,6 +421,9 @@ func TestContainerGalaxyStyle(t *testing.T) {
 	}
 	if !bytes.Equal(mustRead(t, output), direct(t, sampleFile, 0, 100)) {
 		t.Fatal("Galaxy-style container output differs from the direct run")
+	}
+	if !bytes.Equal(mustRead(t, filepath.Join(job, "qc.png")), directQC(t, sampleFile, "input.dcm", 0, 100)) {
+		t.Fatal("Galaxy-style container picture differs from the direct run's")
 	}
 }
 
