@@ -1,12 +1,12 @@
 // Command dicom-remap-qc draws the quality-control picture of dicom-remap
-// --qc: it reads a qc.Picture (gob) on stdin and writes the PNG on stdout.
+// --qc: it reads a qc.Picture (JSON) on stdin and writes the PNG on stdout.
 // dicom-remap runs it; it is a program of its own so that the plotting
 // library's start-up cost is paid only by runs that ask for a picture.
 package main
 
 import (
 	"bufio"
-	"encoding/gob"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -23,7 +23,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	var p qc.Picture
-	if err := gob.NewDecoder(bufio.NewReader(stdin)).Decode(&p); err != nil {
+	if err := json.NewDecoder(bufio.NewReader(stdin)).Decode(&p); err != nil {
 		fmt.Fprintf(stderr, "dicom-remap-qc: read picture: %v\n", err)
 		return 1
 	}

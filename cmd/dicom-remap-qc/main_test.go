@@ -2,7 +2,7 @@ package main
 
 import (
 	"bytes"
-	"encoding/gob"
+	"encoding/json"
 	"image"
 	"image/png"
 	"testing"
@@ -22,7 +22,7 @@ func validPicture() qc.Picture {
 
 func encode(p qc.Picture) []byte {
 	var b bytes.Buffer
-	gob.NewEncoder(&b).Encode(p)
+	json.NewEncoder(&b).Encode(p)
 	return b.Bytes()
 }
 
@@ -46,7 +46,7 @@ func FuzzRun(f *testing.F) {
 	bad := validPicture()
 	bad.Before[0] = image.NewRGBA(image.Rect(0, 0, 300, 1))
 	f.Add(encode(bad))
-	f.Add([]byte("not gob"))
+	f.Add([]byte("not json"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var out, errs bytes.Buffer
 		switch code := run(nil, bytes.NewReader(data), &out, &errs); code {
