@@ -94,6 +94,15 @@ inputs:
       position: 1
       prefix: --mask-below=
       separate: false
+  qc:
+    type: boolean?
+    label: Also write a quality-control picture (PNG)
+    doc: |
+      Before and after, the input and output histograms and the mapping
+      line, in <name>-qc.png; no patient data, the same bytes everywhere.
+    inputBinding:
+      position: 1
+      prefix: --qc
 
 outputs:
   normalized:
@@ -102,6 +111,12 @@ outputs:
     format: edam:format_3548
     outputBinding:
       glob: "*-normalized.dcm"
+  qc_picture:
+    type: File?
+    label: Quality-control picture (when qc is set)
+    format: edam:format_3603
+    outputBinding:
+      glob: "*-qc.png"
 
 successCodes: [0]
 permanentFailCodes: [2, 3]

@@ -23,8 +23,9 @@ type Galaxy struct {
 	} `xml:"command"`
 	Inputs []GalaxyParam `xml:"inputs>param"`
 	Output []struct {
-		Name   string `xml:"name,attr"`
-		Format string `xml:"format,attr"`
+		Name        string `xml:"name,attr"`
+		Format      string `xml:"format,attr"`
+		FromWorkDir string `xml:"from_work_dir,attr"` // Galaxy collects the file from the job directory
 	} `xml:"outputs>data"`
 	Tests []GalaxyTest `xml:"tests>test"`
 	Help  string       `xml:"help"`
@@ -37,6 +38,10 @@ type GalaxyParam struct {
 	Type   string `xml:"type,attr"`
 	Format string `xml:"format,attr"`
 	Value  string `xml:"value,attr"`
+	// Boolean parameters: the text that stands for them in the command.
+	TrueValue  string `xml:"truevalue,attr"`
+	FalseValue string `xml:"falsevalue,attr"`
+	Checked    string `xml:"checked,attr"`
 }
 
 // GalaxyTest is one tool test.

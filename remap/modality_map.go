@@ -68,6 +68,11 @@ func (gm *groupMapper) mapChunk(w int, b []byte) {
 	if !gm.fr.single() {
 		off = gm.pos.take(w)
 	}
+	gm.mapAt(off, b)
+}
+
+// mapAt rewrites b, which starts at byte off of the pixel data, in place.
+func (gm *groupMapper) mapAt(off int64, b []byte) {
 	gm.fr.split(off, b, func(g int, part []byte) {
 		mp, sm := gm.mappers[g], gm.maps[g]
 		if mp.in.tabled() || sm.lin != nil {

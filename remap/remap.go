@@ -82,6 +82,8 @@ type Params struct {
 	// Threads bounds the goroutines one image uses; zero means every CPU.
 	// The output does not depend on it.
 	Threads int
+	// Observe, when set, sees every sample before and after (see qc.go).
+	Observe Observer
 }
 
 // Report says what a remap did.
@@ -161,6 +163,11 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 	}
 	rep.NewSeries = deriveUID("series", p, seriesKey, ValueRange{}, "")
 
+	if p.Observe != nil {
+		if err := observe(&ds, im, inC, mapper, rep.Source, p); err != nil {
+			return Report{}, err
+		}
+	}
 	derive(&ds, im, p, rep, smallest, largest)
 	if err := write(dst, &ds, im, mapper, p.Threads); err != nil {
 		return Report{}, err

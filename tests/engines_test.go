@@ -36,6 +36,19 @@ func direct(t *testing.T, input string, min, max int) []byte {
 	return data
 }
 
+// directQC runs the CLI with --qc on input, staged under name (the
+// picture's title shows it), and returns the picture's bytes.
+func directQC(t *testing.T, input, name string, min, max int) []byte {
+	t.Helper()
+	dir := t.TempDir()
+	staged := write(t, filepath.Join(dir, name), mustRead(t, input))
+	out := filepath.Join(dir, "out")
+	if r := runCmd(t, "", binary, "--qc", staged, out, fmt.Sprint(min), fmt.Sprint(max)); r.code != 0 {
+		t.Fatalf("direct run: %s", r.stderr)
+	}
+	return mustRead(t, filepath.Join(out, strings.TrimSuffix(name, ".dcm")+"-qc.png"))
+}
+
 // withBinaryOnPath returns an environment whose PATH finds dicom-remap.
 func withBinaryOnPath() []string {
 	return append(os.Environ(), "PATH="+filepath.Dir(binary)+string(os.PathListSeparator)+os.Getenv("PATH"))
@@ -97,6 +110,31 @@ func TestCWLRunNoContainer(t *testing.T) {
 				t.Errorf("output lacks the EDAM DICOM format:\n%s", r.stdout)
 			}
 		})
+	}
+}
+
+// TestCWLQC asks cwltool for the quality-control picture: a PNG output
+// with its EDAM format, the same bytes as the direct run's.
+func TestCWLQC(t *testing.T) {
+	cwltool := need(t, "cwltool")
+	work := t.TempDir()
+	job := write(t, filepath.Join(work, "job.yml"), []byte(fmt.Sprintf("input: {class: File, path: %q}\nmin: 0\nmax: 255\nqc: true\n", abs(t, sampleFile))))
+	outdir := filepath.Join(work, "out")
+	r := runIn(t, work, withBinaryOnPath(), cwltool, "--no-container", "--outdir", outdir, abs(t, cwlFile), job)
+	if r.code != 0 {
+		t.Fatalf("cwltool: exit %d\n%s", r.code, r.stderr)
+	}
+	if !bytes.Equal(mustRead(t, filepath.Join(outdir, "sample-ct-qc.png")), directQC(t, sampleFile, "sample-ct.dcm", 0, 255)) {
+		t.Fatal("cwltool picture differs from the direct run's")
+	}
+	if !strings.Contains(r.stdout, `"format": "http://edamontology.org/format_3603"`) {
+		t.Errorf("picture lacks the EDAM PNG format:\n%s", r.stdout)
+	}
+	// Without qc the optional output is null.
+	job = cwlJob(t, work, sampleFile, 0, 255)
+	r = runIn(t, work, withBinaryOnPath(), cwltool, "--no-container", "--outdir", filepath.Join(work, "out2"), abs(t, cwlFile), job)
+	if r.code != 0 || !strings.Contains(r.stdout, `"qc_picture": null`) {
+		t.Fatalf("cwltool without qc: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
 
@@ -286,10 +324,22 @@ func runGalaxyTest(t *testing.T, g *descriptor.Galaxy, gt descriptor.GalaxyTest)
 			values[p.Name] = p.Value
 		}
 	}
-	// Parameters a test leaves out take their default, as in Galaxy.
+	// Parameters the test leaves out take their defaults; booleans stand
+	// for their truevalue or falsevalue, as Galaxy renders them.
 	for _, in := range g.Inputs {
-		if _, ok := values[in.Name]; !ok && in.Type != "data" && in.Type != "data_collection" {
-			values[in.Name] = in.Value
+		v, given := values[in.Name]
+		if in.Type != "boolean" {
+			if !given && in.Type != "data" && in.Type != "data_collection" {
+				values[in.Name] = in.Value
+			}
+			continue
+		}
+		if !given {
+			v = in.Checked
+		}
+		values[in.Name] = in.FalseValue
+		if v == "true" {
+			values[in.Name] = in.TrueValue
 		}
 	}
 	for _, o := range g.Output {
@@ -310,6 +360,14 @@ func runGalaxyTest(t *testing.T, g *descriptor.Galaxy, gt descriptor.GalaxyTest)
 	var min, max int
 	fmt.Sscan(values["min"], &min)
 	fmt.Sscan(values["max"], &max)
+	for _, o := range g.Output {
+		if o.FromWorkDir != "" {
+			// What Galaxy collects, when the output's filter keeps it.
+			if data, err := os.ReadFile(filepath.Join(job, o.FromWorkDir)); err == nil {
+				write(t, values[o.Name], data)
+			}
+		}
+	}
 	for _, o := range gt.Outputs {
 		if o.Checksum == "" {
 			continue
@@ -317,10 +375,13 @@ func runGalaxyTest(t *testing.T, g *descriptor.Galaxy, gt descriptor.GalaxyTest)
 		out := mustRead(t, values[o.Name])
 		sum := sha256.Sum256(out)
 		if o.Checksum != "sha256$"+hex.EncodeToString(sum[:]) {
-			t.Errorf("checksum %x, the test declares %s", sum, o.Checksum)
+			t.Errorf("%s: checksum %x, the test declares %s", o.Name, sum, o.Checksum)
 		}
-		if !bytes.Equal(out, direct(t, sampleFile, min, max)) {
+		if o.Name == "output" && !bytes.Equal(out, direct(t, sampleFile, min, max)) {
 			t.Error("Galaxy-style output differs from the direct run")
+		}
+		if o.Name == "qc_picture" && !bytes.Equal(out, directQC(t, sampleFile, "input.dcm", min, max)) {
+			t.Error("Galaxy-style picture differs from the direct run's")
 		}
 	}
 	for _, c := range gt.Collections {

@@ -35,7 +35,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "dicom-remap")
-	build := exec.Command("go", "build", "-trimpath", "-o", binary, "./cmd/dicom-remap")
+	// dicom-remap-qc, which draws --qc pictures, goes next to it.
+	build := exec.Command("go", "build", "-trimpath", "-o", dir+string(os.PathSeparator), "./cmd/dicom-remap", "./cmd/dicom-remap-qc")
 	build.Dir = repoRoot
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {

@@ -102,6 +102,8 @@ type config struct {
 	mergeRanges   []string // range files, in --merge-ranges mode
 	provenanceOut bool
 	provenanceAt  bool
+	qc            bool   // write a quality-control picture
+	qcFile        string // --qc-file: its path
 }
 
 // errHelp and errVersion end a parse successfully.
@@ -149,6 +151,8 @@ func newFlagSet() (*pflag.FlagSet, *flagValues) {
 	fs.BoolVar(&v.mergeRanges, "merge-ranges", false, "merge --print-range JSON files given as arguments and print the result")
 	fs.BoolVar(&v.provenanceOut, "provenance-stdout", false, "also print the provenance record on stdout")
 	fs.BoolVar(&v.provenanceAt, "provenance-time", false, "record the time of the run in the provenance record")
+	fs.BoolVar(&v.qc, "qc", false, "also write a quality-control picture: <name>-qc.png, or dicom-remap-qc.png for a directory")
+	fs.StringVar(&v.qcFile, "qc-file", "", "write the quality-control picture to this path (implies --qc)")
 	fs.SetAnnotation("workers", "kind", []string{"integer"})
 	fs.BoolVarP(&v.help, "help", "h", false, "print this help and exit")
 	fs.BoolVar(&v.version, "version", false, "print the version and exit")
@@ -166,6 +170,8 @@ type flagValues struct {
 	sourceRange, sourceFrom     string
 	percentiles, maskBelow      string
 	provenanceOut, provenanceAt bool
+	qc                          bool
+	qcFile                      string
 }
 
 func helpText() string {
@@ -221,7 +227,8 @@ scan:
 	}
 
 	c := &config{force: v.force, quiet: v.quiet, pixelLimit: v.pixelLimit, args: args, perFile: v.perFile,
-		workers: v.workers, provenanceOut: v.provenanceOut, provenanceAt: v.provenanceAt, sync: v.sync}
+		workers: v.workers, provenanceOut: v.provenanceOut, provenanceAt: v.provenanceAt, sync: v.sync,
+		qc: v.qc || v.qcFile != "", qcFile: v.qcFile}
 	if c.pixelLimit <= 0 {
 		return nil, usagef("", "--max-pixel-bytes %d is not positive", c.pixelLimit)
 	}
@@ -251,6 +258,9 @@ scan:
 		return nil, usagef("a given source range is not measured; --merge-ranges takes them from the range files",
 			"--percentiles and --mask-below choose a source range: not with --source-range, --source-range-from or --merge-ranges")
 	case v.printRange || v.mergeRanges:
+		if c.qc {
+			return nil, usagef("", "--qc pictures a remap: it does not go with --print-range or --merge-ranges")
+		}
 		if len(pos) == 0 {
 			return nil, usagef("run 'dicom-remap --help' for usage", "missing files to measure or merge")
 		}

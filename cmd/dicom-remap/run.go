@@ -125,11 +125,17 @@ func remapFile(c *config, stderr io.Writer) int {
 	params := remap.Params{Min: c.min, Max: c.max, Version: Version, PixelLimit: c.pixelLimit, Source: c.source,
 		Method: c.method, Percentiles: c.percentiles, MaskBelow: c.maskBelow}
 	var rep remap.Report
-	werr := writeAtomically(out, c.force, c.sync, func(w io.Writer) error {
+	fill := func(w io.Writer) error {
 		var err error
 		rep, err = remap.Remap(w, in.src, in.size, params)
 		return err
-	})
+	}
+	var werr error
+	if c.qc {
+		werr = writeWithQC(c, out, &params, fill)
+	} else {
+		werr = writeAtomically(out, c.force, c.sync, fill)
+	}
 	if werr != nil {
 		return reportErr(c.input, werr, stderr)
 	}

@@ -420,6 +420,7 @@ type provenanceSeries struct {
 	NewSeriesUID    string           `json:"new_series_uid"`
 	SourceRange     *[2]json.Number  `json:"source_range"`
 	RangeMethod     string           `json:"range_method,omitempty"`
+	QC              string           `json:"qc,omitempty"` // the --qc picture
 	Files           []provenanceFile `json:"files"`
 }
 
@@ -494,6 +495,17 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 		return r.r, r.method
 	}
 
+	var pictures *seriesQC
+	if c.qc {
+		outs := make([]string, len(files))
+		for i, in := range files {
+			outs[i] = outputOf(in)
+		}
+		if pictures, f = newSeriesQC(c, files, outs); f != nil {
+			return f.report(stderr)
+		}
+	}
+
 	temps := make([]*tempOutput, len(files))
 	reports := make([]remap.Report, len(files))
 	discardAll := func() {
@@ -513,7 +525,8 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 			return f
 		}
 		defer file.close()
-		params := remap.Params{Min: c.min, Max: c.max, Version: Version, PixelLimit: c.pixelLimit, Threads: threadsPerFile}
+		params := remap.Params{Min: c.min, Max: c.max, Version: Version, PixelLimit: c.pixelLimit, Threads: threadsPerFile,
+			Observe: pictures.observer(i)}
 		params.Source, params.Method = sourceOf(in)
 		if params.Source == nil {
 			params.Percentiles, params.MaskBelow = c.percentiles, c.maskBelow
@@ -531,12 +544,19 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 			return remapFailure(in.path, err)
 		}
 		temps[i] = t
+		pictures.done(i)
 		return nil
 	})
 	if f != nil {
 		discardAll()
 		return f.report(stderr)
 	}
+	qcTemps, err := pictures.write(c)
+	if err != nil {
+		discardAll()
+		return reportErr(c.outDir, err, stderr)
+	}
+	temps = append(temps, qcTemps...) // committed, and undone, with the images
 	for i, t := range temps {
 		if err := t.commit(c.force); err != nil {
 			temps[i] = nil
@@ -563,6 +583,9 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 	}
 
 	rec := provenance(c, files, skipped, reports, temps, outputOf)
+	for k := range rec.Series {
+		rec.Series[k].QC = pictures.name(c, k)
+	}
 	data, _ := json.MarshalIndent(rec, "", "  ")
 	data = append(data, '\n')
 	if err := writeAtomically(filepath.Join(c.outDir, ProvenanceName), c.force, c.sync, func(w io.Writer) error {

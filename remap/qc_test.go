@@ -1,0 +1,66 @@
+package remap
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/dicom-remap/dicom-remap/internal/fixture"
+)
+
+// recorder keeps what an Observer is shown.
+type recorder struct {
+	shape   Shape
+	in, out []int64
+	next    int64
+}
+
+func (r *recorder) Begin(s Shape) { r.shape = s }
+func (r *recorder) Samples(first int64, in, out []int64) {
+	if first != r.next {
+		panic("samples out of order")
+	}
+	r.next += int64(len(in))
+	r.in, r.out = append(r.in, in...), append(r.out, out...)
+}
+
+// An Observer sees every stored value and the value it became, in order,
+// and does not change the output.
+func TestObserver(t *testing.T) {
+	spec := fixture.CTSlice(40, 30, 3, "1", "1")
+	spec.Extra = append(spec.Extra, fixture.SS(0x0028, 0x0120, -1024))
+	data := fixture.Build(spec)
+	p := Params{Min: 0, Max: 255, Version: "test"}
+	var plain bytes.Buffer
+	if _, err := Remap(&plain, bytes.NewReader(data), int64(len(data)), p); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	p.Observe = rec
+	var seen bytes.Buffer
+	rep, err := Remap(&seen, bytes.NewReader(data), int64(len(data)), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(plain.Bytes(), seen.Bytes()) {
+		t.Fatal("observing changed the output")
+	}
+	s := rec.shape
+	source := Range{rep.Source.Lo.Num().Int64(), rep.Source.Hi.Num().Int64()} // rescale 1/0: stored values
+	if s.Rows != 40 || s.Columns != 30 || s.Frames != 3 || s.Modality != "CT" || s.Units != "HU" || s.Source != source ||
+		s.Min != 0 || s.Max != 255 || s.Padding == nil || !s.Padding(-1024) || s.Padding(0) {
+		t.Fatalf("shape %+v", s)
+	}
+	if len(rec.in) != len(spec.Values) {
+		t.Fatalf("%d samples seen of %d", len(rec.in), len(spec.Values))
+	}
+	m := linearMap{src: source, dst: Range{0, 255}}
+	for i, v := range spec.Values {
+		want := m.apply(v)
+		if v == -1024 {
+			want = 0
+		}
+		if rec.in[i] != v || rec.out[i] != want {
+			t.Fatalf("sample %d: seen %d → %d, want %d → %d", i, rec.in[i], rec.out[i], v, want)
+		}
+	}
+}
