@@ -497,3 +497,21 @@ func TestTruncation(t *testing.T) {
 		}
 	}
 }
+
+// Test32Bit decodes into 32-bit samples: the same values, four bytes each.
+func Test32Bit(t *testing.T) {
+	im := synth(21, 11, 3, 12, true, 8)
+	cs := opjEncode(t, im, "j2k", "-n", "2")
+	f := im.frame()
+	want := decodeOK(t, cs, f)
+	f32 := f
+	f32.Bits = 32
+	got := decodeOK(t, cs, f32)
+	for i := range len(want) / 2 {
+		w := binary.LittleEndian.Uint16(want[2*i:])
+		g := binary.LittleEndian.Uint32(got[4*i:])
+		if uint16(g) != w || int32(g)<<20>>20 != int32(g) {
+			t.Fatalf("sample %d: 32-bit %#x, 16-bit %#x", i, g, w)
+		}
+	}
+}
