@@ -165,8 +165,10 @@ func (im *image) newFrameSource(limit int64) (*frameSource, error) {
 		return nil, err
 	}
 	im.pixels = pixelSource{length: size * int64(im.frames)}
-	return &frameSource{count: im.frames, size: int(size), stored: stored, convert: im.convert, planar: im.stored.planar,
-		precision: im.stored.bitsStored, palette: im.palette, indexBits: im.stored.bitsStored, signed: im.stored.signed, order: im.order}, nil
+	fs := &frameSource{count: im.frames, size: int(size), stored: stored, convert: im.convert, planar: im.stored.planar,
+		precision: im.stored.bitsStored, palette: im.palette, indexBits: im.stored.bitsStored, signed: im.stored.signed, order: im.order}
+	im.order = binary.LittleEndian // of the frames the source gives
+	return fs, nil
 }
 
 // attachConverted sets up native pixel data that is converted frame by

@@ -3,6 +3,8 @@ package remap
 import (
 	"bytes"
 	"encoding/binary"
+	"io"
+	"math/big"
 	"strings"
 	"testing"
 
@@ -187,5 +189,55 @@ func TestEncapsulatedRejections(t *testing.T) {
 				t.Fatalf("error %v, want a rejection with %q", err, c.want)
 			}
 		})
+	}
+}
+
+// memScratch is an in-memory Params.Scratch that counts what it holds.
+type memScratch struct {
+	b      []byte
+	writes int
+}
+
+func (m *memScratch) WriteAt(p []byte, off int64) (int, error) {
+	if end := int(off) + len(p); end > len(m.b) {
+		m.b = append(m.b, make([]byte, end-len(m.b))...)
+	}
+	m.writes++
+	return copy(m.b[off:], p), nil
+}
+
+func (m *memScratch) ReadAt(p []byte, off int64) (int, error) {
+	if int(off) >= len(m.b) {
+		return 0, io.EOF
+	}
+	n := copy(p, m.b[off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// TestScratchDecodesOnce: with a scratch space each frame is decoded once
+// and kept there, and the output is the same bytes as without.
+func TestScratchDecodesOnce(t *testing.T) {
+	_, compressed := rleSpec(func(f [][]byte) [][]byte { return append([][]byte{nil}, f...) })
+	in := fixture.Build(compressed)
+	for _, p := range []Params{{Min: 0, Max: 1000}, {Min: 0, Max: 255, Percentiles: &Percentiles{big.NewRat(1, 1), big.NewRat(99, 1)}}} {
+		p.Version = "test"
+		var plain, spilled bytes.Buffer
+		if _, err := Remap(&plain, bytes.NewReader(in), int64(len(in)), p); err != nil {
+			t.Fatal(err)
+		}
+		s := &memScratch{}
+		p.Scratch = s
+		if _, err := Remap(&spilled, bytes.NewReader(in), int64(len(in)), p); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(plain.Bytes(), spilled.Bytes()) {
+			t.Fatal("output differs with a scratch space")
+		}
+		if len(s.b) != 9*7*3*2 || s.writes != 3 {
+			t.Fatalf("scratch holds %d bytes in %d writes, want the 3 decoded frames once", len(s.b), s.writes)
+		}
 	}
 }

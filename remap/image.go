@@ -3,6 +3,7 @@ package remap
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -101,6 +102,8 @@ type pixelSource struct {
 	// frames, when set, decodes or converts the pixel data frame by frame:
 	// chunks are then whole output frames.
 	frames *frameSource
+	// spill, when set, gets every decoded frame at its offset.
+	spill io.WriterAt
 }
 
 // chunkSize is how many bytes of samples are read, mapped and written at a
@@ -160,7 +163,15 @@ func (s pixelSource) release(buf *[]byte) {
 func (s pixelSource) read(i int, buf []byte, w *frameWorker) ([]byte, error) {
 	if s.frames != nil {
 		b := buf[:s.frames.size]
-		return b, s.frames.read(i, b, w)
+		if err := s.frames.read(i, b, w); err != nil {
+			return nil, err
+		}
+		if s.spill != nil {
+			if _, err := s.spill.WriteAt(b, int64(i)*int64(len(b))); err != nil {
+				return nil, &Error{Kind: Internal, Step: StepPixels, Err: fmt.Errorf("scratch space: %w", err)}
+			}
+		}
+		return b, nil
 	}
 	off := int64(i) * chunkSize
 	if s.file == nil {

@@ -79,6 +79,15 @@ type Params struct {
 	Version string
 	// PixelLimit bounds the Pixel Data size; zero means DefaultPixelLimit.
 	PixelLimit int64
+	// Scratch, when set, holds the decoded frames of a compressed or
+	// colour-converted image between the passes over its pixels, so that
+	// each frame is decoded once rather than twice; without it, frames are
+	// decoded again. A caller gives a temporary file. It is written and
+	// read at offsets from 0 to the decoded size.
+	Scratch interface {
+		io.ReaderAt
+		io.WriterAt
+	}
 	// Threads bounds the goroutines one image uses; zero means every CPU.
 	// The output does not depend on it.
 	Threads int
@@ -126,9 +135,18 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 		return Report{}, err
 	}
 	rep.rescaled = !fr.identity()
+	if im.pixels.frames != nil && p.Scratch != nil {
+		// Decode each frame once: the first pass keeps the decoded frames,
+		// and the passes after it read them back as native pixels.
+		im.pixels.spill = p.Scratch
+	}
 	meas, err := measureModality(im, inC, fr, p, p.Threads)
 	if err != nil {
 		return Report{}, err
+	}
+	if im.pixels.spill != nil {
+		im.pixels = pixelSource{file: p.Scratch, length: im.pixels.length}
+		fr.chunkLen = im.pixels.chunkLen()
 	}
 	switch {
 	case p.Source != nil:

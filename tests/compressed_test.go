@@ -119,6 +119,9 @@ func checkCompressed(t *testing.T, in, ref string, lossy bool) {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	output := filepath.Join(out, outputNameOf(in))
+	if entries, _ := os.ReadDir(out); len(entries) != 1 {
+		t.Fatalf("the output directory holds %d entries, want only the output (the scratch space is unlinked)", len(entries))
+	}
 	check := runCmd(t, "", debianPython, filepath.Join(repoRoot, "tests", "check_output.py"), "--reference", ref, in, output, "0", "200")
 	if check.code != 0 {
 		t.Fatalf("pydicom check: %s%s", check.stdout, check.stderr)

@@ -122,8 +122,10 @@ func remapFile(c *config, stderr io.Writer) int {
 	if err := os.MkdirAll(c.outDir, 0o777); err != nil {
 		return fail(c.outDir, exitFailure, "create output directory: %v", pathless(err)).report(stderr)
 	}
+	scratch := &scratchFile{dir: c.outDir}
+	defer scratch.close()
 	params := remap.Params{Min: c.min, Max: c.max, Version: Version, PixelLimit: c.pixelLimit, Source: c.source,
-		Method: c.method, Percentiles: c.percentiles, MaskBelow: c.maskBelow}
+		Method: c.method, Percentiles: c.percentiles, MaskBelow: c.maskBelow, Scratch: scratch}
 	var rep remap.Report
 	fill := func(w io.Writer) error {
 		var err error

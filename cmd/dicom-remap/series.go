@@ -525,8 +525,10 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 			return f
 		}
 		defer file.close()
+		scratch := &scratchFile{dir: filepath.Dir(out)}
+		defer scratch.close()
 		params := remap.Params{Min: c.min, Max: c.max, Version: Version, PixelLimit: c.pixelLimit, Threads: threadsPerFile,
-			Observe: pictures.observer(i)}
+			Observe: pictures.observer(i), Scratch: scratch}
 		params.Source, params.Method = sourceOf(in)
 		if params.Source == nil {
 			params.Percentiles, params.MaskBelow = c.percentiles, c.maskBelow
