@@ -13,18 +13,9 @@ import (
 	"testing"
 
 	"github.com/dicom-remap/dicom-remap/codec"
+	"github.com/dicom-remap/dicom-remap/internal/codectest"
 	"github.com/dicom-remap/dicom-remap/internal/fixture"
 )
-
-func needTool(t testing.TB, tool string) {
-	t.Helper()
-	if _, err := exec.LookPath(tool); err != nil {
-		if os.Getenv("DICOM_REMAP_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("%s not found: %v", tool, err)
-		}
-		t.Skipf("%s not found: %v", tool, err)
-	}
-}
 
 // refYCC is libjpeg's ycc_rgb_convert written out without tables: the
 // products rounded to nearest by adding one half before the shift, green's
@@ -112,8 +103,8 @@ func run(t *testing.T, tool string, args ...string) {
 // TestYBRFullToRGBMatchesDcmtk is the independent check: dcmdjpeg keeping
 // YCbCr, then YBRFullToRGB, must give dcmdjpeg's own RGB byte for byte.
 func TestYBRFullToRGBMatchesDcmtk(t *testing.T) {
-	needTool(t, "dcmcjpeg")
-	needTool(t, "dcmdjpeg")
+	codectest.NeedTool(t, "dcmcjpeg")
+	codectest.NeedTool(t, "dcmdjpeg")
 	for _, tc := range []struct {
 		rows, cols, precision int
 	}{{64, 96, 8}, {17, 13, 8}, {1, 31, 8}, {40, 50, 12}} {
@@ -300,7 +291,7 @@ func TestPaletteSynthetic(t *testing.T) {
 // PALETTE COLOR files and compares every output sample.
 func TestPaletteMatchesPydicom(t *testing.T) {
 	const python = "/usr/bin/python3"
-	needTool(t, python)
+	codectest.NeedTool(t, python)
 	if err := exec.Command(python, "-c", "import pydicom, numpy").Run(); err != nil {
 		if os.Getenv("DICOM_REMAP_REQUIRE_TOOLS") == "1" {
 			t.Fatalf("pydicom and numpy for %s: %v", python, err)

@@ -6,12 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/dicom-remap/dicom-remap/internal/codectest"
 )
 
 // benchFrame encodes a synthetic image with dcmcjpeg and returns its first
 // frame.
 func benchFrame(b *testing.B, im image, opts ...string) []byte {
-	needTool(b, "dcmcjpeg")
+	codectest.NeedTool(b, "dcmcjpeg")
 	dir := b.TempDir()
 	in, enc := filepath.Join(dir, "in.dcm"), filepath.Join(dir, "enc.dcm")
 	if err := os.WriteFile(in, im.build(1), 0o644); err != nil {
@@ -22,7 +24,7 @@ func benchFrame(b *testing.B, im image, opts ...string) []byte {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return frames(b, file, 1)[0]
+	return codectest.Frames(b, file, 1)[0]
 }
 
 func benchDecode(b *testing.B, im image, opts ...string) {

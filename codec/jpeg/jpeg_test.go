@@ -12,20 +12,9 @@ import (
 	"testing"
 
 	"github.com/dicom-remap/dicom-remap/codec"
+	"github.com/dicom-remap/dicom-remap/internal/codectest"
 	"github.com/dicom-remap/dicom-remap/internal/fixture"
 )
-
-// needTool skips the test when a tool is missing, unless the environment
-// demands every tool.
-func needTool(t testing.TB, tool string) {
-	t.Helper()
-	if _, err := exec.LookPath(tool); err != nil {
-		if os.Getenv("DICOM_REMAP_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("%s not found: %v", tool, err)
-		}
-		t.Skipf("%s not found: %v", tool, err)
-	}
-}
 
 // synth returns frames*rows*cols*spp values in [0, maxv] with structure
 // for every path: a flat area, a gradient, fixed-seed noise, hard edges
@@ -118,23 +107,6 @@ func nativePixels(t *testing.T, file []byte) []byte {
 	return nil
 }
 
-// frames splits the encapsulated pixel data of file into one byte string
-// per frame.
-func frames(t testing.TB, file []byte, n int) [][]byte {
-	t.Helper()
-	_, frags, err := fixture.Fragments(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n == 1 && len(frags) > 1 {
-		return [][]byte{bytes.Join(frags, nil)}
-	}
-	if len(frags) != n {
-		t.Fatalf("%d fragments for %d frames", len(frags), n)
-	}
-	return frags
-}
-
 // compare decodes every frame and checks it against ref, reporting the
 // number and size of differences.
 func compare(t *testing.T, what string, enc [][]byte, ref []byte, f codec.Frame) {
@@ -177,8 +149,8 @@ func compare(t *testing.T, what string, enc [][]byte, ref []byte, f codec.Frame)
 // dcmtkCase encodes a synthetic image with dcmcjpeg and checks the decoder
 // against dcmdjpeg +cn (no colour conversion), the IJG code itself.
 func dcmtkCase(t *testing.T, im image, opts ...string) {
-	needTool(t, "dcmcjpeg")
-	needTool(t, "dcmdjpeg")
+	codectest.NeedTool(t, "dcmcjpeg")
+	codectest.NeedTool(t, "dcmdjpeg")
 	dir := t.TempDir()
 	in, enc, dec := filepath.Join(dir, "in.dcm"), filepath.Join(dir, "enc.dcm"), filepath.Join(dir, "dec.dcm")
 	if err := os.WriteFile(in, im.build(int64(im.rows*7919+im.cols)), 0o644); err != nil {
@@ -194,7 +166,7 @@ func dcmtkCase(t *testing.T, im image, opts ...string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	compare(t, "dcmdjpeg", frames(t, encFile, max(im.frames, 1)), nativePixels(t, decFile), im.frame())
+	compare(t, "dcmdjpeg", codectest.Frames(t, encFile, max(im.frames, 1)), nativePixels(t, decFile), im.frame())
 	if im.spp == 1 {
 		if _, err := exec.LookPath("gdcmconv"); err == nil {
 			gd := filepath.Join(dir, "gdcm.dcm")
@@ -203,7 +175,7 @@ func dcmtkCase(t *testing.T, im image, opts ...string) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			compare(t, "gdcmconv", frames(t, encFile, max(im.frames, 1)), nativePixels(t, gdFile), im.frame())
+			compare(t, "gdcmconv", codectest.Frames(t, encFile, max(im.frames, 1)), nativePixels(t, gdFile), im.frame())
 		} else if os.Getenv("DICOM_REMAP_REQUIRE_TOOLS") == "1" {
 			t.Fatalf("gdcmconv not found")
 		}
@@ -330,8 +302,8 @@ func TestErrors(t *testing.T) {
 // libjpegCase encodes a stream with the test encoder, wraps it in DICOM
 // with img2dcm and checks the decoder against dcmdjpeg +cn.
 func libjpegCase(t *testing.T, sp encSpec) {
-	needTool(t, "img2dcm")
-	needTool(t, "dcmdjpeg")
+	codectest.NeedTool(t, "img2dcm")
+	codectest.NeedTool(t, "dcmdjpeg")
 	n := len(sp.comps)
 	vals := synth(sp.height, sp.width, 1, n, 1<<sp.precision-1, int64(sp.width*31+sp.height))
 	planes := make([][]int, n)

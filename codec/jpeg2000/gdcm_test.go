@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/dicom-remap/dicom-remap/codec"
+	"github.com/dicom-remap/dicom-remap/internal/codectest"
 	"github.com/dicom-remap/dicom-remap/internal/fixture"
 )
 
@@ -33,7 +34,7 @@ func (c gdcmCase) String() string {
 // planes.
 func gdcmEncode(t *testing.T, c gdcmCase, seed int64) ([][]byte, []synthImage) {
 	t.Helper()
-	tool := needTool(t, "gdcmconv")
+	tool := codectest.NeedTool(t, "gdcmconv")
 	var values []int64
 	var frames []synthImage
 	for fr := range max(1, c.frames) {

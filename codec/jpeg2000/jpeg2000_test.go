@@ -13,21 +13,8 @@ import (
 	"testing"
 
 	"github.com/dicom-remap/dicom-remap/codec"
+	"github.com/dicom-remap/dicom-remap/internal/codectest"
 )
-
-// needTool skips the test when an encoder is missing, unless
-// DICOM_REMAP_REQUIRE_TOOLS=1 makes that a failure.
-func needTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("DICOM_REMAP_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("%s not installed", name)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
 
 // synthImage is a planar image: comps planes of w*h samples.
 type synthImage struct {
@@ -112,7 +99,7 @@ func (im synthImage) rawSpec() string {
 // returns the codestream (or JP2 file, by ext).
 func opjEncode(t testing.TB, im synthImage, ext string, opts ...string) []byte {
 	t.Helper()
-	tool := needTool(t, "opj_compress")
+	tool := codectest.NeedTool(t, "opj_compress")
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in.rawl")
 	out := filepath.Join(dir, "out."+ext)
@@ -134,7 +121,7 @@ func opjEncode(t testing.TB, im synthImage, ext string, opts ...string) []byte {
 // the options (it rejects some combinations of sizes and options).
 func opjEncodeMaybe(t testing.TB, im synthImage, opts []string) []byte {
 	t.Helper()
-	tool := needTool(t, "opj_compress")
+	tool := codectest.NeedTool(t, "opj_compress")
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in.rawl")
 	out := filepath.Join(dir, "out.j2k")
@@ -166,7 +153,7 @@ func opjDecode(t testing.TB, cs []byte, im synthImage) [][]int32 {
 // opjDecodeMaybe is opjDecode that returns opj_decompress's complaint.
 func opjDecodeMaybe(t testing.TB, cs []byte, im synthImage) ([][]int32, error) {
 	t.Helper()
-	tool := needTool(t, "opj_decompress")
+	tool := codectest.NeedTool(t, "opj_decompress")
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in.j2k")
 	if len(cs) > 8 && string(cs[4:8]) == "jP  " {

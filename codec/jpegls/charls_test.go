@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/dicom-remap/dicom-remap/codec"
+	"github.com/dicom-remap/dicom-remap/internal/codectest"
 )
 
 // charlsScript drives Debian's libcharls (the CharLS 2 that GDCM links)
@@ -89,7 +90,7 @@ func runCharLS(t *testing.T, mode string, c charlsCase, in []byte) []byte {
 	t.Helper()
 	python := "/usr/bin/python3"
 	if _, err := os.Stat(python); err != nil {
-		needTool(t, "python3-for-libcharls-not-found")
+		codectest.NeedTool(t, "python3-for-libcharls-not-found")
 	}
 	dir := t.TempDir()
 	inPath, outPath := filepath.Join(dir, "in"), filepath.Join(dir, "out")

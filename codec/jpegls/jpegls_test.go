@@ -12,22 +12,9 @@ import (
 	"testing"
 
 	"github.com/dicom-remap/dicom-remap/codec"
+	"github.com/dicom-remap/dicom-remap/internal/codectest"
 	"github.com/dicom-remap/dicom-remap/internal/fixture"
 )
-
-// needTool returns the path of a command line tool, or skips the test
-// (fails it when DICOM_REMAP_REQUIRE_TOOLS=1).
-func needTool(t testing.TB, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("DICOM_REMAP_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("%s is required: %v", name, err)
-		}
-		t.Skipf("%s not installed: %v", name, err)
-	}
-	return path
-}
 
 // image is a synthetic test image.
 type image struct {
@@ -129,61 +116,6 @@ func (im image) expected(values []int64) []byte {
 		}
 	}
 	return out
-}
-
-// encode writes the image as DICOM, runs the encoder command (the input
-// and output paths are appended for dcmcjpls; for gdcmconv too) and
-// returns the encoded file.
-func encode(t testing.TB, spec fixture.Spec, tool string, args ...string) []byte {
-	t.Helper()
-	path := needTool(t, tool)
-	dir := t.TempDir()
-	in, out := filepath.Join(dir, "in.dcm"), filepath.Join(dir, "out.dcm")
-	if err := os.WriteFile(in, fixture.Build(spec), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(path, append(args, in, out)...)
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%s %v: %v\n%s", tool, args, err, msg)
-	}
-	file, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return file
-}
-
-// frames splits an encoded file into its frames' compressed bytes, using
-// the Basic Offset Table when there is one, else a fragment per frame.
-func frames(t testing.TB, file []byte, n int) [][]byte {
-	t.Helper()
-	offsets, frags, err := fixture.Fragments(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(offsets) == 0 {
-		if len(frags) != n {
-			t.Fatalf("%d fragments and no offset table for %d frames", len(frags), n)
-		}
-		return frags
-	}
-	if len(offsets) != n {
-		t.Fatalf("offset table of %d entries for %d frames", len(offsets), n)
-	}
-	var out [][]byte
-	pos := uint32(0)
-	var cur []byte
-	k := 1
-	for _, f := range frags {
-		if k < n && pos == offsets[k] {
-			out = append(out, cur)
-			cur = nil
-			k++
-		}
-		cur = append(cur, f...)
-		pos += uint32(len(f)) + 8
-	}
-	return append(out, cur)
 }
 
 // nativePixels returns the value of the last Pixel Data element of an
@@ -299,8 +231,8 @@ func TestLosslessDcmtk(t *testing.T) {
 		for _, mode := range modes {
 			t.Run(fmt.Sprint(c.name, mode), func(t *testing.T) {
 				values := c.im.values(1)
-				file := encode(t, c.im.spec(values), "dcmcjpls", mode...)
-				frs := frames(t, file, c.im.frames)
+				file := codectest.Encode(t, c.im.spec(values), "dcmcjpls", mode...)
+				frs := codectest.Frames(t, file, c.im.frames)
 				if len(mode) > 0 {
 					_, headers, _ := scanParts(t, frs[0])
 					h := headers[0]
@@ -323,8 +255,8 @@ func TestLosslessGDCM(t *testing.T) {
 		}
 		t.Run(c.name, func(t *testing.T) {
 			values := c.im.values(2)
-			file := encode(t, c.im.spec(values), "gdcmconv", "--jpegls")
-			got := decodeAll(t, frames(t, file, c.im.frames), c.im.frame())
+			file := codectest.Encode(t, c.im.spec(values), "gdcmconv", "--jpegls")
+			got := decodeAll(t, codectest.Frames(t, file, c.im.frames), c.im.frame())
 			compare(t, got, c.im.expected(values), c.im)
 		})
 	}
@@ -341,11 +273,11 @@ func TestPresetParameters(t *testing.T) {
 	} {
 		t.Run(fmt.Sprint(args), func(t *testing.T) {
 			values := im.values(3)
-			file := encode(t, im.spec(values), "dcmcjpls", args...)
+			file := codectest.Encode(t, im.spec(values), "dcmcjpls", args...)
 			if !bytes.Contains(file, []byte{0xff, markerLSE}) {
 				t.Fatal("no LSE marker written")
 			}
-			got := decodeAll(t, frames(t, file, 1), im.frame())
+			got := decodeAll(t, codectest.Frames(t, file, 1), im.frame())
 			if args[0] == "+en" {
 				checkLossy(t, file, got, values, im, 3)
 				return
@@ -359,7 +291,7 @@ func TestPresetParameters(t *testing.T) {
 // same file (exactly) and with the source (within near).
 func checkLossy(t *testing.T, file, got []byte, values []int64, im image, near int64) {
 	t.Helper()
-	path := needTool(t, "dcmdjpls")
+	path := codectest.NeedTool(t, "dcmdjpls")
 	dir := t.TempDir()
 	in, out := filepath.Join(dir, "in.dcm"), filepath.Join(dir, "out.dcm")
 	if err := os.WriteFile(in, file, 0o600); err != nil {
@@ -419,8 +351,8 @@ func TestNearLossless(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			values := c.im.values(4)
-			file := encode(t, c.im.spec(values), "dcmcjpls", "+en", "+md", fmt.Sprint(c.near), c.mode)
-			got := decodeAll(t, frames(t, file, c.im.frames), c.im.frame())
+			file := codectest.Encode(t, c.im.spec(values), "dcmcjpls", "+en", "+md", fmt.Sprint(c.near), c.mode)
+			got := decodeAll(t, codectest.Frames(t, file, c.im.frames), c.im.frame())
 			checkLossy(t, file, got, values, c.im, int64(c.near))
 		})
 	}
@@ -431,8 +363,8 @@ func TestNearLosslessGDCM(t *testing.T) {
 	for _, c := range lossless[:5] {
 		t.Run(c.name, func(t *testing.T) {
 			values := c.im.values(5)
-			file := encode(t, c.im.spec(values), "gdcmconv", "--jpegls", "--lossy", "--allowed-error", "2")
-			got := decodeAll(t, frames(t, file, c.im.frames), c.im.frame())
+			file := codectest.Encode(t, c.im.spec(values), "gdcmconv", "--jpegls", "--lossy", "--allowed-error", "2")
+			got := decodeAll(t, codectest.Frames(t, file, c.im.frames), c.im.frame())
 			checkLossy(t, file, got, values, c.im, 2)
 		})
 	}
@@ -443,7 +375,7 @@ func TestNearLosslessGDCM(t *testing.T) {
 func TestMismatch(t *testing.T) {
 	im := image{rows: 20, cols: 21, frames: 1, bits: 12}
 	values := im.values(6)
-	src := frames(t, encode(t, im.spec(values), "dcmcjpls"), 1)[0]
+	src := codectest.Frames(t, codectest.Encode(t, im.spec(values), "dcmcjpls"), 1)[0]
 	good := im.frame()
 	for _, c := range []struct {
 		name string
@@ -527,8 +459,8 @@ func FuzzDecode(f *testing.F) {
 	}
 	if _, err := exec.LookPath("dcmcjpls"); err == nil {
 		for i, s := range seeds {
-			file := encode(f, s.im.spec(s.im.values(uint64(i))), "dcmcjpls", s.args...)
-			src := frames(f, file, 1)[0]
+			file := codectest.Encode(f, s.im.spec(s.im.values(uint64(i))), "dcmcjpls", s.args...)
+			src := codectest.Frames(f, file, 1)[0]
 			f.Add(src, uint8(s.im.rows-1), uint8(s.im.cols-1), s.im.rgb, s.im.allocated() == 16)
 		}
 	}
@@ -595,8 +527,8 @@ func BenchmarkDecodeRGBNear(b *testing.B) {
 }
 
 func benchmark(b *testing.B, im image, values []int64, args ...string) {
-	file := encode(b, im.spec(values), "dcmcjpls", args...)
-	src := frames(b, file, 1)[0]
+	file := codectest.Encode(b, im.spec(values), "dcmcjpls", args...)
+	src := codectest.Frames(b, file, 1)[0]
 	f := im.frame()
 	dst := make([]byte, f.Size())
 	var d Decoder
@@ -663,7 +595,7 @@ func TestRestart(t *testing.T) {
 				strip.rows = min(c.ri, c.im.rows-y)
 				sv := values[y*per : (y+strip.rows)*per]
 				stripValues = append(stripValues, sv)
-				src := frames(t, encode(t, strip.spec(sv), "dcmcjpls", c.args...), 1)[0]
+				src := codectest.Frames(t, codectest.Encode(t, strip.spec(sv), "dcmcjpls", c.args...), 1)[0]
 				pre, hs, ds := scanParts(t, src)
 				if k == 0 {
 					prefix, headers = bytes.Clone(pre), hs
@@ -691,7 +623,7 @@ func TestRestart(t *testing.T) {
 				for _, sv := range stripValues {
 					strip := c.im
 					strip.rows = len(sv) / per
-					src := frames(t, encode(t, strip.spec(sv), "dcmcjpls", c.args...), 1)[0]
+					src := codectest.Frames(t, codectest.Encode(t, strip.spec(sv), "dcmcjpls", c.args...), 1)[0]
 					want = append(want, decodeAll(t, [][]byte{src}, strip.frame())...)
 				}
 				compare(t, got, want, c.im)

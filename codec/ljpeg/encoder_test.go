@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/dicom-remap/dicom-remap/internal/codectest"
 	"github.com/dicom-remap/dicom-remap/internal/fixture"
 )
 
@@ -220,7 +221,7 @@ func testStream(samples []uint16, cols, rows, nc int, o streamOptions) []byte {
 // data.
 func decodeWithDcmtk(t *testing.T, template, stream []byte) []byte {
 	t.Helper()
-	needTool(t, "dcmdjpeg")
+	codectest.NeedTool(t, "dcmdjpeg")
 	_, fragments, err := fixture.Fragments(template)
 	if err != nil || len(fragments) != 1 {
 		t.Fatalf("template: %d fragments, %v", len(fragments), err)

@@ -11,20 +11,9 @@ import (
 	"testing"
 
 	"github.com/dicom-remap/dicom-remap/codec"
+	"github.com/dicom-remap/dicom-remap/internal/codectest"
 	"github.com/dicom-remap/dicom-remap/internal/fixture"
 )
-
-// needTool skips the test when an encoder is missing, or fails it when
-// DICOM_REMAP_REQUIRE_TOOLS=1 says the tools must be there.
-func needTool(t testing.TB, name string) {
-	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		if os.Getenv("DICOM_REMAP_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("%s is required (DICOM_REMAP_REQUIRE_TOOLS=1): %v", name, err)
-		}
-		t.Skipf("%s not installed: %v", name, err)
-	}
-}
 
 // image is a synthetic source image and the frame it decodes to.
 type image struct {
@@ -94,7 +83,7 @@ func rgbImage(rows, cols, frames int) image {
 // returns the encoded file.
 func encode(t testing.TB, img image, tool string, args ...string) []byte {
 	t.Helper()
-	needTool(t, tool)
+	codectest.NeedTool(t, tool)
 	dir := t.TempDir()
 	in, out := filepath.Join(dir, "in.dcm"), filepath.Join(dir, "out.dcm")
 	if err := os.WriteFile(in, fixture.Build(img.spec), 0o644); err != nil {

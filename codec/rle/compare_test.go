@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dicom-remap/dicom-remap/internal/codectest"
 	"github.com/dicom-remap/dicom-remap/internal/fixture"
 )
 
@@ -22,8 +23,8 @@ func TestCompareSpeed(t *testing.T) {
 	if os.Getenv("RLE_COMPARE") == "" {
 		t.Skip("set RLE_COMPARE=1 to time dcmdrle and gdcmconv")
 	}
-	needTool(t, "dcmconv")
-	needTool(t, "gdcmconv")
+	codectest.NeedTool(t, "dcmconv")
+	codectest.NeedTool(t, "gdcmconv")
 	const frames = 40
 	spec := fixture.CTSlice(512, 512, frames, "1", "1")
 	one := phantom(fixture.CTSlice(512, 512, 0, "1", "1"))

@@ -11,20 +11,9 @@ import (
 	"testing"
 
 	"github.com/dicom-remap/dicom-remap/codec"
+	"github.com/dicom-remap/dicom-remap/internal/codectest"
 	"github.com/dicom-remap/dicom-remap/internal/fixture"
 )
-
-// needTool skips the test when an encoder is missing, unless the
-// environment demands every tool.
-func needTool(t testing.TB, tool string) {
-	t.Helper()
-	if _, err := exec.LookPath(tool); err != nil {
-		if os.Getenv("DICOM_REMAP_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("%s not found: %v", tool, err)
-		}
-		t.Skipf("%s not found: %v", tool, err)
-	}
-}
 
 // image is a synthetic frame set: samples[frame][pixel*spp+sample], the
 // expected decoded order.
@@ -129,7 +118,7 @@ func (im image) frame() codec.Frame {
 // compressed bytes of each frame.
 func encode(t testing.TB, im image, tool string, args ...string) [][]byte {
 	t.Helper()
-	needTool(t, tool)
+	codectest.NeedTool(t, tool)
 	dir := t.TempDir()
 	in, out := filepath.Join(dir, "in.dcm"), filepath.Join(dir, "out.dcm")
 	if err := os.WriteFile(in, fixture.Build(im.spec()), 0o644); err != nil {
