@@ -367,33 +367,26 @@ func TestContainerBoutiquesStyle(t *testing.T) {
 	}
 }
 
-// TestContainerGalaxyStyle runs the rendered Galaxy command as Galaxy's
-// Docker runner does: /bin/sh tool_script.sh in the job directory, with the
-// datasets mounted and a non-root uid.
+// TestContainerGalaxyStyle runs the Galaxy job script, rendered with
+// Cheetah, as Galaxy's Docker runner does: /bin/sh tool_script.sh in the
+// job's working directory, with the datasets mounted and a non-root uid.
 func TestContainerGalaxyStyle(t *testing.T) {
 	image := needImage(t)
-	g, err := descriptor.LoadGalaxy(galaxyFile)
-	if err != nil {
-		t.Fatal(err)
+	j := newGalaxyJob(t)
+	j.Params["input"] = j.stage(t, mustRead(t, sampleFile), "sample-ct.dcm")
+	j.Params["min"], j.Params["max"] = 0, 100
+	output := j.output("output")
+	script := j.script(t, galaxyFile)
+	for _, d := range []string{j.Dir, filepath.Join(j.Dir, "working"), filepath.Join(j.Dir, "outputs")} {
+		os.Chmod(d, 0o777)
 	}
-	datasets := t.TempDir()
-	job := sharedDir(t)
-	input := write(t, filepath.Join(datasets, "dataset_1.dat"), mustRead(t, sampleFile))
-	output := filepath.Join(job, "outputs", "dataset_2.dat")
-	os.MkdirAll(filepath.Dir(output), 0o777)
-	os.Chmod(filepath.Dir(output), 0o777)
-	cmd, err := g.Render(map[string]string{"input": input, "min": "0", "max": "100", "output": output}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	write(t, filepath.Join(job, "tool_script.sh"), []byte("#!/bin/sh\nset -e\ncd "+job+"\n"+cmd+"\n"))
-	r := dockerRun(t, "--entrypoint", "/bin/sh", "-v", datasets+":"+datasets+":ro", "-v", job+":"+job, "-w", job,
-		"--user", "12345:12345", "--network", "none", image, filepath.Join(job, "tool_script.sh"))
+	r := dockerRun(t, "--entrypoint", "/bin/sh", "-v", j.Datasets+":"+j.Datasets+":ro", "-v", j.Dir+":"+j.Dir,
+		"-w", filepath.Join(j.Dir, "working"), "--user", "12345:12345", "--network", "none", image, script)
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	if !bytes.Equal(mustRead(t, output), direct(t, sampleFile, 0, 100)) {
-		t.Fatal("Galaxy-style container output differs from the direct run")
+		t.Fatal("Galaxy container output differs from the direct run")
 	}
 }
 
