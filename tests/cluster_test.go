@@ -62,42 +62,65 @@ func needSlurm(t *testing.T) {
 	t.Skip(slurmErr + ": skipping (CI starts one with tests/slurm/cluster.sh)")
 }
 
-// slurmJobs returns the names of the jobs Slurm still lists (finished ones
-// stay listed for MinJobAge, 300 s by default), by job id.
-func slurmJobs(t *testing.T) map[string]string {
-	r := runCmd(t, "", "squeue", "-h", "-t", "all", "-o", "%i %j")
+// slurmJobs returns the names of the Slurm jobs submitted from dir (Toil
+// submits from its working directory), by job id. Finished jobs stay
+// listed for MinJobAge, 300 s by default.
+func slurmJobs(t *testing.T, dir string) map[string]string {
+	r := runCmd(t, "", "squeue", "-h", "-t", "all", "-o", "%i %Z %j")
 	if r.code != 0 {
 		t.Fatalf("squeue: %s", r.stderr)
 	}
 	jobs := map[string]string{}
 	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
-		if id, name, ok := strings.Cut(line, " "); ok {
-			jobs[id] = name
+		if f := strings.Fields(line); len(f) == 3 && f[1] == dir {
+			jobs[f[0]] = f[2]
 		}
 	}
 	return jobs
 }
 
-// toilSlurm runs a CWL workflow with Toil on the Slurm cluster, with the
-// flags README gives, and returns the result and the names of the Slurm
-// jobs it submitted.
-func toilSlurm(t *testing.T, workflow, job, outdir string) (result, []string) {
+// readmeToil returns README's toil-cwl-runner command and the job file
+// its heredoc writes (study.yml).
+func readmeToil(t *testing.T) (command, studyYAML string) {
 	t.Helper()
-	toil := need(t, "toil-cwl-runner")
+	lines := readmeCommands(t, "toil-cwl-runner ")
+	if len(lines) != 1 || !strings.HasSuffix(lines[0], " cwl/dicom-remap-study.cwl study.yml") {
+		t.Fatalf("README's toil-cwl-runner commands: %q", lines)
+	}
+	if len(readmeCommands(t, "mkdir -p toil-tmp")) != 1 {
+		t.Fatal("README does not make the --workDir toil-tmp")
+	}
+	readme := readRepoFile(t, "README.md")
+	_, rest, ok := strings.Cut(readme, "    cat > study.yml <<'YML'\n")
+	body, _, ok2 := strings.Cut(rest, "\n    YML\n")
+	if !ok || !ok2 {
+		t.Fatal("README has no study.yml heredoc")
+	}
+	var yaml []string
+	for _, l := range strings.Split(body, "\n") {
+		yaml = append(yaml, strings.TrimPrefix(l, "    "))
+	}
+	return lines[0], strings.Join(yaml, "\n") + "\n"
+}
+
+// toilSlurm runs README's Toil-on-Slurm command in work (which holds
+// study.yml and what it names; cwl/ is linked there), with workflow in
+// place of the study workflow, and returns the result and the names of the
+// Slurm jobs it submitted. The outputs are in work/out.
+func toilSlurm(t *testing.T, work, workflow string) (result, []string) {
+	t.Helper()
+	need(t, "toil-cwl-runner")
 	needSlurm(t)
-	before := slurmJobs(t)
-	work := t.TempDir()
-	os.MkdirAll(filepath.Join(work, "tmp"), 0o755)
+	command, _ := readmeToil(t)
+	command = strings.TrimSuffix(command, "cwl/dicom-remap-study.cwl study.yml") + "cwl/" + workflow + " study.yml"
+	if err := os.Symlink(filepath.Join(repoRoot, "cwl"), filepath.Join(work, "cwl")); err != nil {
+		t.Fatal(err)
+	}
 	// Toil submits with --export=ALL: the jobs find dicom-remap on PATH.
-	r := runIn(t, work, withBinaryOnPath(), toil, "--batchSystem", "slurm",
-		"--jobStore", filepath.Join(work, "jobstore"), "--workDir", filepath.Join(work, "tmp"),
-		"--maxLocalJobs", "64", "--statePollingWait", "1", "--coalesceStatusCalls", "--retryCount", "0",
-		"--no-container", "--outdir", outdir, abs(t, workflow), job)
+	r := runIn(t, work, withBinaryOnPath(), "/bin/sh", "-c", "mkdir -p toil-tmp && "+command)
 	var submitted []string
-	for id, name := range slurmJobs(t) {
-		if _, old := before[id]; !old {
-			submitted = append(submitted, name)
-		}
+	for _, name := range slurmJobs(t, work) {
+		submitted = append(submitted, name)
 	}
 	sort.Strings(submitted)
 	return r, submitted
@@ -123,25 +146,21 @@ func (o cwlOutput) path(t *testing.T) string {
 // several series: one Slurm job per series, and each series' outputs
 // byte-identical to `dicom-remap SERIESDIR OUT MIN MAX`.
 func TestToilSlurmStudyWorkflow(t *testing.T) {
-	root := t.TempDir()
+	t.Parallel() // mostly waiting on Toil and Slurm
+	work := t.TempDir()
+	_, studyYAML := readmeToil(t)
+	write(t, filepath.Join(work, "study.yml"), []byte(studyYAML))
 	var dirs []string
 	for i, n := range []int{3, 5, 4} {
 		in, _, _ := makeSeries(t, n, 16+8*i)
-		// cwltool and Toil refuse spaces in file names.
-		dir := filepath.Join(root, fmt.Sprintf("series-%d", i+1))
+		dir := filepath.Join(work, "study", fmt.Sprintf("series-%d", i+1))
+		os.MkdirAll(filepath.Dir(dir), 0o755)
 		if err := os.Rename(in, dir); err != nil {
 			t.Fatal(err)
 		}
 		dirs = append(dirs, dir)
 	}
-	var items []string
-	for _, d := range dirs {
-		items = append(items, fmt.Sprintf("{class: Directory, path: %q}", d))
-	}
-	work := t.TempDir()
-	job := write(t, filepath.Join(work, "job.yml"), []byte(fmt.Sprintf("series: [%s]\nmin: -1024\nmax: 3071\n", strings.Join(items, ", "))))
-	outdir := filepath.Join(work, "out")
-	r, submitted := toilSlurm(t, filepath.Join("..", "cwl", "dicom-remap-study.cwl"), job, outdir)
+	r, submitted := toilSlurm(t, work, "dicom-remap-study.cwl")
 	if r.code != 0 {
 		t.Fatalf("toil-cwl-runner: exit %d\n%s", r.code, r.stderr)
 	}
@@ -168,7 +187,7 @@ func TestToilSlurmStudyWorkflow(t *testing.T) {
 		if want := filepath.Base(d) + "-normalized"; result.Normalized[i].Basename != want {
 			t.Errorf("output %d is %s, want %s", i, result.Normalized[i].Basename, want)
 		}
-		checkSeriesOutputs(t, d, result.Normalized[i].path(t), -1024, 3071)
+		checkSeriesOutputs(t, d, result.Normalized[i].path(t), -1024, 3071) // README's study.yml
 		if rec := readProvenance(t, filepath.Dir(result.Provenance[i].path(t))); rec.Mode != "series" || len(rec.Series) != 1 {
 			t.Errorf("provenance of %s: mode %q, %d series", d, rec.Mode, len(rec.Series))
 		}
@@ -200,6 +219,7 @@ func checkSeriesOutputs(t *testing.T, in, got string, min, max int) {
 // TestToilSlurmSeriesWorkflow runs the per-slice scatter/reduce/scatter
 // workflow with Toil on Slurm and requires the bytes of series mode.
 func TestToilSlurmSeriesWorkflow(t *testing.T) {
+	t.Parallel() // mostly waiting on Toil and Slurm
 	in, _, _ := makeSeries(t, 3, 16)
 	files, _ := filepath.Glob(filepath.Join(in, "IM*"))
 	more, _ := filepath.Glob(filepath.Join(in, "*", "IM*"))
@@ -214,8 +234,8 @@ func TestToilSlurmSeriesWorkflow(t *testing.T) {
 		t.Fatal(r.stderr)
 	}
 	work := t.TempDir()
-	job := write(t, filepath.Join(work, "job.yml"), []byte(fmt.Sprintf("images: [%s]\nmin: 0\nmax: 1000\n", strings.Join(images, ", "))))
-	r, submitted := toilSlurm(t, filepath.Join("..", "cwl", "dicom-remap-series.cwl"), job, filepath.Join(work, "out"))
+	write(t, filepath.Join(work, "study.yml"), []byte(fmt.Sprintf("images: [%s]\nmin: 0\nmax: 1000\n", strings.Join(images, ", "))))
+	r, submitted := toilSlurm(t, work, "dicom-remap-series.cwl")
 	if r.code != 0 {
 		t.Fatalf("toil-cwl-runner: exit %d\n%s", r.code, r.stderr)
 	}
@@ -239,13 +259,14 @@ func TestToilSlurmSeriesWorkflow(t *testing.T) {
 // TestToilSlurmRejectedSeries: a series with a corrupt file fails the run
 // once (exit 3 is a permanent failure: no retry) and leaves no outputs.
 func TestToilSlurmRejectedSeries(t *testing.T) {
+	t.Parallel() // mostly waiting on Toil and Slurm
 	in, _, _ := makeSeries(t, 3, 16)
 	good := mustRead(t, filepath.Join(in, "IM0001"))
 	write(t, filepath.Join(in, "IM0002"), good[:len(good)-100]) // truncated pixel data
 	work := t.TempDir()
-	job := write(t, filepath.Join(work, "job.yml"), []byte(fmt.Sprintf("series: [{class: Directory, path: %q}]\nmin: 0\nmax: 100\n", in)))
+	write(t, filepath.Join(work, "study.yml"), []byte(fmt.Sprintf("series: [{class: Directory, path: %q}]\nmin: 0\nmax: 100\n", in)))
 	outdir := filepath.Join(work, "out")
-	r, submitted := toilSlurm(t, filepath.Join("..", "cwl", "dicom-remap-study.cwl"), job, outdir)
+	r, submitted := toilSlurm(t, work, "dicom-remap-study.cwl")
 	if r.code == 0 {
 		t.Fatal("toil-cwl-runner succeeded on a corrupt series")
 	}
