@@ -84,4 +84,3 @@ func TestShellQuote(t *testing.T) {
 		}
 	}
 }
-
