@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -117,7 +118,7 @@ func buildSIF(t *testing.T, b *sifBuild, sif string) (string, string) {
 		def := readRepoFile(t, "Singularity.def")
 		local := strings.Replace(def, "\nBootstrap: docker\n", "\nBootstrap: docker-daemon\n", 1)
 		if local == def || !strings.Contains(def, "\nFrom: "+image+"\n") {
-			b.err = errString("Singularity.def has no Bootstrap: docker / From: " + image + " header")
+			b.err = errors.New("Singularity.def has no Bootstrap: docker / From: " + image + " header")
 			return
 		}
 		if b.err = os.WriteFile(filepath.Join(dir, "Singularity.def"), []byte(local), 0o644); b.err != nil {
@@ -144,10 +145,6 @@ func buildDaemonSIF(t *testing.T) string {
 	p, _ := buildSIF(t, &daemonSIF, "plain.sif")
 	return p
 }
-
-type errString string
-
-func (e errString) Error() string { return string(e) }
 
 // apptainerWork makes a directory holding myfile.dcm (the bundled sample)
 // that any user can read and write, outside the tests' private temp dirs.
