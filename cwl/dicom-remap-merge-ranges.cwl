@@ -18,6 +18,11 @@ hints:
       dicom-remap:
         version: ["0.1.0"]
         specs: ["https://github.com/dicom-remap/dicom-remap"]
+  # One thread and a few KB of JSON records.
+  ResourceRequirement:
+    coresMin: 1
+    coresMax: 1
+    ramMin: 64
 
 baseCommand: [dicom-remap, --merge-ranges]
 inputs:

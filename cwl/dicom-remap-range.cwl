@@ -20,6 +20,11 @@ hints:
       dicom-remap:
         version: ["0.1.0"]
         specs: ["https://github.com/dicom-remap/dicom-remap"]
+  # One thread and a few MB: the image is scanned, not held.
+  ResourceRequirement:
+    coresMin: 1
+    coresMax: 1
+    ramMin: 64
 
 baseCommand: [dicom-remap, --print-range]
 inputs:

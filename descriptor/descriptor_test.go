@@ -84,24 +84,3 @@ func TestShellQuote(t *testing.T) {
 		}
 	}
 }
-
-func TestGalaxyRender(t *testing.T) {
-	g := &Galaxy{}
-	g.Command.Text = "run '$input' --min=${min} > '$output'"
-	got, err := g.Render(map[string]string{"input": "/d/1.dat", "min": "-5", "output": "/o"}, nil)
-	if err != nil || got != "run '/d/1.dat' --min=-5 > '/o'" {
-		t.Fatalf("Render = %q, %v", got, err)
-	}
-	if _, err := g.Render(map[string]string{}, nil); err == nil {
-		t.Error("a missing value was accepted")
-	}
-	g.Command.Text = "#if $x\nrun\n#end if"
-	if _, err := g.Render(map[string]string{"x": "1"}, nil); err == nil {
-		t.Error("a Cheetah directive was accepted")
-	}
-	g.Command.Text = "mkdir s &&\n#for $f in $in\nln -s '$f' 's/${f.element_identifier}' &&\n#end for\ndone $n"
-	got, err = g.Render(map[string]string{"n": "1"}, map[string][]Element{"in": {{"/a", "A"}, {"/b", "B"}}})
-	if want := "mkdir s &&\nln -s '/a' 's/A' &&\nln -s '/b' 's/B' &&\ndone 1"; err != nil || got != want {
-		t.Fatalf("loop Render = %q, %v; want %q", got, err, want)
-	}
-}

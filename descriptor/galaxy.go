@@ -4,7 +4,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"os"
-	"strings"
 )
 
 // Galaxy is the part of a Galaxy tool wrapper this package uses.
@@ -87,98 +86,4 @@ func (g *Galaxy) dockerImage() string {
 		}
 	}
 	return ""
-}
-
-// Element is one dataset of a collection parameter.
-type Element struct{ Path, Identifier string }
-
-// Render fills a Galaxy <command> the way Cheetah does for what the
-// project's wrappers use: $name and ${name} placeholders, and
-// "#for $x in $collection" ... "#end for" over a list collection, where
-// $x is an element's path and ${x.element_identifier} its identifier. Any
-// other directive is refused: a renderer that ignored it would test
-// something else.
-func (g *Galaxy) Render(values map[string]string, collections map[string][]Element) (string, error) {
-	var out strings.Builder
-	lines := strings.SplitAfter(g.Command.Text, "\n")
-	for i := 0; i < len(lines); i++ {
-		line := lines[i]
-		trimmed := strings.TrimSpace(line)
-		if !strings.HasPrefix(trimmed, "#") {
-			s, err := substitute(line, values)
-			if err != nil {
-				return "", err
-			}
-			out.WriteString(s)
-			continue
-		}
-		var loopVar, coll string
-		if _, err := fmt.Sscanf(trimmed, "#for $%s in $%s", &loopVar, &coll); err != nil {
-			return "", fmt.Errorf("cheetah directive %q is not supported", trimmed)
-		}
-		elems, ok := collections[coll]
-		if !ok {
-			return "", fmt.Errorf("no collection $%s", coll)
-		}
-		end := i + 1
-		for end < len(lines) && strings.TrimSpace(lines[end]) != "#end for" {
-			end++
-		}
-		if end == len(lines) {
-			return "", fmt.Errorf("#for without #end for")
-		}
-		for _, e := range elems {
-			scope := map[string]string{}
-			for k, v := range values {
-				scope[k] = v
-			}
-			scope[loopVar] = e.Path
-			scope[loopVar+".element_identifier"] = e.Identifier
-			for _, body := range lines[i+1 : end] {
-				s, err := substitute(body, scope)
-				if err != nil {
-					return "", err
-				}
-				out.WriteString(s)
-			}
-		}
-		i = end
-	}
-	return out.String(), nil
-}
-
-// substitute replaces $name, ${name} and ${name.attr} placeholders.
-func substitute(text string, values map[string]string) (string, error) {
-	var out []byte
-	for i := 0; i < len(text); i++ {
-		c := text[i]
-		if c != '$' {
-			out = append(out, c)
-			continue
-		}
-		j := i + 1
-		braced := j < len(text) && text[j] == '{'
-		if braced {
-			j++
-		}
-		k := j
-		for k < len(text) && (text[k] == '_' || text[k] >= 'a' && text[k] <= 'z' || text[k] >= 'A' && text[k] <= 'Z' ||
-			text[k] >= '0' && text[k] <= '9' || (braced && text[k] == '.')) {
-			k++
-		}
-		name := text[j:k]
-		v, ok := values[name]
-		if !ok {
-			return "", fmt.Errorf("no value for $%s", name)
-		}
-		if braced {
-			if k >= len(text) || text[k] != '}' {
-				return "", fmt.Errorf("unclosed ${%s", name)
-			}
-			k++
-		}
-		out = append(out, v...)
-		i = k - 1
-	}
-	return string(out), nil
 }

@@ -288,8 +288,9 @@ func TestGalaxyWrapperValidates(t *testing.T) {
 }
 
 // TestGalaxyTests renders each wrapper's <command> for each of its <tests>
-// as Galaxy would (datasets staged under opaque names, collections as
-// lists) and runs it with /bin/sh in a job directory.
+// with Cheetah as Galaxy builds a job (tests/galaxy/render.py: datasets
+// staged under opaque names, collections as lists) and runs the job script
+// with /bin/sh in the job's working directory.
 func TestGalaxyTests(t *testing.T) {
 	wrappers, _ := filepath.Glob(filepath.Join("..", "galaxy", "*.xml"))
 	for _, w := range wrappers {
@@ -298,29 +299,29 @@ func TestGalaxyTests(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i, gt := range g.Tests {
-			t.Run(fmt.Sprintf("%s/%d", g.ID, i), func(t *testing.T) { runGalaxyTest(t, g, gt) })
+			t.Run(fmt.Sprintf("%s/%d", g.ID, i), func(t *testing.T) { runGalaxyTest(t, w, g, gt) })
 		}
 	}
 }
 
-func runGalaxyTest(t *testing.T, g *descriptor.Galaxy, gt descriptor.GalaxyTest) {
-	job, datasets := t.TempDir(), t.TempDir()
+func runGalaxyTest(t *testing.T, wrapper string, g *descriptor.Galaxy, gt descriptor.GalaxyTest) {
+	j := newGalaxyJob(t)
+	testData := func(name string) []byte { return mustRead(t, filepath.Join("..", "galaxy", "test-data", name)) }
 	values := map[string]string{}
-	collections := map[string][]descriptor.Element{}
-	staged := 0
-	stage := func(name string) string {
-		staged++
-		return write(t, filepath.Join(datasets, fmt.Sprintf("dataset_%d.dat", staged)), mustRead(t, filepath.Join("..", "galaxy", "test-data", name)))
-	}
 	for _, p := range gt.Params {
 		switch {
 		case len(p.Elements) > 0:
+			var elements []galaxyDataset
 			for _, e := range p.Elements {
-				collections[p.Name] = append(collections[p.Name], descriptor.Element{Path: stage(e.Value), Identifier: e.Name})
+				d := j.stage(t, testData(e.Value), filepath.Base(e.Value))
+				d.Identifier = e.Name
+				elements = append(elements, d)
 			}
+			j.Params[p.Name] = elements
 		case p.Name == "input":
-			values[p.Name] = stage(p.Value)
+			j.Params[p.Name] = j.stage(t, testData(p.Value), p.Value)
 		default:
+			j.Params[p.Name] = p.Value
 			values[p.Name] = p.Value
 		}
 	}
@@ -342,14 +343,20 @@ func runGalaxyTest(t *testing.T, g *descriptor.Galaxy, gt descriptor.GalaxyTest)
 			values[in.Name] = in.TrueValue
 		}
 	}
+	// What the test leaves out reaches Cheetah at its default too.
+	for _, in := range g.Inputs {
+		if _, given := j.Params[in.Name]; given || in.Type == "data" || in.Type == "data_collection" {
+			continue
+		}
+		j.Params[in.Name] = in.Value
+		if in.Type == "boolean" {
+			j.Params[in.Name] = in.Checked
+		}
+	}
 	for _, o := range g.Output {
-		values[o.Name] = filepath.Join(job, "galaxy_"+o.Name+".dat")
+		values[o.Name] = j.output(o.Name)
 	}
-	cmd, err := g.Render(values, collections)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := runIn(t, job, withBinaryOnPath(), "/bin/sh", "-c", cmd)
+	r := j.run(t, wrapper)
 	want := 0
 	if gt.ExpectExitCode != "" {
 		fmt.Sscan(gt.ExpectExitCode, &want)
@@ -357,13 +364,16 @@ func runGalaxyTest(t *testing.T, g *descriptor.Galaxy, gt descriptor.GalaxyTest)
 	if r.code != want {
 		t.Fatalf("exit %d, want %d: %s", r.code, want, r.stderr)
 	}
+	if v := strings.TrimSpace(string(mustRead(t, filepath.Join(j.Dir, "outputs", "COMMAND_VERSION")))); v != "dicom-remap "+toolVersion(t) {
+		t.Errorf("the version command wrote %q", v)
+	}
 	var min, max int
 	fmt.Sscan(values["min"], &min)
 	fmt.Sscan(values["max"], &max)
 	for _, o := range g.Output {
 		if o.FromWorkDir != "" {
 			// What Galaxy collects, when the output's filter keeps it.
-			if data, err := os.ReadFile(filepath.Join(job, o.FromWorkDir)); err == nil {
+			if data, err := os.ReadFile(filepath.Join(j.Dir, "working", o.FromWorkDir)); err == nil {
 				write(t, values[o.Name], data)
 			}
 		}
@@ -386,7 +396,7 @@ func runGalaxyTest(t *testing.T, g *descriptor.Galaxy, gt descriptor.GalaxyTest)
 	}
 	for _, c := range gt.Collections {
 		// What discover_datasets would collect, against a direct series run.
-		found, _ := filepath.Glob(filepath.Join(job, "remapped", "*-normalized.dcm"))
+		found := j.discovered(t)
 		if fmt.Sprint(len(found)) != c.Count {
 			t.Fatalf("collection %s: %d datasets, the test expects %s", c.Name, len(found), c.Count)
 		}
@@ -401,12 +411,12 @@ func runGalaxyTest(t *testing.T, g *descriptor.Galaxy, gt descriptor.GalaxyTest)
 		if r := runCmd(t, "", binary, args...); r.code != 0 {
 			t.Fatal(r.stderr)
 		}
-		for _, f := range found {
-			if !bytes.Equal(mustRead(t, f), mustRead(t, filepath.Join(series, filepath.Base(f)))) {
-				t.Fatalf("%s differs from the direct series run", filepath.Base(f))
+		for designation, f := range found {
+			if !bytes.Equal(mustRead(t, f), mustRead(t, filepath.Join(series, designation+"-normalized.dcm"))) {
+				t.Fatalf("%s differs from the direct series run", designation)
 			}
 		}
-		if rec := mustRead(t, filepath.Join(job, "remapped", "dicom-remap-provenance.json")); !strings.Contains(string(rec), `"mode": "series"`) {
+		if rec := mustRead(t, filepath.Join(j.Dir, "working", "remapped", "dicom-remap-provenance.json")); !strings.Contains(string(rec), `"mode": "series"`) {
 			t.Error("the provenance record is not a series record")
 		}
 	}

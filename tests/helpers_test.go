@@ -44,6 +44,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	for _, f := range atExit {
+		f()
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -153,4 +156,22 @@ func write(t testing.TB, path string, data []byte) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// readmeCommands returns README's command lines (indented code, four
+// spaces) that start with prefix, so that tests run the commands exactly as
+// README gives them.
+func readmeCommands(t testing.TB, prefix string) []string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if cmd, ok := strings.CutPrefix(line, "    "); ok && strings.HasPrefix(cmd, prefix) {
+			out = append(out, cmd)
+		}
+	}
+	return out
 }

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/dicom-remap/dicom-remap/descriptor"
 )
 
 // TestCWLSeriesWorkflow runs the scatter/reduce/scatter workflow with
@@ -68,7 +70,7 @@ func TestCWLDirectoryTool(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("cwltool: exit %d\n%s", r.code, r.stderr)
 	}
-	got := outputs(t, filepath.Join(outdir, "normalized"))
+	got := outputs(t, filepath.Join(outdir, filepath.Base(in)+"-normalized"))
 	want := outputs(t, direct)
 	delete(got, "dicom-remap-provenance.json")
 	delete(want, "dicom-remap-provenance.json")
@@ -86,5 +88,65 @@ func TestCWLDirectoryTool(t *testing.T) {
 	json.Unmarshal([]byte(r.stdout), &result)
 	if _, err := os.Stat(result.Provenance.Path); err != nil || !strings.HasSuffix(result.Provenance.Format, "format_3464") {
 		t.Errorf("the provenance record is not a JSON output: %+v %v", result.Provenance, err)
+	}
+}
+
+// TestCWLStudyWorkflow runs the study workflow (one directory-tool job per
+// series) with cwltool and compares each series with its direct run; the
+// same workflow runs under Toil on Slurm in cluster_test.go.
+func TestCWLStudyWorkflow(t *testing.T) {
+	cwltool := need(t, "cwltool")
+	var dirs, items []string
+	for i, n := range []int{2, 4} {
+		in, _, _ := makeSeries(t, n, 16)
+		dir := filepath.Join(t.TempDir(), fmt.Sprintf("series-%d", i+1))
+		if err := os.Rename(in, dir); err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, dir)
+		items = append(items, fmt.Sprintf("{class: Directory, path: %q}", dir))
+	}
+	work := t.TempDir()
+	job := write(t, filepath.Join(work, "job.yml"), []byte(fmt.Sprintf("series: [%s]\nmin: 0\nmax: 1000\nworkers: 2\n", strings.Join(items, ", "))))
+	outdir := filepath.Join(work, "out")
+	r := runIn(t, work, withBinaryOnPath(), cwltool, "--parallel", "--no-container", "--outdir", outdir, abs(t, filepath.Join("..", "cwl", "dicom-remap-study.cwl")), job)
+	if r.code != 0 {
+		t.Fatalf("cwltool: exit %d\n%s", r.code, r.stderr)
+	}
+	for _, d := range dirs {
+		checkSeriesOutputs(t, d, filepath.Join(outdir, filepath.Base(d)+"-normalized"), 0, 1000)
+		if rec := mustRead(t, filepath.Join(outdir, filepath.Base(d)+"-normalized", "dicom-remap-provenance.json")); !bytes.Contains(rec, []byte("--workers=2")) {
+			t.Errorf("%s: workers did not reach the tool:\n%s", d, rec)
+		}
+	}
+}
+
+// TestCWLResourceRequirements: every CWL tool tells a scheduler what it
+// needs, and it is small (Toil would otherwise reserve 2 GiB per job).
+func TestCWLResourceRequirements(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "cwl", "*.cwl"))
+	tools := 0
+	for _, f := range files {
+		c, err := descriptor.LoadCWL(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Class != "CommandLineTool" {
+			continue
+		}
+		tools++
+		rr, _ := c.Hints["ResourceRequirement"].(map[string]any)
+		if rr == nil {
+			rr, _ = c.Requirements["ResourceRequirement"].(map[string]any)
+		}
+		if rr["coresMin"] == nil {
+			t.Errorf("%s: no ResourceRequirement coresMin", f)
+		}
+		if ram, ok := rr["ramMin"].(int); !ok || ram > 256 {
+			t.Errorf("%s: ramMin %v, want a number of MiB up to 256", f, rr["ramMin"])
+		}
+	}
+	if tools < 4 {
+		t.Fatalf("%d CWL tools", tools)
 	}
 }
