@@ -13,7 +13,7 @@ doc: |
 
   Exit codes: 0 success; 1 I/O or internal failure; 2 usage (min >= max, or a
   range this input's pixel format cannot store); 3 input rejected (not DICOM,
-  corrupt, compressed or unsupported; permanent, do not retry).
+  corrupt or unsupported; permanent, do not retry).
 
   The input has no declared format: DICOM files arrive from PACS exports and
   scanners without one, and a runner would refuse those files before the
@@ -49,7 +49,7 @@ inputs:
   input:
     type: File
     label: Input DICOM image
-    doc: MONOCHROME1/2 or RGB, 8, 16 or 32 bits, uncompressed. Only read.
+    doc: MONOCHROME1/2, RGB, YBR or palette colour, 8, 16 or 32 bits; native, RLE, JPEG, JPEG-LS or JPEG 2000. Only read.
     inputBinding:
       position: 2
       prefix: --
