@@ -288,16 +288,17 @@ func interleaveRows[T int32 | float32](c []T, stride, rw, rh, sn, cas int, tmp [
 }
 
 // output applies the inverse component transform, the DC level shift and
-// clamping, and writes the tile's samples into dst at (ox, oy).
-func (d *Decoder) output(tp *params, ts *tileState, dst []byte, f codec.Frame, ox, oy int) error {
+// clamping, and writes the tile's samples into dst. A subsampled
+// component's samples go to their own positions on the reference grid
+// only; upsample fills the pixels between them once every tile is done.
+func (d *Decoder) output(tp *params, ts *tileState, dst []byte, f codec.Frame) error {
 	im := &d.img
-	tc0 := &d.comps[0]
-	tw, th := tc0.x1-tc0.x0, tc0.y1-tc0.y0
-	mct := tp.mct && im.ncomp == 3
+	n := im.ncomp
+	mct := tp.mct && n == 3
 	if mct && (d.comps[0].cs.reversible != d.comps[1].cs.reversible || d.comps[0].cs.reversible != d.comps[2].cs.reversible) {
 		return errorf("component transform over reversible and irreversible components")
 	}
-	n := im.ncomp
+	tw := d.comps[0].x1 - d.comps[0].x0 // the widest component
 	if cap(d.line) < n*tw {
 		d.line = make([]int32, n*tw)
 	}
@@ -307,73 +308,148 @@ func (d *Decoder) output(tp *params, ts *tileState, dst []byte, f codec.Frame, o
 	}
 	fv := d.fline[:n*tw]
 	bps := f.Bits / 8
-	for j := range th {
+	if !mct {
 		for c := range n {
-			row := vals[c*tw : c*tw+tw]
-			off := ts.coefOffset[c] + j*tw
-			if d.comps[c].cs.reversible {
-				copy(row, d.coef[off:off+tw])
-			} else {
-				copy(fv[c*tw:c*tw+tw], d.fcoef[off:off+tw])
+			tc := &d.comps[c]
+			w := tc.x1 - tc.x0
+			row, frow := vals[:w], fv[:w]
+			for j := range tc.y1 - tc.y0 {
+				if d.fetchRow(ts, c, j, row, frow) {
+					roundRow(row, frow)
+				}
+				x := tc.x0*tc.dx - im.x0
+				y := (tc.y0+j)*tc.dy - im.y0
+				d.store(dst, row, c, ((y*f.Columns+x)*n+c)*bps, tc.dx*n*bps, bps)
 			}
 		}
-		if mct {
-			if tc0.cs.reversible {
-				y0, y1, y2 := vals[:tw], vals[tw:2*tw], vals[2*tw:3*tw]
-				for i := range y0 {
-					g := y0[i] - (y1[i]+y2[i])>>2
-					y0[i], y1[i], y2[i] = y2[i]+g, g, y1[i]+g
-				}
-			} else {
-				y0, y1, y2 := fv[:tw], fv[tw:2*tw], fv[2*tw:3*tw]
-				for i := range y0 {
-					y, u, v := y0[i], y1[i], y2[i]
-					y0[i] = y + float32(v*1.402)
-					y1[i] = y - float32(u*0.34413) - float32(v*0.71414)
-					y2[i] = y + float32(u*1.772)
-				}
+		return nil
+	}
+	// the component transform needs components of one size: the first's
+	tc0 := &d.comps[0]
+	for j := range tc0.y1 - tc0.y0 {
+		for c := range n {
+			d.fetchRow(ts, c, j, vals[c*tw:c*tw+tw], fv[c*tw:c*tw+tw])
+		}
+		if tc0.cs.reversible {
+			y0, y1, y2 := vals[:tw], vals[tw:2*tw], vals[2*tw:3*tw]
+			for i := range y0 {
+				g := y0[i] - (y1[i]+y2[i])>>2
+				y0[i], y1[i], y2[i] = y2[i]+g, g, y1[i]+g
+			}
+		} else {
+			y0, y1, y2 := fv[:tw], fv[tw:2*tw], fv[2*tw:3*tw]
+			for i := range y0 {
+				y, u, v := y0[i], y1[i], y2[i]
+				y0[i] = y + float32(v*1.402)
+				y1[i] = y - float32(u*0.34413) - float32(v*0.71414)
+				y2[i] = y + float32(u*1.772)
+			}
+			for c := range n {
+				roundRow(vals[c*tw:c*tw+tw], fv[c*tw:c*tw+tw])
 			}
 		}
+		p := ((tc0.y0+j-im.y0)*f.Columns + tc0.x0 - im.x0) * n * bps
 		for c := range n {
-			row := vals[c*tw : c*tw+tw]
-			if !d.comps[c].cs.reversible {
-				for i, v := range fv[c*tw : c*tw+tw] {
-					x := math.RoundToEven(float64(v))
-					// written so that NaN, from a corrupt stream, also
-					// gives a fixed value on every platform
-					if !(x > -1<<30) {
-						x = -1 << 30
-					} else if !(x < 1<<30) {
-						x = 1 << 30
-					}
-					row[i] = int32(x)
-				}
-			}
-			prec := im.prec[c]
-			lo, hi, shift := int32(0), int32(1)<<prec-1, int32(1)<<(prec-1)
-			if im.signed[c] {
-				lo, hi, shift = -1<<(prec-1), 1<<(prec-1)-1, 0
-			}
-			p := ((oy+j)*f.Columns+ox)*n*bps + c*bps
-			step := n * bps
-			switch bps {
-			case 1:
-				for _, v := range row {
-					dst[p] = byte(max(lo, min(hi, v+shift)))
-					p += step
-				}
-			case 2:
-				for _, v := range row {
-					binary.LittleEndian.PutUint16(dst[p:], uint16(max(lo, min(hi, v+shift))))
-					p += step
-				}
-			default:
-				for _, v := range row {
-					binary.LittleEndian.PutUint32(dst[p:], uint32(max(lo, min(hi, v+shift))))
-					p += step
-				}
-			}
+			d.store(dst, vals[c*tw:c*tw+tw], c, p+c*bps, n*bps, bps)
 		}
 	}
 	return nil
+}
+
+// fetchRow reads row j of component c's coefficients into row, or for
+// an irreversible component into frow, and says which: true for frow.
+func (d *Decoder) fetchRow(ts *tileState, c, j int, row []int32, frow []float32) bool {
+	tc := &d.comps[c]
+	w := tc.x1 - tc.x0
+	off := ts.coefOffset[c] + j*w
+	if tc.cs.reversible {
+		copy(row, d.coef[off:off+w])
+		return false
+	}
+	copy(frow, d.fcoef[off:off+w])
+	return true
+}
+
+// roundRow rounds the float samples src into dst.
+func roundRow(dst []int32, src []float32) {
+	for i, v := range src[:len(dst)] {
+		x := math.RoundToEven(float64(v))
+		// written so that NaN, from a corrupt stream, also gives a fixed
+		// value on every platform
+		if !(x > -1<<30) {
+			x = -1 << 30
+		} else if !(x < 1<<30) {
+			x = 1 << 30
+		}
+		dst[i] = int32(x)
+	}
+}
+
+// store level-shifts and clamps component c's samples and writes them to
+// dst from byte p on, step bytes apart.
+func (d *Decoder) store(dst []byte, row []int32, c, p, step, bps int) {
+	prec := d.img.prec[c]
+	lo, hi, shift := int32(0), int32(1)<<prec-1, int32(1)<<(prec-1)
+	if d.img.signed[c] {
+		lo, hi, shift = -1<<(prec-1), 1<<(prec-1)-1, 0
+	}
+	switch bps {
+	case 1:
+		for _, v := range row {
+			dst[p] = byte(max(lo, min(hi, v+shift)))
+			p += step
+		}
+	case 2:
+		for _, v := range row {
+			binary.LittleEndian.PutUint16(dst[p:], uint16(max(lo, min(hi, v+shift))))
+			p += step
+		}
+	default:
+		for _, v := range row {
+			binary.LittleEndian.PutUint32(dst[p:], uint32(max(lo, min(hi, v+shift))))
+			p += step
+		}
+	}
+}
+
+// upsample fills the pixels of subsampled components: pixel (x, y) of the
+// reference grid takes the component's sample (x/XRsiz, y/YRsiz), or its
+// first column or row where those lie before the image (OpenJPEG's
+// opj_decompress -upsample does the same). That sample was written at
+// its own position, which upsample never changes, so it works in place:
+// first along the rows holding samples, then copying those rows down.
+func (d *Decoder) upsample(dst []byte, f codec.Frame) {
+	im := &d.img
+	n, bps := im.ncomp, f.Bits/8
+	px := n * bps
+	for c := range n {
+		dx, dy := im.dx[c], im.dy[c]
+		if dx == 1 && dy == 1 {
+			continue
+		}
+		cx0, cy0 := ceilDiv(im.x0, dx), ceilDiv(im.y0, dy)
+		// the row or column that holds the sample for y or x
+		home := func(v, v0, dv, cv0 int) int { return max((v0+v)/dv, cv0)*dv - v0 }
+		for y := range f.Rows {
+			if home(y, im.y0, dy, cy0) != y || dx == 1 {
+				continue
+			}
+			r := dst[y*f.Columns*px+c*bps:]
+			for x := range f.Columns {
+				if hx := home(x, im.x0, dx, cx0); hx != x {
+					copy(r[x*px:x*px+bps], r[hx*px:hx*px+bps])
+				}
+			}
+		}
+		for y := range f.Rows {
+			hy := home(y, im.y0, dy, cy0)
+			if hy == y {
+				continue
+			}
+			to, from := dst[y*f.Columns*px+c*bps:], dst[hy*f.Columns*px+c*bps:]
+			for x := range f.Columns {
+				copy(to[x*px:x*px+bps], from[x*px:x*px+bps])
+			}
+		}
+	}
 }

@@ -7,7 +7,11 @@
 // max-shift, the reversible 5/3 and irreversible 9/7 wavelets with any
 // number of levels, RCT and ICT (so a YBR_RCT or YBR_ICT stream comes out
 // as RGB), signed and unsigned components of 1 to 16 bits, one or three
-// components. Subsampled components and HTJ2K (Part 15) are refused.
+// components. Components after the first may be subsampled (SIZ XRsiz,
+// YRsiz): each is decoded at its own resolution and its samples are
+// replicated over their XRsiz x YRsiz blocks of the reference grid, as
+// OpenJPEG's upsampling does, so the frame is always full resolution.
+// HTJ2K (Part 15) is refused.
 //
 // Arithmetic is deterministic across architectures: the 9/7 wavelet and
 // ICT are float32 with an explicit conversion around every product, so no
@@ -119,6 +123,8 @@ type image struct {
 	ncomp            int
 	prec             [maxComps]int
 	signed           [maxComps]bool
+	dx, dy           [maxComps]int // XRsiz, YRsiz
+	subsampled       bool          // some component has dx or dy above 1
 	ntx, nty         int
 }
 
@@ -199,6 +205,9 @@ func (d *Decoder) Decode(dst, src []byte, f codec.Frame) error {
 			return err
 		}
 		i = j
+	}
+	if d.img.subsampled {
+		d.upsample(dst, f)
 	}
 	return nil
 }
@@ -395,12 +404,11 @@ func (d *Decoder) readSIZ(seg []byte, f codec.Frame) error {
 	if im.x0 >= im.x1 || im.y0 >= im.y1 {
 		return errorf("empty image area")
 	}
-	if len(seg) == 36+3*im.ncomp {
-		// subsampling first: a subsampled image's size is not the frame's
-		for c := range im.ncomp {
-			if s := seg[36+3*c:]; (s[1] != 1 || s[2] != 1) && s[1] != 0 && s[2] != 0 {
-				return errorf("component subsampling %dx%d: %w", s[1], s[2], codec.ErrUnsupported)
-			}
+	if len(seg) == 36+3*im.ncomp && im.ncomp > 0 {
+		// the first component carries the frame's rows and columns: a
+		// subsampled one means an image smaller than the frame says
+		if s := seg[36:]; s[1] != 1 || s[2] != 1 {
+			return errorf("first component subsampled %dx%d: %w", s[1], s[2], codec.ErrUnsupported)
 		}
 	}
 	if im.x1-im.x0 != f.Columns || im.y1-im.y0 != f.Rows {
@@ -427,12 +435,11 @@ func (d *Decoder) readSIZ(seg []byte, f codec.Frame) error {
 		if im.prec[c] > f.Bits {
 			return errorf("component precision %d does not fit %d-bit samples", im.prec[c], f.Bits)
 		}
-		if s[1] != 1 || s[2] != 1 {
-			if s[1] == 0 || s[2] == 0 {
-				return errorf("component subsampling of 0")
-			}
-			return errorf("component subsampling %dx%d: %w", s[1], s[2], codec.ErrUnsupported)
+		im.dx[c], im.dy[c] = int(s[1]), int(s[2])
+		if im.dx[c] == 0 || im.dy[c] == 0 {
+			return errorf("component subsampling of 0")
 		}
+		im.subsampled = im.subsampled || im.dx[c] != 1 || im.dy[c] != 1
 	}
 	d.img = im
 	return nil

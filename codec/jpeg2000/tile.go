@@ -9,7 +9,8 @@ import (
 
 // tileComp is one component of the tile being decoded.
 type tileComp struct {
-	x0, y0, x1, y1 int
+	x0, y0, x1, y1 int // in the component's own (subsampled) coordinates
+	dx, dy         int // its subsampling
 	cs             codingStyle
 	nres           int
 	roi            int
@@ -86,6 +87,7 @@ type tileState struct {
 	sop, eph   bool
 	skips      int // packets visited again
 	tile       int
+	tx0, ty0   int // the tile's origin on the reference grid
 	coefOffset [maxComps]int
 }
 
@@ -178,6 +180,11 @@ func (d *Decoder) decodeTile(t int, parts []tilePart, dst []byte, f codec.Frame)
 	if tx0 >= tx1 || ty0 >= ty1 {
 		return errorf("tile %d is empty", t)
 	}
+	if tp.mct && im.ncomp == 3 && im.subsampled {
+		// T.800 G.1: the transforms need components of one size
+		return errorf("component transform over subsampled components")
+	}
+	ts.tx0, ts.ty0 = tx0, ty0
 	if err := d.buildTile(&tp, &ts, tx0, ty0, tx1, ty1); err != nil {
 		return err
 	}
@@ -190,7 +197,7 @@ func (d *Decoder) decodeTile(t int, parts []tilePart, dst []byte, f codec.Frame)
 	for c := range im.ncomp {
 		d.inverseDWT(&d.comps[c], ts.coefOffset[c])
 	}
-	return d.output(&tp, &ts, dst, f, tx0-im.x0, ty0-im.y0)
+	return d.output(&tp, &ts, dst, f)
 }
 
 // buildTile lays out resolutions, bands, precincts and code-blocks of
@@ -201,14 +208,20 @@ func (d *Decoder) buildTile(tp *params, ts *tileState, tx0, ty0, tx1, ty1 int) e
 	d.cblks = d.cblks[:0]
 	d.nodes = d.nodes[:0]
 	d.frags = d.frags[:0]
-	area := (tx1 - tx0) * (ty1 - ty0)
 	total := 0
 	// legal but absurd layouts (precincts of a few samples, code-blocks of
 	// one) could cost far more memory than the frame: refuse them
-	budget := area*im.ncomp/4 + 1024
+	budget := (tx1-tx0)*(ty1-ty0)*im.ncomp/4 + 1024
 	for c := range im.ncomp {
 		tc := &d.comps[c]
-		*tc = tileComp{x0: tx0, y0: ty0, x1: tx1, y1: ty1, cs: tp.comp[c], roi: tp.roi[c]}
+		// the tile-component's bounds (T.800 B-12); a subsampled one
+		// may be empty
+		dx, dy := im.dx[c], im.dy[c]
+		*tc = tileComp{x0: ceilDiv(tx0, dx), y0: ceilDiv(ty0, dy), x1: ceilDiv(tx1, dx), y1: ceilDiv(ty1, dy),
+			dx: dx, dy: dy, cs: tp.comp[c], roi: tp.roi[c]}
+		// from here on, the bounds are the component's
+		tx0, ty0, tx1, ty1 := tc.x0, tc.y0, tc.x1, tc.y1
+		area := (tx1 - tx0) * (ty1 - ty0)
 		cs := &tc.cs
 		q := &tp.quant[c]
 		tc.nres = cs.levels + 1
@@ -512,7 +525,8 @@ func (d *Decoder) progress(pg poc, ts *tileState) error {
 	}
 	// position-driven orders: each precinct is visited at its upper-left
 	// corner on the reference grid, or at the tile's edge for one that
-	// starts before it (T.800 B.12.1.3 to B.12.1.5)
+	// starts before it (T.800 B.12.1.3 to B.12.1.5); a subsampled
+	// component's precincts lie XRsiz, YRsiz times as far apart
 	d.order = d.order[:0]
 	for c := pg.cs; c < pg.ce; c++ {
 		tc := &d.comps[c]
@@ -522,8 +536,8 @@ func (d *Decoder) progress(pg poc, ts *tileState) error {
 			for p := 0; p < res.pw*res.ph; p++ {
 				gx := floorShift(res.x0, res.ppx) + p%res.pw
 				gy := floorShift(res.y0, res.ppy) + p/res.pw
-				x := max(gx<<res.ppx<<s, tc.x0)
-				y := max(gy<<res.ppy<<s, tc.y0)
+				x := max(tc.dx*(gx<<res.ppx<<s), ts.tx0)
+				y := max(tc.dy*(gy<<res.ppy<<s), ts.ty0)
 				d.order = append(d.order, packetPos{c: int32(c), r: int32(r), p: int32(p), x: x, y: y})
 			}
 		}
