@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/big"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/dicom-remap/dicom-remap/internal/fixture"
@@ -193,12 +194,16 @@ func TestEncapsulatedRejections(t *testing.T) {
 }
 
 // memScratch is an in-memory Params.Scratch that counts what it holds.
+// Workers write to it in parallel, as io.WriterAt allows.
 type memScratch struct {
+	mu     sync.Mutex
 	b      []byte
 	writes int
 }
 
 func (m *memScratch) WriteAt(p []byte, off int64) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if end := int(off) + len(p); end > len(m.b) {
 		m.b = append(m.b, make([]byte, end-len(m.b))...)
 	}
@@ -207,6 +212,8 @@ func (m *memScratch) WriteAt(p []byte, off int64) (int, error) {
 }
 
 func (m *memScratch) ReadAt(p []byte, off int64) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if int(off) >= len(m.b) {
 		return 0, io.EOF
 	}

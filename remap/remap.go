@@ -83,7 +83,8 @@ type Params struct {
 	// colour-converted image between the passes over its pixels, so that
 	// each frame is decoded once rather than twice; without it, frames are
 	// decoded again. A caller gives a temporary file. It is written and
-	// read at offsets from 0 to the decoded size.
+	// read at offsets from 0 to the decoded size, by several goroutines at
+	// once on ranges that do not overlap (as io.WriterAt allows).
 	Scratch interface {
 		io.ReaderAt
 		io.WriterAt
