@@ -4,6 +4,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dicom-remap/dicom-remap/codec"
 )
 
 // cpuTime is the process's user and system time: on a shared machine
@@ -17,8 +19,10 @@ func cpuTime() time.Duration {
 }
 
 func benchDecode(b *testing.B, im synthImage, opts ...string) {
-	cs := opjEncode(b, im, "j2k", opts...)
-	f := im.frame()
+	benchStream(b, opjEncode(b, im, "j2k", opts...), im.frame())
+}
+
+func benchStream(b *testing.B, cs []byte, f codec.Frame) {
 	out := make([]byte, f.Size())
 	var d Decoder
 	if err := d.Decode(out, cs, f); err != nil {
@@ -70,4 +74,18 @@ func BenchmarkLossless16Smooth(b *testing.B) {
 
 func BenchmarkLossyColourSmooth(b *testing.B) {
 	benchDecode(b, smooth(512, 512, 3, 8, 2), "-I", "-r", "10")
+}
+
+// BenchmarkSubsampled420 decodes a 512x512 8-bit colour frame, 5/3,
+// whose second and third components are subsampled 2x2, and replicates
+// them to full resolution.
+func BenchmarkSubsampled420(b *testing.B) {
+	c := subCase{512, 512, 8, false, [3][2]int{{1, 1}, {2, 2}, {2, 2}}, ""}
+	benchStream(b, c.encode(b, 1), codec.Frame{Columns: 512, Rows: 512, Samples: 3, Bits: 8})
+}
+
+// BenchmarkColour444 is the same frame without subsampling, to compare.
+func BenchmarkColour444(b *testing.B) {
+	c := subCase{512, 512, 8, false, [3][2]int{{1, 1}, {1, 1}, {1, 1}}, "-mct 0"}
+	benchStream(b, c.encode(b, 1), codec.Frame{Columns: 512, Rows: 512, Samples: 3, Bits: 8})
 }

@@ -439,6 +439,10 @@ func (d *Decoder) readSIZ(seg []byte, f codec.Frame) error {
 		if im.dx[c] == 0 || im.dy[c] == 0 {
 			return errorf("component subsampling of 0")
 		}
+		// upsampling copies each pixel from a sample inside the image
+		if ceilDiv(im.x1, im.dx[c]) <= ceilDiv(im.x0, im.dx[c]) || ceilDiv(im.y1, im.dy[c]) <= ceilDiv(im.y0, im.dy[c]) {
+			return errorf("component %d subsampled %dx%d has no samples", c, im.dx[c], im.dy[c])
+		}
 		im.subsampled = im.subsampled || im.dx[c] != 1 || im.dy[c] != 1
 	}
 	d.img = im

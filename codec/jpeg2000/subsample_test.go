@@ -326,6 +326,14 @@ func TestSubsamplingRefused(t *testing.T) {
 	if !errors.As(err, &ce) || !errors.Is(err, codec.ErrUnsupported) {
 		t.Errorf("subsampled first component: got %v, want a *codec.Error wrapping ErrUnsupported", err)
 	}
+	// with XOsiz 1 and XRsiz 255, no multiple of 255 lies in [1, 16)
+	empty := append([]byte{}, cs...)
+	empty[19] = 1
+	empty[4+38+4] = 255
+	err = d.Decode(make([]byte, 15*16*3), empty, codec.Frame{Columns: 15, Rows: 16, Samples: 3, Bits: 8})
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "no samples") {
+		t.Errorf("component without samples: got %v", err)
+	}
 	zero := append([]byte{}, cs...)
 	zero[4+38+4] = 0 // XRsiz of component 1
 	err = d.Decode(make([]byte, f.Size()), zero, f)
