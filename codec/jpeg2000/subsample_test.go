@@ -293,6 +293,22 @@ func TestSubsampling(t *testing.T) {
 					}
 				}
 			}
+			// 32-bit samples: the same values, four bytes each
+			f32 := f
+			f32.Bits = 32
+			out32 := make([]byte, f32.Size())
+			if err := d.Decode(out32, cs, f32); err != nil {
+				t.Fatalf("decode into 32 bits: %v", err)
+			}
+			for i := range c.w * c.h * 3 {
+				w := uint32(out[i])
+				if f.Bits == 16 {
+					w = uint32(binary.LittleEndian.Uint16(out[2*i:]))
+				}
+				if g := binary.LittleEndian.Uint32(out32[4*i:]); g&(1<<f.Bits-1) != w {
+					t.Fatalf("sample %d: 32-bit %#x, %d-bit %#x", i, g, f.Bits, w)
+				}
+			}
 			if n := testing.AllocsPerRun(2, func() { d.Decode(out, cs, f) }); n > 0 {
 				t.Errorf("%v allocations per further frame", n)
 			}
