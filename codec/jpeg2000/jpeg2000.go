@@ -406,8 +406,9 @@ func (d *Decoder) readSIZ(seg []byte, f codec.Frame) error {
 	}
 	if len(seg) == 36+3*im.ncomp && im.ncomp > 0 {
 		// the first component carries the frame's rows and columns: a
-		// subsampled one means an image smaller than the frame says
-		if s := seg[36:]; s[1] != 1 || s[2] != 1 {
+		// subsampled one means an image smaller than the frame says (a
+		// subsampling of 0 is invalid, said below)
+		if s := seg[36:]; (s[1] != 1 || s[2] != 1) && s[1] != 0 && s[2] != 0 {
 			return errorf("first component subsampled %dx%d: %w", s[1], s[2], codec.ErrUnsupported)
 		}
 	}
