@@ -39,6 +39,25 @@ func readRepoFile(t *testing.T, name string) string {
 	return string(data)
 }
 
+// TestDockerignoreKeepsEveryPackage: every package the two binaries build
+// from is in the Docker build context. The legacy builder enters a
+// directory that "*" excludes only for an exception naming it.
+func TestDockerignoreKeepsEveryPackage(t *testing.T) {
+	ignore := readRepoFile(t, ".dockerignore")
+	cmd := exec.Command("go", "list", "-deps", "-f", "{{if .Module}}{{if .Module.Main}}{{.Dir}}{{end}}{{end}}", "./cmd/dicom-remap", "./cmd/dicom-remap-qc")
+	cmd.Dir = repoRoot
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range strings.Fields(string(out)) {
+		rel, _ := filepath.Rel(repoRoot, dir)
+		if line := "!" + filepath.ToSlash(rel) + "/*.go"; !strings.Contains(ignore, line+"\n") {
+			t.Errorf(".dockerignore lacks %q: the image build would miss package %s", line, rel)
+		}
+	}
+}
+
 // TestDockerfileContract checks what hadolint and the engines would: no
 // syntax line, no ENTRYPOINT, a non-root USER, OCI labels, the version, the
 // base images the CI makes.
