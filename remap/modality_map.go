@@ -35,24 +35,7 @@ func newStoredMapper(in, out sampleCodec, sm *storedMap, pad *paddingRange, padT
 	if !in.tabled() {
 		return mp // 32-bit: mapped sample by sample in mapChunk
 	}
-	// The table layout of newSampleMapper.
-	mp.table = mapTables.Get().(*[1 << 16]uint16)[:1<<(8*in.bytes)]
-	values := mp.table[:in.mask+1]
-	if in.signed {
-		fillStored(sm, 0, values[:in.sign])
-		fillStored(sm, -int64(in.sign), values[in.sign:])
-	} else {
-		fillStored(sm, 0, values)
-	}
-	if pad != nil {
-		lo, hi := in.valueBounds()
-		for v := max(pad.lo, lo); v <= min(pad.hi, hi); v++ {
-			values[uint32(v)&in.mask] = uint16(padTo)
-		}
-	}
-	for rest := mp.table[len(values):]; len(rest) > 0; rest = rest[len(values):] {
-		copy(rest, values)
-	}
+	mp.fillTable(func(lo int64, out []uint16) { fillStored(sm, lo, out) })
 	return mp
 }
 

@@ -246,31 +246,38 @@ type sampleMapper struct {
 func newSampleMapper(in, out sampleCodec, m linearMap, pad *paddingRange, padTo int64) *sampleMapper {
 	mp := &sampleMapper{in: in, out: out, m: m, pad: pad, padTo: padTo}
 	if in.tabled() {
-		// Entries 0..mask hold every value BitsStored can hold, in two runs
-		// of increasing value when signed (0.., then the negatives), one
-		// otherwise; raw values that differ only above BitsStored repeat them.
-		mp.table = mapTables.Get().(*[1 << 16]uint16)[:1<<(8*in.bytes)]
-		values := mp.table[:in.mask+1]
-		if in.signed {
-			fillMap(m, 0, values[:in.sign])
-			fillMap(m, -int64(in.sign), values[in.sign:])
-		} else {
-			fillMap(m, 0, values)
-		}
-		if pad != nil {
-			lo, hi := in.valueBounds()
-			for v := max(pad.lo, lo); v <= min(pad.hi, hi); v++ {
-				values[uint32(v)&in.mask] = uint16(padTo)
-			}
-		}
-		for rest := mp.table[len(values):]; len(rest) > 0; rest = rest[len(values):] {
-			copy(rest, values)
-		}
+		mp.fillTable(func(lo int64, out []uint16) { fillMap(m, lo, out) })
 	} else if span := m.src.Hi - m.src.Lo; span >= 0 && span < lutLimit {
 		mp.lut = make([]int64, span+1)
 		fillMap(m, m.src.Lo, mp.lut)
 	}
 	return mp
+}
+
+// fillTable builds the 8/16-bit table, fill giving the outputs of the
+// values lo, lo+1, ... Entries 0..mask hold every value BitsStored can hold,
+// in two runs of increasing value when signed (0.., then the negatives), one
+// otherwise; padding values become padTo; raw values that differ only above
+// BitsStored repeat them.
+func (mp *sampleMapper) fillTable(fill func(lo int64, out []uint16)) {
+	in := mp.in
+	mp.table = mapTables.Get().(*[1 << 16]uint16)[:1<<(8*in.bytes)]
+	values := mp.table[:in.mask+1]
+	if in.signed {
+		fill(0, values[:in.sign])
+		fill(-int64(in.sign), values[in.sign:])
+	} else {
+		fill(0, values)
+	}
+	if mp.pad != nil {
+		lo, hi := in.valueBounds()
+		for v := max(mp.pad.lo, lo); v <= min(mp.pad.hi, hi); v++ {
+			values[uint32(v)&in.mask] = uint16(mp.padTo)
+		}
+	}
+	for rest := mp.table[len(values):]; len(rest) > 0; rest = rest[len(values):] {
+		copy(rest, values)
+	}
 }
 
 // release hands the mapper's table back; it is not used after.
