@@ -204,8 +204,6 @@ type Measurement struct {
 	Samples   int  // samples over all frames and channels
 	SeriesUID string
 	SOPUID    string
-	// Rescale is the top-level "slope/intercept" text, "" without.
-	Rescale string
 	// Hist counts the samples the percentiles rank, per rescale: set when
 	// Params.Percentiles is, so that a series' percentiles can be computed
 	// from its files' (MergeHistograms, HistogramQuantiles).
@@ -230,7 +228,7 @@ func Measure(src io.ReaderAt, size int64, p Params) (Measurement, error) {
 		meas.hist = nil // only percentiles need them
 	}
 	return Measurement{Source: meas.source, OK: meas.sourceOK, Samples: im.samples(), SeriesUID: im.seriesInstance,
-		SOPUID: im.sopInstance, Rescale: im.rescale, Hist: meas.hist}, err
+		SOPUID: im.sopInstance, Hist: meas.hist}, err
 }
 
 // measure scans the pixel data for its extremes.

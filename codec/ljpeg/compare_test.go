@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dicom-remap/dicom-remap/codec"
+	"github.com/dicom-remap/dicom-remap/internal/codectest"
 	"github.com/dicom-remap/dicom-remap/internal/fixture"
 )
 
@@ -54,7 +55,7 @@ func TestCompareSpeed(t *testing.T) {
 			cpu := run.ProcessState.UserTime() + run.ProcessState.SystemTime()
 			t.Logf("%s %s: %.0f MB/s of CPU time (file I/O included)", c.name, cmd[0], mb/cpu.Seconds())
 		}
-		streams := frameStreams(t, file, frames)
+		streams := codectest.Frames(t, file, frames)
 		var d Decoder
 		dst := make([]byte, img.frame.Size())
 		before := cpuTime()

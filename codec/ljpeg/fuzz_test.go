@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/dicom-remap/dicom-remap/codec"
+	"github.com/dicom-remap/dicom-remap/internal/codectest"
 	"github.com/dicom-remap/dicom-remap/internal/fixture"
 )
 
@@ -31,7 +32,7 @@ func FuzzDecode(f *testing.F) {
 			{rgbImage(6, 7, 0), []string{"+el", "+sv", "7", "+pt", "1"}},
 		} {
 			file := encode(f, c.img, "dcmcjpeg", c.args...)
-			seed(frameStreams(f, file, 1)[0], c.img.frame)
+			seed(codectest.Frames(f, file, 1)[0], c.img.frame)
 		}
 	}
 	f.Fuzz(func(t *testing.T, stream []byte, cols, rows uint16, samples, bits uint8) {
@@ -76,14 +77,14 @@ func BenchmarkDecode(b *testing.B) {
 	for _, sv := range []string{"1", "7"} {
 		b.Run("ct512x512x16/sv"+sv, func(b *testing.B) {
 			img := benchmarkImage()
-			stream := frameStreams(b, encode(b, img, "dcmcjpeg", "+el", "+sv", sv), 1)[0]
+			stream := codectest.Frames(b, encode(b, img, "dcmcjpeg", "+el", "+sv", sv), 1)[0]
 			benchmarkStream(b, stream, img.frame)
 		})
 	}
 	b.Run("rgb512x512x8/sv1", func(b *testing.B) {
 		img := rgbImage(512, 512, 0)
 		img.spec.Values = fixture.RGB(512).Values
-		stream := frameStreams(b, encode(b, img, "dcmcjpeg", "+e1"), 1)[0]
+		stream := codectest.Frames(b, encode(b, img, "dcmcjpeg", "+e1"), 1)[0]
 		benchmarkStream(b, stream, img.frame)
 	})
 }

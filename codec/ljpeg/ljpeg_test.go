@@ -1,13 +1,9 @@
 package ljpeg
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/dicom-remap/dicom-remap/codec"
@@ -79,60 +75,10 @@ func rgbImage(rows, cols, frames int) image {
 	}
 }
 
-// encode writes the image to a temporary file, runs the encoder on it and
-// returns the encoded file.
+// encode runs the encoder on the image and returns the encoded file.
 func encode(t testing.TB, img image, tool string, args ...string) []byte {
 	t.Helper()
-	codectest.NeedTool(t, tool)
-	dir := t.TempDir()
-	in, out := filepath.Join(dir, "in.dcm"), filepath.Join(dir, "out.dcm")
-	if err := os.WriteFile(in, fixture.Build(img.spec), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var cmd *exec.Cmd
-	if tool == "gdcmconv" {
-		cmd = exec.Command(tool, append(args, "-i", in, "-o", out)...)
-	} else {
-		cmd = exec.Command(tool, append(args, in, out)...)
-	}
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%s %v: %v\n%s", tool, args, err, msg)
-	}
-	file, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return file
-}
-
-// frameStreams splits the encapsulated pixel data of file into the
-// compressed bytes of each of its frames.
-func frameStreams(t testing.TB, file []byte, frames int) [][]byte {
-	t.Helper()
-	offsets, fragments, err := fixture.Fragments(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(fragments) == frames {
-		return fragments
-	}
-	if frames == 1 {
-		return [][]byte{bytes.Join(fragments, nil)}
-	}
-	if len(offsets) != frames {
-		t.Fatalf("%d fragments and %d offsets for %d frames", len(fragments), len(offsets), frames)
-	}
-	// Group the fragments by the Basic Offset Table's item offsets.
-	out := make([][]byte, frames)
-	at, k := uint32(0), 0
-	for _, frag := range fragments {
-		for k+1 < frames && at >= offsets[k+1] {
-			k++
-		}
-		out[k] = append(out[k], frag...)
-		at += uint32(len(frag)) + 8
-	}
-	return out
+	return codectest.Encode(t, img.spec, tool, args...)
 }
 
 // want is the frame's expected samples: the source's low bits, those
@@ -165,7 +111,7 @@ func samples(img image, dst []byte) []uint64 {
 // the source.
 func checkFile(t *testing.T, img image, file []byte, pt uint) {
 	t.Helper()
-	streams := frameStreams(t, file, img.frames)
+	streams := codectest.Frames(t, file, img.frames)
 	t.Logf("%d frames, first: %s", len(streams), describe(streams[0]))
 	var d Decoder
 	for k, s := range streams {
