@@ -59,7 +59,6 @@ type image struct {
 	sopClass        string
 	sopInstance     string
 	seriesInstance  string
-	rescale         string // "slope/intercept" as written, "" without
 	photometric     string
 	samplesPerPixel int
 	rows, columns   int
@@ -435,9 +434,6 @@ func readImage(ds *dicom.Dataset) (*image, error) {
 		return nil, err
 	}
 
-	if e := find(ds.Elements, tag.RescaleSlope); e != nil {
-		im.rescale = textOf(e) + "/" + textOf(find(ds.Elements, tag.RescaleIntercept))
-	}
 	if err := checkModalityTransform(ds.Elements); err != nil {
 		return nil, err
 	}

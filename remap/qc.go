@@ -50,16 +50,11 @@ func observe(ds *dicom.Dataset, im *image, inC sampleCodec, mapper *groupMapper,
 	sh := Shape{Rows: im.rows, Columns: im.columns, Frames: max(im.frames, 1), SamplesPerPixel: im.samplesPerPixel,
 		Planar: im.planar == 1, Photometric: im.photometric, Modality: elementText(ds, tag.Modality),
 		Slope: 1, Min: p.Min, Max: p.Max, Padding: im.padding.contains}
-	slope, intercept := big.NewRat(1, 1), new(big.Rat)
-	if sl, ic, ok := strings.Cut(im.rescale, "/"); ok {
-		s, err1 := ParseDecimal(strings.TrimSpace(sl))
-		b, err2 := ParseDecimal(strings.TrimSpace(ic))
-		if err1 == nil && err2 == nil && s.Sign() > 0 {
-			slope, intercept = s, b
-			sh.Slope, _ = s.Float64()
-			sh.Intercept, _ = b.Float64()
-		}
-	}
+	// The first rescale: the image's, or its first frame group's.
+	top := mapper.fr.groups[0]
+	slope, intercept := top.slope, top.intercept
+	sh.Slope, _ = slope.Float64()
+	sh.Intercept, _ = intercept.Float64()
 	// The picture marks stored values: the source range (modality values)
 	// in the stored values of the top-level rescale, rounded inward.
 	stored := func(m *big.Rat, up bool) int64 {
