@@ -101,13 +101,11 @@ func readPalette(ds *dicom.Dataset) (*color.Palette, error) {
 	var desc [3][3]int
 	var data [3][]byte
 	for i, name := range []string{"red", "green", "blue"} {
-		e := find(ds.Elements, tagPaletteDescriptors[i])
-		ints, ok := (any)(nil), false
-		if e != nil {
-			ints = e.Value.GetValue()
+		var v []int
+		if e := find(ds.Elements, tagPaletteDescriptors[i]); e != nil {
+			v, _ = e.Value.GetValue().([]int)
 		}
-		v, isInts := ints.([]int)
-		if ok = isInts && len(v) == 3; !ok {
+		if len(v) != 3 {
 			return nil, reject(StepHeader, "PALETTE COLOR without a valid %s palette descriptor", name)
 		}
 		// The first mapped value is US or SS as the pixels are: the
@@ -117,6 +115,7 @@ func readPalette(ds *dicom.Dataset) (*color.Palette, error) {
 		if d == nil {
 			return nil, reject(StepHeader, "PALETTE COLOR without %s palette data", name)
 		}
+		var ok bool
 		if data[i], ok = lutBytes(d); !ok {
 			return nil, reject(StepHeader, "%s palette data is not binary", name)
 		}

@@ -102,10 +102,7 @@ func (f *frameSource) read(i int, dst []byte, w *frameWorker) error {
 		}
 	}
 	switch f.convert {
-	case convertNone, convertByDecoder:
-		if f.newDecoder == nil {
-			copy(dst, stored)
-		}
+	case convertNone, convertByDecoder: // decoded into dst (native frames always convert)
 	case convertPalette:
 		if f.indexBits < f.stored.Bits {
 			// Bits above Bits Stored carry no meaning: mask them, and
