@@ -74,6 +74,17 @@ inputs:
     inputBinding:
       position: 1
       prefix: --per-file
+  qc:
+    type: boolean?
+    label: Also write a quality-control picture per series (PNG)
+    doc: |
+      Before and after (first, middle and last files), the input and output
+      histograms of the whole series and the mapping line, in
+      dicom-remap-qc.png (dicom-remap-qc-N.png for series N of several); no
+      patient data, the same bytes everywhere.
+    inputBinding:
+      position: 1
+      prefix: --qc
 
 outputs:
   normalized:
@@ -85,6 +96,12 @@ outputs:
     format: edam:format_3464
     outputBinding:
       glob: $(inputs.input.basename)-normalized/dicom-remap-provenance.json
+  qc_pictures:
+    type: File[]
+    label: Quality-control pictures (when qc is set), one per series
+    format: edam:format_3603
+    outputBinding:
+      glob: $(inputs.input.basename)-normalized/dicom-remap-qc*.png
 
 successCodes: [0]
 permanentFailCodes: [2, 3]

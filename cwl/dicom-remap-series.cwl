@@ -32,6 +32,13 @@ inputs:
   mask_below:
     type: string?
     label: Leave samples below this modality value out of the range
+  qc:
+    type: boolean?
+    label: Also write a quality-control picture of each slice (PNG)
+    doc: |
+      Each remap step draws its slice before and after, with the series'
+      merged range marked (values it clamps in orange): <name>-qc.png, the
+      bytes of `dicom-remap --qc --source-range-from MERGED SLICE`.
 
 steps:
   measure:
@@ -55,7 +62,8 @@ steps:
       min: min
       max: max
       source_range: merge/merged
-    out: [normalized]
+      qc: qc
+    out: [normalized, qc_picture]
 
 outputs:
   normalized:
@@ -65,6 +73,11 @@ outputs:
   source_range:
     type: File
     outputSource: merge/merged
+  qc_pictures:
+    type: File[]
+    format: edam:format_3603
+    outputSource: remap/qc_picture
+    pickValue: all_non_null
 
 s:license: https://spdx.org/licenses/MIT
 s:codeRepository: https://github.com/dicom-remap/dicom-remap

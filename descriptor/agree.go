@@ -26,6 +26,13 @@ type CLI struct {
 	ExitCodes []int
 }
 
+// BoutiquesOmits lists the CLI flags the Boutiques descriptor leaves out
+// on purpose, and why.
+var BoutiquesOmits = map[string]string{
+	"qc-file": "a picture at a path of the user's choosing is an output no descriptor can declare, " +
+		"and CBRAIN saves only declared outputs: --qc puts it in the output directory, which is saved",
+}
+
 // CheckBoutiques returns every way the Boutiques descriptor disagrees with
 // the CLI.
 func CheckBoutiques(cli CLI, b *Boutiques) []string {
@@ -77,8 +84,12 @@ func CheckBoutiques(cli CLI, b *Boutiques) []string {
 		p = append(p, fmt.Sprintf("boutiques: %d positional inputs, the CLI takes one INPUT", positional))
 	}
 	for name := range cli.Flags {
-		if !seen[name] {
+		_, omitted := BoutiquesOmits[name]
+		if !seen[name] && !omitted {
 			p = append(p, fmt.Sprintf("boutiques: CLI flag --%s has no input", name))
+		}
+		if seen[name] && omitted {
+			p = append(p, fmt.Sprintf("boutiques: CLI flag --%s has an input but BoutiquesOmits leaves it out", name))
 		}
 	}
 	for _, o := range b.OutputFiles {

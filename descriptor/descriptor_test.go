@@ -54,11 +54,13 @@ func TestInvocationMatchesBosh(t *testing.T) {
 		cmd, out string
 	}{
 		{map[string]any{"input_file": "testdata/sample-ct.dcm", "min": -1024.0, "max": 3071.0, "output_dir": "out"},
-			"dicom-remap --min=-1024 --max=3071 --output-dir=out -- testdata/sample-ct.dcm", "out/sample-ct-normalized.dcm"},
+			"dicom-remap --min=-1024 --max=3071 --output-dir=out --workers=1 -- testdata/sample-ct.dcm", "out/sample-ct-normalized.dcm"},
 		{map[string]any{"input_file": "/data/my scan/IM0001", "min": 0.0, "max": 100.0, "force": true, "quiet": false},
-			"dicom-remap --min=0 --max=100 --output-dir=normalized --force -- '/data/my scan/IM0001'", "normalized/IM0001-normalized.dcm"},
+			"dicom-remap --min=0 --max=100 --output-dir=normalized --force --workers=1 -- '/data/my scan/IM0001'", "normalized/IM0001-normalized.dcm"},
 		{map[string]any{"input_file": "a.DCM", "min": 0.0, "max": 1.0, "output_dir": "o", "max_pixel_bytes": 1000.0},
-			"dicom-remap --min=0 --max=1 --output-dir=o --max-pixel-bytes=1000 -- a.DCM", "o/a-normalized.dcm"},
+			"dicom-remap --min=0 --max=1 --output-dir=o --max-pixel-bytes=1000 --workers=1 -- a.DCM", "o/a-normalized.dcm"},
+		{map[string]any{"input_file": "a.DCM.dcm", "min": 0.0, "max": 1.0, "output_dir": "o", "qc": true},
+			"dicom-remap --min=0 --max=1 --output-dir=o --workers=1 --qc -- a.DCM.dcm", "o/a-normalized.dcm"},
 	}
 	for _, c := range cases {
 		cmd, outs, err := b.Invocation(c.inv)
