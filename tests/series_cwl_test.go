@@ -32,14 +32,16 @@ func TestCWLSeriesWorkflow(t *testing.T) {
 		t.Fatal(r.stderr)
 	}
 	work := t.TempDir()
-	job := write(t, filepath.Join(work, "job.yml"), []byte(fmt.Sprintf("images: [%s]\nmin: -1024\nmax: 3071\n", strings.Join(images, ", "))))
+	job := write(t, filepath.Join(work, "job.yml"), []byte(fmt.Sprintf("images: [%s]\nmin: -1024\nmax: 3071\nqc: true\n", strings.Join(images, ", "))))
 	outdir := filepath.Join(work, "out")
 	r := runIn(t, work, withBinaryOnPath(), cwltool, "--parallel", "--no-container", "--outdir", outdir, abs(t, filepath.Join("..", "cwl", "dicom-remap-series.cwl")), job)
 	if r.code != 0 {
 		t.Fatalf("cwltool: exit %d\n%s", r.code, r.stderr)
 	}
 	var result struct {
-		Normalized []struct{ Path, Basename string }
+		Normalized  []struct{ Path, Basename string }
+		SourceRange struct{ Path string } `json:"source_range"`
+		QCPictures  []struct{ Path, Basename string } `json:"qc_pictures"`
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &result); err != nil {
 		t.Fatalf("cwltool output: %v\n%s", err, r.stdout)
@@ -52,6 +54,33 @@ func TestCWLSeriesWorkflow(t *testing.T) {
 			t.Fatalf("%s: workflow output differs from series mode", o.Basename)
 		}
 	}
+	// Each slice's picture is the direct run's on that slice with the
+	// merged range.
+	if len(result.QCPictures) != len(files) {
+		t.Fatalf("%d pictures for %d slices", len(result.QCPictures), len(files))
+	}
+	for _, o := range result.QCPictures {
+		name := strings.TrimSuffix(o.Basename, "-qc.png")
+		out := filepath.Join(t.TempDir(), "direct")
+		if r := runCmd(t, "", binary, "-q", "--qc", "--source-range-from="+result.SourceRange.Path, filepath.Join(flat, name), out, "-1024", "3071"); r.code != 0 {
+			t.Fatal(r.stderr)
+		}
+		if !bytes.Equal(mustRead(t, o.Path), mustRead(t, filepath.Join(out, o.Basename))) {
+			t.Fatalf("%s differs from the direct run's", o.Basename)
+		}
+	}
+
+	// Without qc the workflow gives no pictures (the steps' nulls are
+	// dropped).
+	job = write(t, filepath.Join(work, "job2.yml"), []byte(fmt.Sprintf("images: [%s]\nmin: 0\nmax: 100\n", strings.Join(images[:2], ", "))))
+	r = runIn(t, work, withBinaryOnPath(), cwltool, "--parallel", "--no-container", "--outdir", filepath.Join(work, "out2"), abs(t, filepath.Join("..", "cwl", "dicom-remap-series.cwl")), job)
+	if r.code != 0 {
+		t.Fatalf("cwltool: exit %d\n%s", r.code, r.stderr)
+	}
+	result.QCPictures = nil
+	if err := json.Unmarshal([]byte(r.stdout), &result); err != nil || len(result.QCPictures) != 0 || len(result.Normalized) != 2 {
+		t.Fatalf("without qc: %v %+v", err, result)
+	}
 }
 
 // TestCWLDirectoryTool runs series mode through the Directory-valued CWL
@@ -60,11 +89,11 @@ func TestCWLDirectoryTool(t *testing.T) {
 	cwltool := need(t, "cwltool")
 	in, _, _ := makeSeries(t, 6, 16)
 	direct := filepath.Join(t.TempDir(), "direct")
-	if r := runCmd(t, "", binary, "-q", in, direct, "0", "1000"); r.code != 0 {
+	if r := runCmd(t, "", binary, "-q", "--qc", in, direct, "0", "1000"); r.code != 0 {
 		t.Fatal(r.stderr)
 	}
 	work := t.TempDir()
-	job := write(t, filepath.Join(work, "job.yml"), []byte(fmt.Sprintf("input: {class: Directory, path: %q}\nmin: 0\nmax: 1000\n", in)))
+	job := write(t, filepath.Join(work, "job.yml"), []byte(fmt.Sprintf("input: {class: Directory, path: %q}\nmin: 0\nmax: 1000\nqc: true\n", in)))
 	outdir := filepath.Join(work, "out")
 	r := runIn(t, work, withBinaryOnPath(), cwltool, "--no-container", "--outdir", outdir, abs(t, filepath.Join("..", "cwl", "dicom-remap-dir.cwl")), job)
 	if r.code != 0 {
@@ -74,8 +103,8 @@ func TestCWLDirectoryTool(t *testing.T) {
 	want := outputs(t, direct)
 	delete(got, "dicom-remap-provenance.json")
 	delete(want, "dicom-remap-provenance.json")
-	if len(got) != len(want) || len(got) != 6 {
-		t.Fatalf("%d outputs, direct run %d", len(got), len(want))
+	if len(got) != len(want) || len(got) != 7 {
+		t.Fatalf("%d outputs, direct run %d (6 slices and the picture)", len(got), len(want))
 	}
 	for name, data := range want {
 		if !bytes.Equal(got[name], data) {
@@ -84,10 +113,17 @@ func TestCWLDirectoryTool(t *testing.T) {
 	}
 	var result struct {
 		Provenance struct{ Path, Format string }
+		QCPictures []struct{ Path, Basename, Format string } `json:"qc_pictures"`
 	}
 	json.Unmarshal([]byte(r.stdout), &result)
 	if _, err := os.Stat(result.Provenance.Path); err != nil || !strings.HasSuffix(result.Provenance.Format, "format_3464") {
 		t.Errorf("the provenance record is not a JSON output: %+v %v", result.Provenance, err)
+	}
+	if len(result.QCPictures) != 1 || !strings.HasSuffix(result.QCPictures[0].Format, "format_3603") {
+		t.Fatalf("qc_pictures: %+v, want one PNG", result.QCPictures)
+	}
+	if !bytes.Equal(mustRead(t, result.QCPictures[0].Path), want["dicom-remap-qc.png"]) {
+		t.Error("the series picture differs from the direct run's")
 	}
 }
 
