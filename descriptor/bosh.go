@@ -199,12 +199,18 @@ func CheckBosh(data []byte) ([]Problem, error) {
 		defaults := 0
 		for _, c := range cpt {
 			m, _ := c.(map[string]any)
+			// bosh reads each object's first key; objects hold one, and
+			// sorting keeps the result the same from run to run if not.
+			var ks []string
 			for k := range m {
-				condKeys = append(condKeys, struct{ output, key string }{str(o["id"]), k})
-				if k == "default" {
+				ks = append(ks, k)
+			}
+			slices.Sort(ks)
+			if len(ks) > 0 {
+				condKeys = append(condKeys, struct{ output, key string }{str(o["id"]), ks[0]})
+				if ks[0] == "default" {
 					defaults++
 				}
-				break // bosh reads each object's first key
 			}
 		}
 		if defaults != 1 {

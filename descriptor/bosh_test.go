@@ -282,3 +282,42 @@ func TestBoshRules(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCheckBosh drives arbitrary descriptors through the rules (the
+// conditional expressions are a small parser of their own): no panic, the
+// same problems on a second run, and every problem names a rule.
+func FuzzCheckBosh(f *testing.F) {
+	data, err := os.ReadFile("../boutiques/dicom-remap.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(data)
+	f.Add([]byte(`{"command-line":"x [A]","inputs":[{"id":"a","type":"Number","value-key":"[A]","minimum":2,"maximum":1}],
+		"output-files":[{"id":"o","optional":false,"conditional-path-template":[{"(a == 1) and (a < 2)":"p"},{"default":"q"}]}]}`))
+	f.Add([]byte(`{"output-files":[{"id":"o","conditional-path-template":[{"((a>=\"x\") or":"p"}]}],"inputs":[{"id":"a","type":"String"}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p1, err1 := CheckBosh(data)
+		p2, err2 := CheckBosh(data)
+		if (err1 == nil) != (err2 == nil) || !slices.Equal(p1, p2) {
+			t.Fatalf("two runs differ: %v %v / %v %v", p1, err1, p2, err2)
+		}
+		for _, p := range p1 {
+			if !slices.Contains(BoshRules, p.Rule) {
+				t.Fatalf("problem of no rule: %v", p)
+			}
+		}
+	})
+}
+
+func FuzzConditionalExpression(f *testing.F) {
+	for _, s := range []string{"a == 1", "(Number > 3) and (String != x)", "((", "))a<b(", "Flag and True", "x <= (y)"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, exp string) {
+		words := conditionalFormat(exp)
+		// Surrounding blanks change nothing, as bosh strips them.
+		if validCondition(words) != validCondition("  "+words+"\t") {
+			t.Fatalf("%q: blanks around it change the verdict", exp)
+		}
+	})
+}
