@@ -141,7 +141,8 @@ type Standardization struct {
 	// Image, when set, are the image's own landmarks measured over its
 	// whole series; otherwise they are measured from the image alone.
 	Image []*big.Rat
-	// Scope names what Image was measured over ("series"), for the words.
+	// Scope names what Image was measured over, for the words: "series",
+	// "series at or above -500".
 	Scope string
 }
 
@@ -292,12 +293,12 @@ func standardize(p Params, meas modalityMeasure, rep *Report) (valueMap, error) 
 			return nil, nil
 		}
 		scope = "image"
+		if p.MaskBelow != nil {
+			scope += " at or above " + FormatDecimal(p.MaskBelow)
+		}
 	}
 	rep.Source = ValueRange{image[0], image[len(image)-1]}
 	rep.Method = "histogram standardization (Nyúl and Udupa, as TorchIO's HistogramStandardization) onto the landmarks of sha256:" +
 		s.SHA256 + ", from the linear percentiles 1…99 of the " + scope
-	if p.MaskBelow != nil {
-		rep.Method += " at or above " + FormatDecimal(p.MaskBelow)
-	}
 	return newPieceMap(image, s.Landmarks, p.Min, p.Max), nil
 }

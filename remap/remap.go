@@ -148,6 +148,9 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 	mp := p
 	if p.Standardize != nil {
 		mp.Source, mp.Percentiles = nil, nyulProbe // the histograms the landmarks need
+		if p.Standardize.Image != nil {
+			mp.Percentiles, mp.MaskBelow = nil, nil // measured for the series already
+		}
 	}
 	meas, err := measureModality(im, inC, fr, mp, p.Threads)
 	if err != nil {
