@@ -32,6 +32,9 @@ inputs:
   mask_below:
     type: string?
     label: Leave samples below this modality value out of the range
+  percentile_method:
+    type: string?
+    label: nearest-rank (default) or linear (numpy's)
 
 steps:
   measure:
@@ -41,6 +44,7 @@ steps:
       input: images
       percentiles: percentiles
       mask_below: mask_below
+      percentile_method: percentile_method
     out: [range]
   merge:
     run: dicom-remap-merge-ranges.cwl

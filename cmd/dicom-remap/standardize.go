@@ -31,14 +31,22 @@ type mlConfig struct {
 // them in c. done is true for --learn-landmarks, whose positional
 // arguments are all inputs.
 func parseMLArgs(fs *pflag.FlagSet, v *flagValues, c *config, pos []string) (done bool, err error) {
-	given := func(name string) bool { return fs.Changed(name) }
-	if given("percentile-method") {
+	// Engines pass options with empty or default values (Galaxy gives
+	// every parameter): an option counts as given when its value says so.
+	set := map[string]bool{"source-range": v.sourceRange != "", "source-range-from": v.sourceFrom != "",
+		"percentiles": v.percentiles != "", "mask-below": v.maskBelow != "", "print-range": v.printRange,
+		"merge-ranges": v.mergeRanges, "window": v.window != "", "landmarks": v.landmarks != "",
+		"learn-landmarks": fs.Changed("learn-landmarks"), "qc": v.qc, "qc-file": v.qcFile != "", "per-file": v.perFile,
+		"min": v.min != "", "max": v.max != "", "output-dir": v.outDir != "",
+		"percentile-method": v.percentileMethod != "" && v.percentileMethod != remap.NearestRank.String()}
+	given := func(name string) bool { return set[name] }
+	if v.percentileMethod != "" {
 		m, err := remap.ParsePercentileMethod(v.percentileMethod)
 		if err != nil {
 			return false, usagef("linear is numpy's default (TorchIO, MONAI, nnU-Net); nearest-rank is the default here", "--percentile-method: %v", err)
 		}
 		for _, other := range []string{"source-range", "source-range-from", "merge-ranges", "window", "landmarks", "learn-landmarks"} {
-			if given(other) {
+			if m != remap.NearestRank && given(other) {
 				return false, usagef("", "--percentile-method chooses how --percentiles are read from the samples: not with --%s", other)
 			}
 		}
