@@ -45,6 +45,12 @@ inputs:
       position: 1
       prefix: --mask-below=
       separate: false
+  percentile_method:
+    type: string?
+    inputBinding:
+      position: 1
+      prefix: --percentile-method=
+      separate: false
 stdout: range.json
 outputs:
   range:

@@ -39,6 +39,9 @@ inputs:
       Each remap step draws its slice before and after, with the series'
       merged range marked (values it clamps in orange): <name>-qc.png, the
       bytes of `dicom-remap --qc --source-range-from MERGED SLICE`.
+  percentile_method:
+    type: string?
+    label: nearest-rank (default) or linear (numpy's)
 
 steps:
   measure:
@@ -48,6 +51,7 @@ steps:
       input: images
       percentiles: percentiles
       mask_below: mask_below
+      percentile_method: percentile_method
     out: [range]
   merge:
     run: dicom-remap-merge-ranges.cwl

@@ -98,6 +98,40 @@ inputs:
       position: 1
       prefix: --mask-below=
       separate: false
+  percentile_method:
+    type:
+      - "null"
+      - type: enum
+        symbols: [nearest-rank, linear]
+    label: How percentiles are read from the sorted samples
+    doc: |
+      nearest-rank (the default) or linear, numpy's default as TorchIO,
+      MONAI and nnU-Net use it; exact either way.
+    inputBinding:
+      position: 1
+      prefix: --percentile-method=
+      separate: false
+  window:
+    type: string?
+    label: CT window preset (brain, subdural, stroke, lung, mediastinum, soft-tissue, liver, bone, ...)
+    doc: |
+      Exactly the source range (L-W/2):(L+W/2) in HU of the named window
+      (README's table). CT only: other modalities fail with exit 2.
+    inputBinding:
+      position: 1
+      prefix: --window=
+      separate: false
+  landmarks:
+    type: File?
+    label: Histogram-standardization landmarks (from dicom-remap --learn-landmarks)
+    doc: |
+      Nyul and Udupa's method as TorchIO's HistogramStandardization: the
+      image's own landmarks mapped piecewise linearly onto these, then
+      [0, 100] onto [min, max]. Not with source_range or percentiles.
+    inputBinding:
+      position: 1
+      prefix: --landmarks=
+      separate: false
   qc:
     type: boolean?
     label: Also write a quality-control picture (PNG)

@@ -167,9 +167,11 @@ func (r ValueRange) String() string {
 }
 
 // Percentiles is a robust source range: [Q(Lo), Q(Hi)], Q(p) being the
-// sample of rank max(1, ceil(p/100 × N)) in ascending order.
+// sample of rank max(1, ceil(p/100 × N)) in ascending order, or numpy's
+// linear interpolation (Method).
 type Percentiles struct {
 	Lo, Hi *big.Rat
+	Method PercentileMethod
 }
 
 // ParsePercentiles reads PLO:PHI, two decimals with 0 <= PLO < PHI <= 100.

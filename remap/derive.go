@@ -107,13 +107,19 @@ func derive(ds *dicom.Dataset, im *image, p Params, rep Report, smallest, larges
 	}
 	desc := fmt.Sprintf("dicom-remap %s: %s linearly remapped from [%s, %s] to [%d, %d], rounded half up",
 		p.Version, values, FormatDecimal(rep.Source.Lo), FormatDecimal(rep.Source.Hi), p.Min, p.Max)
+	if p.Standardize != nil && rep.Method != "" {
+		desc = fmt.Sprintf("dicom-remap %s: %s histogram-standardized piecewise linearly, the standard scale [0, 100] mapped to [%d, %d], rounded half up, clamped; image landmarks from %s (1st percentile) to %s (99th)",
+			p.Version, values, p.Min, p.Max, FormatDecimal(rep.Source.Lo), FormatDecimal(rep.Source.Hi))
+	}
 	if d := describeDecoding(im); d != "" {
 		desc += "; " + d
 	}
 	if p.Source != nil {
 		desc += "; the source range was given for the whole series, values outside it clamped"
 	}
-	if rep.Method != "" {
+	if rep.Method != "" && p.Standardize != nil {
+		desc += "; " + rep.Method
+	} else if rep.Method != "" {
 		desc += "; source range: " + rep.Method
 		if p.Source == nil {
 			desc += ", values outside it clamped"

@@ -229,7 +229,7 @@ func (m *memScratch) ReadAt(p []byte, off int64) (int, error) {
 func TestScratchDecodesOnce(t *testing.T) {
 	_, compressed := rleSpec(func(f [][]byte) [][]byte { return append([][]byte{nil}, f...) })
 	in := fixture.Build(compressed)
-	for _, p := range []Params{{Min: 0, Max: 1000}, {Min: 0, Max: 255, Percentiles: &Percentiles{big.NewRat(1, 1), big.NewRat(99, 1)}}} {
+	for _, p := range []Params{{Min: 0, Max: 1000}, {Min: 0, Max: 255, Percentiles: &Percentiles{Lo: big.NewRat(1, 1), Hi: big.NewRat(99, 1)}}} {
 		p.Version = "test"
 		var plain, spilled bytes.Buffer
 		if _, err := Remap(&plain, bytes.NewReader(in), int64(len(in)), p); err != nil {

@@ -227,6 +227,9 @@ type storedMap struct {
 	qStep        int64
 	q0           int64 // q(vA)
 	r0           uint64
+	// pieces, when set, make this a piecewise map (histogram
+	// standardization): each piece from its first stored value on.
+	pieces []storedPiece
 }
 
 // storedLimit bounds the stored values a map considers; beyond it every
@@ -313,6 +316,9 @@ func (sm *storedMap) exact(v int64) (int64, *big.Int) {
 
 // at maps one stored value.
 func (sm *storedMap) at(v int64) int64 {
+	if sm.pieces != nil {
+		return sm.pieceAt(v).at(v)
+	}
 	if sm.lin != nil {
 		return sm.lin.apply(v)
 	}
@@ -339,6 +345,10 @@ func (sm *storedMap) at(v int64) int64 {
 
 // fill sets out[i] to the map of stored value base+i.
 func fillStored[T uint16 | int64](sm *storedMap, base int64, out []T) {
+	if sm.pieces != nil {
+		fillPieces(sm, base, out)
+		return
+	}
 	if sm.lin != nil {
 		fillMap(*sm.lin, base, out)
 		return

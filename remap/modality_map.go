@@ -15,7 +15,14 @@ type groupMapper struct {
 	mappers []*sampleMapper
 }
 
-func newGroupMapper(in, out sampleCodec, fr frameRescales, m modalityMap, pad *paddingRange, padTo int64, workers int) *groupMapper {
+// valueMap maps modality values onto [min, max]: a modalityMap, or the
+// pieceMap of histogram standardization.
+type valueMap interface {
+	at(*big.Rat) int64
+	stored(rescale) storedMap
+}
+
+func newGroupMapper(in, out sampleCodec, fr frameRescales, m valueMap, pad *paddingRange, padTo int64, workers int) *groupMapper {
 	gm := &groupMapper{fr: fr, pos: newChunkOffsets(workers, fr.chunkLen)}
 	for _, r := range fr.groups {
 		sm := m.stored(r)
@@ -139,7 +146,7 @@ func RangeMethod(pc *Percentiles, maskBelow *big.Rat, scope string) string {
 	var b strings.Builder
 	switch {
 	case pc != nil && !pc.extremes():
-		b.WriteString("percentiles " + pc.String() + " of the non-padding samples")
+		b.WriteString("percentiles " + pc.String() + pc.Method.describe() + " of the non-padding samples")
 	case maskBelow != nil:
 		b.WriteString("extremes of the non-padding samples")
 	default:

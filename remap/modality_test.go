@@ -555,7 +555,7 @@ func FuzzHistogramQuantiles(f *testing.F) {
 			}
 			hs = append(hs, h)
 		}
-		p := Percentiles{big.NewRat(int64(plo), 1), big.NewRat(int64(phi), 1)}
+		p := Percentiles{Lo: big.NewRat(int64(plo), 1), Hi: big.NewRat(int64(phi), 1)}
 		got, ok, err := HistogramQuantiles(hs, p)
 		if err != nil {
 			t.Fatal(err)

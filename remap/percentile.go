@@ -119,13 +119,14 @@ func HistogramExtremes(hs []Histogram) (r ValueRange, ok bool, err error) {
 
 // HistogramQuantiles returns [Q(p.Lo), Q(p.Hi)], Q(q) being the modality
 // value of rank max(1, ceil(q/100 × N)) among the N samples the histograms
-// count; ok is false when they count none.
+// count (or numpy's linear interpolation, by p.Method); ok is false when
+// they count none.
 func HistogramQuantiles(hs []Histogram, p Percentiles) (ValueRange, bool, error) {
 	sel, err := newSelector(hs)
 	if err != nil || sel.total == 0 {
 		return ValueRange{}, false, err
 	}
-	return ValueRange{sel.at(sel.rank(p.Lo)), sel.at(sel.rank(p.Hi))}, true, nil
+	return ValueRange{sel.percentile(p.Lo, p.Method), sel.percentile(p.Hi, p.Method)}, true, nil
 }
 
 type selGroup struct {

@@ -94,6 +94,10 @@ type Params struct {
 	Threads int
 	// Observe, when set, sees every sample before and after (see qc.go).
 	Observe Observer
+	// Standardize, when set, replaces the linear map by histogram
+	// standardization onto learnt landmarks (nyul.go); Source,
+	// Percentiles and Observe are then not used.
+	Standardize *Standardization
 }
 
 // Report says what a remap did.
@@ -141,7 +145,14 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 		// and the passes after it read them back as native pixels.
 		im.pixels.spill = p.Scratch
 	}
-	meas, err := measureModality(im, inC, fr, p, p.Threads)
+	mp := p
+	if p.Standardize != nil {
+		mp.Source, mp.Percentiles = nil, nyulProbe // the histograms the landmarks need
+		if p.Standardize.Image != nil {
+			mp.Percentiles, mp.MaskBelow = nil, nil // measured for the series already
+		}
+	}
+	meas, err := measureModality(im, inC, fr, mp, p.Threads)
 	if err != nil {
 		return Report{}, err
 	}
@@ -149,7 +160,12 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 		im.pixels = pixelSource{file: p.Scratch, length: im.pixels.length}
 		fr.chunkLen = im.pixels.chunkLen()
 	}
+	var vm valueMap
 	switch {
+	case p.Standardize != nil:
+		if vm, err = standardize(p, meas, &rep); err != nil {
+			return Report{}, err
+		}
 	case p.Source != nil:
 		rep.Source, rep.Method = *p.Source, p.Method
 	case meas.sourceOK:
@@ -160,9 +176,14 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 		rep.Source = IntRange(0, 0)
 	}
 	rep.Constant = p.Source == nil && (!meas.ok || (rep.Source.Lo.Cmp(rep.Source.Hi) == 0 && meas.extremes.Hi.Cmp(rep.Source.Hi) <= 0))
+	if vm == nil {
+		vm = modalityMap{src: rep.Source, min: p.Min, max: p.Max}
+	} else {
+		rep.Constant = false
+	}
+	m := vm
 
 	outC := newCodec(im.bitsAllocated, outBits, outSigned, binary.LittleEndian)
-	m := modalityMap{src: rep.Source, min: p.Min, max: p.Max}
 	mapper := newGroupMapper(inC, outC, fr, m, im.padding, p.Min, im.pixels.workers(p.Threads))
 	defer mapper.release()
 

@@ -320,6 +320,9 @@ func runGalaxyTest(t *testing.T, wrapper string, g *descriptor.Galaxy, gt descri
 			j.Params[p.Name] = elements
 		case p.Name == "input":
 			j.Params[p.Name] = j.stage(t, testData(p.Value), p.Value)
+		case galaxyInputType(g, p.Name) == "data":
+			j.Params[p.Name] = j.stage(t, testData(p.Value), p.Value)
+			values[p.Name] = abs(t, filepath.Join("..", "galaxy", "test-data", p.Value))
 		default:
 			j.Params[p.Name] = p.Value
 			values[p.Name] = p.Value
@@ -411,7 +414,7 @@ func runGalaxyTest(t *testing.T, wrapper string, g *descriptor.Galaxy, gt descri
 		if o.Checksum != "sha256$"+hex.EncodeToString(sum[:]) {
 			t.Errorf("%s: checksum %x, the test declares %s", o.Name, sum, o.Checksum)
 		}
-		if o.Name == "output" && !bytes.Equal(out, direct(t, sampleFile, min, max)) {
+		if o.Name == "output" && !bytes.Equal(out, directWith(t, sampleFile, min, max, galaxyOptions(g, values)...)) {
 			t.Error("Galaxy-style output differs from the direct run")
 		}
 		if o.Name == "qc_picture" {

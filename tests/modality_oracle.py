@@ -1,12 +1,14 @@
 """Independent exact oracle for dicom-remap in modality units (series mode).
 
-usage: /usr/bin/python3 modality_oracle.py INDIR OUTDIR MIN MAX [PLO:PHI|-] [MASK|-]
+usage: /usr/bin/python3 modality_oracle.py INDIR OUTDIR MIN MAX [PLO:PHI|-] [MASK|-] [nearest-rank|linear]
 
 Reads every file of INDIR (one series) with pydicom, takes each sample's
 modality value m = v * RescaleSlope + RescaleIntercept as a
 fractions.Fraction from the header's decimal strings, chooses the source
 range over all slices (extremes of the non-padding samples at or above MASK,
-or the modality values of rank max(1, ceil(p/100 * N))), maps every sample
+or the modality values of rank max(1, ceil(p/100 * N)), or with linear
+numpy's x[floor h] + frac(h)(x[floor h + 1] - x[floor h]), h = (N-1)p/100,
+also checked against numpy.percentile in float64), maps every sample
 with out = MIN + (m - lo)(MAX - MIN)/(hi - lo), halves up, clamped, and
 compares with OUTDIR/<name>-normalized.dcm sample by sample. Prints the
 range as "lo hi" (exact decimals as Fractions) and exits 1 on a mismatch.
@@ -47,6 +49,7 @@ def main():
     tmin, tmax = int(lo_t), int(hi_t)
     pct = sys.argv[5] if len(sys.argv) > 5 and sys.argv[5] != "-" else None
     mask = decimal(sys.argv[6]) if len(sys.argv) > 6 and sys.argv[6] != "-" else None
+    linear = len(sys.argv) > 7 and sys.argv[7] == "linear"
     files = sorted(f for f in os.listdir(indir) if not f.startswith("."))
     slices = []
     for name in files:
@@ -68,7 +71,30 @@ def main():
     keys = sorted(counts)
     total = sum(counts.values())
 
+    def rank_of(rank):
+        seen = 0
+        for k in keys:
+            seen += counts[k]
+            if seen >= rank:
+                return k
+        raise SystemExit("rank beyond samples")
+
+    def linear_quantile(p):
+        h = (total - 1) * p / 100
+        j = math.floor(h)
+        lo = rank_of(j + 1)
+        q = lo if h == j else lo + (h - j) * (rank_of(j + 2) - lo)
+        import numpy
+
+        xs = numpy.repeat(numpy.array([float(k) for k in keys]), [counts[k] for k in keys])
+        ref = numpy.percentile(xs, float(p))
+        if abs(float(q) - ref) > 1e-9 * max(1.0, abs(ref)):
+            raise SystemExit(f"exact {float(q)} differs from numpy.percentile {ref}")
+        return q
+
     def quantile(p):
+        if linear:
+            return linear_quantile(p)
         rank = max(1, math.ceil(p / 100 * total))
         seen = 0
         for k in keys:

@@ -51,7 +51,8 @@ func TestPETSeriesModality(t *testing.T) {
 	needPydicom(t)
 	for _, intercepts := range []bool{false, true} {
 		in := makePETSeries(t, 40, 12, intercepts)
-		for _, opts := range [][]string{nil, {"--percentiles", "0.5:99.5"}, {"--percentiles", "2:98", "--mask-below", "12.5"}, {"--mask-below", "50"}} {
+		for _, opts := range [][]string{nil, {"--percentiles", "0.5:99.5"}, {"--percentiles", "2:98", "--mask-below", "12.5"}, {"--mask-below", "50"},
+			{"--percentiles", "0.5:99.5", "--percentile-method", "linear"}, {"--percentiles", "2.5:97.25", "--mask-below", "12.5", "--percentile-method", "linear"}} {
 			t.Run(fmt.Sprint(intercepts, opts), func(t *testing.T) {
 				var outs []map[string][]byte
 				var series string
@@ -69,15 +70,18 @@ func TestPETSeriesModality(t *testing.T) {
 						t.Fatalf("%s: 1 and 2 workers differ", name)
 					}
 				}
-				pct, mask := "-", "-"
+				pct, mask, method := "-", "-", "nearest-rank"
 				for i := 0; i+1 < len(opts); i += 2 {
-					if opts[i] == "--percentiles" {
+					switch opts[i] {
+					case "--percentiles":
 						pct = opts[i+1]
-					} else {
+					case "--percentile-method":
+						method = opts[i+1]
+					default:
 						mask = opts[i+1]
 					}
 				}
-				r := runCmd(t, "", debianPython, filepath.Join(repoRoot, "tests", "modality_oracle.py"), in, series, "0", "32767", pct, mask)
+				r := runCmd(t, "", debianPython, filepath.Join(repoRoot, "tests", "modality_oracle.py"), in, series, "0", "32767", pct, mask, method)
 				if r.code != 0 {
 					t.Fatalf("oracle: %s%s", r.stdout, r.stderr)
 				}
@@ -92,6 +96,9 @@ func TestPETSeriesModality(t *testing.T) {
 				}
 				if (pct != "-") != strings.Contains(rec.Series[0].RangeMethod, "percentiles "+pct) {
 					t.Errorf("range method %q", rec.Series[0].RangeMethod)
+				}
+				if (method == "linear") != strings.Contains(rec.Series[0].RangeMethod, "linear interpolation") {
+					t.Errorf("range method %q does not name the percentile method %s", rec.Series[0].RangeMethod, method)
 				}
 				checkPhases(t, in, outs[0], opts)
 			})

@@ -41,6 +41,8 @@ const usageText = `usage: dicom-remap [flags] INPUT OUTDIR MIN MAX
        dicom-remap [flags] --min MIN --max MAX --output-dir OUTDIR INPUT
        dicom-remap --print-range INPUT...
        dicom-remap --merge-ranges RANGE.json...
+       dicom-remap --learn-landmarks LANDMARKS.json INPUT...
+       dicom-remap --landmarks LANDMARKS.json INPUT OUTDIR MIN MAX
 
 Linearly remap the pixel values of the DICOM image INPUT to the
 integer range [MIN, MAX] and write OUTDIR/<name>-normalized.dcm, where <name>
@@ -74,6 +76,12 @@ with --percentiles also their histograms), --merge-ranges merges such JSON
 files, and --source-range-from applies a range instead of measuring one: the
 phases of series mode, for running them apart.
 
+--learn-landmarks learns histogram-standardization landmarks (Nyul and
+Udupa, as TorchIO's HistogramStandardization.train) from images, each a file
+or a series; --landmarks maps each image's own landmarks piecewise linearly
+onto them, then [0, 100] onto [MIN, MAX]. --window NAME is a CT window preset
+(the source range L-W/2:L+W/2 in HU).
+
 Flags:
 %s
 Exit codes:
@@ -104,6 +112,7 @@ type config struct {
 	provenanceAt  bool
 	qc            bool   // write a quality-control picture
 	qcFile        string // --qc-file: its path
+	mlConfig             // --window, --landmarks, --learn-landmarks (standardize.go)
 }
 
 // errHelp and errVersion end a parse successfully.
@@ -147,6 +156,10 @@ func newFlagSet() (*pflag.FlagSet, *flagValues) {
 	fs.StringVar(&v.sourceFrom, "source-range-from", "", "use the source range in this --print-range or --merge-ranges JSON file")
 	fs.StringVar(&v.percentiles, "percentiles", "", "source range [Q(PLO), Q(PHI)] from percentiles PLO:PHI (e.g. 0.5:99.5) of the non-padding samples instead of their extremes; values outside are clamped")
 	fs.StringVar(&v.maskBelow, "mask-below", "", "leave samples whose modality value is below T out of the source range and the percentiles (they are still mapped, clamped)")
+	fs.StringVar(&v.percentileMethod, "percentile-method", "nearest-rank", "how --percentiles are read from the sorted samples: nearest-rank, or linear (numpy's default, as TorchIO, MONAI and nnU-Net)")
+	fs.StringVar(&v.window, "window", "", "CT window preset NAME (brain, subdural, stroke, lung, mediastinum, soft-tissue, liver, bone, ...): the source range L-W/2:L+W/2 in HU")
+	fs.StringVar(&v.landmarks, "landmarks", "", "histogram standardization onto the landmarks in this --learn-landmarks JSON file, then [0, 100] onto [MIN, MAX]")
+	fs.StringVar(&v.learnLandmarks, "learn-landmarks", "", "learn histogram-standardization landmarks from the INPUT images (files or series directories), write them to this JSON file and exit")
 	fs.BoolVar(&v.printRange, "print-range", false, "print the source range of the INPUT files as JSON and exit")
 	fs.BoolVar(&v.mergeRanges, "merge-ranges", false, "merge --print-range JSON files given as arguments and print the result")
 	fs.BoolVar(&v.provenanceOut, "provenance-stdout", false, "also print the provenance record on stdout")
@@ -172,6 +185,8 @@ type flagValues struct {
 	provenanceOut, provenanceAt bool
 	qc                          bool
 	qcFile                      string
+	percentileMethod, window    string
+	landmarks, learnLandmarks   string
 }
 
 func helpText() string {
@@ -250,6 +265,11 @@ scan:
 			return nil, usagef("give the threshold in modality units, e.g. --mask-below=-500", "--mask-below %q is not a decimal number", v.maskBelow)
 		}
 		c.maskBelow = t
+	}
+	if done, err := parseMLArgs(fs, v, c, pos); err != nil {
+		return nil, err
+	} else if done {
+		return c, nil
 	}
 	switch {
 	case v.printRange && v.mergeRanges:

@@ -18,13 +18,13 @@ func cliSpec() descriptor.CLI {
 		Image:     ImageRepository + ":" + Version,
 		Flags:     map[string]string{},
 		Required:  []string{"min", "max", "output-dir"},
-		Commands:  []string{"print-range", "merge-ranges"},
+		Commands:  []string{"print-range", "merge-ranges", "learn-landmarks"},
 		ExitCodes: []int{exitFailure, exitUsage, exitRejected},
 	}
 	fs.VisitAll(func(f *pflag.Flag) {
 		// Help, version and the range phases of series mode are other
 		// commands, not options of the remap that descriptors describe.
-		if f.Name == "help" || f.Name == "version" || f.Name == "print-range" || f.Name == "merge-ranges" {
+		if f.Name == "help" || f.Name == "version" || f.Name == "print-range" || f.Name == "merge-ranges" || f.Name == "learn-landmarks" {
 			return
 		}
 		kind := map[string]string{"bool": "bool", "string": "string", "int64": "integer"}[f.Value.Type()]

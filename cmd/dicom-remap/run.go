@@ -44,6 +44,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	case c.mergeRanges != nil:
 		return mergeRangeFiles(c, stdout, stderr)
 	}
+	if code, ok := runML(c, stdout, stderr); !ok {
+		return code
+	}
 	if info, err := os.Stat(c.input); err == nil && info.IsDir() {
 		return remapDirectory(c, stdout, stderr)
 	}
@@ -125,7 +128,7 @@ func remapFile(c *config, stderr io.Writer) int {
 	scratch := &scratchFile{dir: c.outDir}
 	defer scratch.close()
 	params := remap.Params{Min: c.min, Max: c.max, Version: Version, PixelLimit: c.pixelLimit, Source: c.source,
-		Method: c.method, Percentiles: c.percentiles, MaskBelow: c.maskBelow, Scratch: scratch}
+		Method: c.method, Percentiles: c.percentiles, MaskBelow: c.maskBelow, Scratch: scratch, Standardize: c.landmarks}
 	var rep remap.Report
 	fill := func(w io.Writer) error {
 		var err error

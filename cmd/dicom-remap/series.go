@@ -26,12 +26,14 @@ const ProvenanceName = "dicom-remap-provenance.json"
 // also carries the histograms that --merge-ranges needs to rank the samples
 // of all files, and says how the range was chosen.
 type rangeRecord struct {
-	Lo          *json.Number      `json:"lo,omitempty"` // absent when no sample is left (padding, mask)
-	Hi          *json.Number      `json:"hi,omitempty"`
-	Files       int               `json:"files"`
-	Percentiles string            `json:"percentiles,omitempty"`
-	MaskBelow   string            `json:"mask_below,omitempty"`
-	Histograms  []remap.Histogram `json:"histograms,omitempty"`
+	Lo          *json.Number `json:"lo,omitempty"` // absent when no sample is left (padding, mask)
+	Hi          *json.Number `json:"hi,omitempty"`
+	Files       int          `json:"files"`
+	Percentiles string       `json:"percentiles,omitempty"`
+	// PercentileMethod is "linear" for numpy's; absent means nearest rank.
+	PercentileMethod string            `json:"percentile_method,omitempty"`
+	MaskBelow        string            `json:"mask_below,omitempty"`
+	Histograms       []remap.Histogram `json:"histograms,omitempty"`
 }
 
 func (r *rangeRecord) setRange(v remap.ValueRange) {
@@ -62,14 +64,10 @@ func (r *rangeRecord) valueRange() (v remap.ValueRange, ok bool, err error) {
 // method says how the record's range was chosen, as the derivation
 // description of series mode says it.
 func (r *rangeRecord) method() (string, error) {
-	var pc *remap.Percentiles
 	var mask *big.Rat
-	if r.Percentiles != "" {
-		p, err := remap.ParsePercentiles(r.Percentiles)
-		if err != nil {
-			return "", fmt.Errorf("percentiles %q: %v", r.Percentiles, err)
-		}
-		pc = &p
+	pc, err := r.percentiles()
+	if err != nil {
+		return "", err
 	}
 	if r.MaskBelow != "" {
 		t, err := remap.ParseDecimal(r.MaskBelow)
@@ -92,8 +90,8 @@ func mergeRecords(recs []rangeRecord) (rangeRecord, error) {
 	var hists []remap.Histogram
 	for i, r := range recs {
 		if i == 0 {
-			out.Percentiles, out.MaskBelow = r.Percentiles, r.MaskBelow
-		} else if r.Percentiles != out.Percentiles || r.MaskBelow != out.MaskBelow {
+			out.Percentiles, out.MaskBelow, out.PercentileMethod = r.Percentiles, r.MaskBelow, r.PercentileMethod
+		} else if r.Percentiles != out.Percentiles || r.MaskBelow != out.MaskBelow || r.PercentileMethod != out.PercentileMethod {
 			return out, errors.New("records chosen in different ways (percentiles or mask) cannot be merged")
 		}
 		if _, err := r.method(); err != nil {
@@ -124,8 +122,8 @@ func mergeRecords(recs []rangeRecord) (rangeRecord, error) {
 	if err != nil {
 		return out, err
 	}
-	pc, _ := remap.ParsePercentiles(out.Percentiles)
-	v, ok, err := remap.HistogramQuantiles(merged, pc)
+	pc, _ := out.percentiles()
+	v, ok, err := remap.HistogramQuantiles(merged, *pc)
 	if err != nil {
 		return out, err
 	}
@@ -197,7 +195,7 @@ func printRanges(c *config, stdout, stderr io.Writer) int {
 func recordOf(m remap.Measurement, c *config) rangeRecord {
 	r := rangeRecord{Files: 1, Histograms: m.Hist}
 	if c.percentiles != nil {
-		r.Percentiles = c.percentiles.String()
+		r.Percentiles, r.PercentileMethod = c.percentiles.String(), methodField(c.percentiles.Method)
 	}
 	if c.maskBelow != nil {
 		r.MaskBelow = remap.FormatDecimal(c.maskBelow)
@@ -378,6 +376,9 @@ func measureAll(files []*inputFile, c *config, p *progress, checksum bool) *fail
 		if !c.perFile && c.source == nil {
 			p.Percentiles, p.MaskBelow = c.percentiles, c.maskBelow
 		}
+		if c.landmarks != nil && !c.perFile {
+			p.Percentiles = remap.NyulProbe() // the series' landmarks need its histograms
+		}
 		if in.meas, err = remap.Measure(file.src, file.size, p); err != nil {
 			return remapFailure(in.path, err)
 		}
@@ -411,6 +412,7 @@ type Provenance struct {
 	Mode        string             `json:"mode"`
 	TargetRange [2]int64           `json:"target_range"`
 	Created     string             `json:"created,omitempty"`
+	Window      string             `json:"window,omitempty"` // the --window preset
 	Series      []provenanceSeries `json:"series"`
 	Skipped     []skippedFile      `json:"skipped,omitempty"`
 }
@@ -457,6 +459,10 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 	prog := newProgress(stderr, c.quiet, 2*len(files))
 	defer prog.finish()
 	if f := measureAll(files, c, prog, true); f != nil {
+		return f.report(stderr)
+	}
+	landmarks, f := seriesLandmarks(c, files)
+	if f != nil {
 		return f.report(stderr)
 	}
 
@@ -533,6 +539,7 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 		if params.Source == nil {
 			params.Percentiles, params.MaskBelow = c.percentiles, c.maskBelow
 		}
+		params.Standardize = landmarks[in.meas.SeriesUID]
 		t, err := writeTemp(out, true, c.sync, func(w io.Writer) error {
 			var err error
 			reports[i], err = remap.Remap(w, file.src, file.size, params)
@@ -585,6 +592,7 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 	}
 
 	rec := provenance(c, files, skipped, reports, temps, outputOf)
+	rec.Window = c.window.String()
 	for k := range rec.Series {
 		rec.Series[k].QC = pictures.name(c, k)
 	}

@@ -108,6 +108,7 @@ func targets(rep Report) []Target {
 	ratio("multi-frame: dicom-remap / cp", "<= 3", find(frames, "dicom-remap"), find(frames, "cp"), false, 3)
 	ratio("series: 1 worker / 2 workers", ">= 1.7", find("series-", "dicom-remap series, 1 worker(s)"), find("series-", "dicom-remap series, 2 worker(s)"), true, 1.7)
 	ratio("multi-frame: --percentiles / min-max", "<= 1.1", find(frames, "dicom-remap --percentiles 0.5:99.5"), find(frames, "dicom-remap"), false, 1.1)
+	ratio("series: --learn-landmarks / --print-range min-max, 1 worker", "<= 1.5", find("series-", "dicom-remap --learn-landmarks, 1 worker"), find("series-", "dicom-remap --print-range (min/max), 1 worker"), false, 1.5)
 	ratio("series: --percentiles / min-max, 1 worker", "<= 1.1", find("series-", "dicom-remap series --percentiles 0.5:99.5, 1 worker"), find("series-", "dicom-remap series, 1 worker(s)"), false, 1.1)
 	for _, d := range rep.Datasets {
 		if d.decompressor != "" {
@@ -209,6 +210,14 @@ func run(small bool, runs int, outDir, only string, keep bool) error {
 				{"dicom-remap series, 2 worker(s)", seriesMode(bin, d.path, 2), ""},
 				{"dicom-remap series --percentiles 0.5:99.5, 1 worker", func(o string) []string {
 					return []string{bin, "-q", "--workers", "1", "--percentiles", "0.5:99.5", d.path, o, "0", "100"}
+				}, ""},
+				// Histogram standardization's learning pass against measuring
+				// the min/max range of the same series (issue 21: <= 1.5x).
+				{"dicom-remap --print-range (min/max), 1 worker", func(o string) []string {
+					return []string{bin, "--workers", "1", "--print-range", d.path}
+				}, ""},
+				{"dicom-remap --learn-landmarks, 1 worker", func(o string) []string {
+					return []string{bin, "--workers", "1", "--learn-landmarks", filepath.Join(o, "landmarks.json"), d.path}
 				}, ""},
 				{"dicom-remap per file, 1 process at a time", seriesCmd(bin, d.path), ""},
 				{"cp -r", func(o string) []string { return []string{"cp", "-r", d.path, filepath.Join(o, "copy")} }, ""},

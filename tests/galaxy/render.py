@@ -111,8 +111,15 @@ def param_dict(tool, job):
     values = dict(job["params"])
     # Parameters the job leaves out take their defaults, as Galaxy fills them.
     for name, p in elements.items():
-        if name not in values and types[name] not in ("data", "data_collection"):
+        if name not in values and types[name] == "select":
+            # The option marked selected, else the first.
+            options = p.findall("option")
+            chosen = [o for o in options if o.get("selected") == "true"] or options
+            values[name] = chosen[0].get("value", "")
+        elif name not in values and types[name] not in ("data", "data_collection"):
             values[name] = p.get("checked", "false") if types[name] == "boolean" else p.get("value", "")
+        elif name not in values and types[name] == "data" and p.get("optional") == "true":
+            params[name] = None  # an unset optional dataset is None in Cheetah
     for name, value in values.items():
         kind = types.get(name)
         if kind == "boolean":
@@ -120,7 +127,7 @@ def param_dict(tool, job):
             p = elements[name]
             checked = str(value).lower() == "true"
             params[name] = p.get("truevalue", "true") if checked else p.get("falsevalue", "false")
-        elif kind == "text":
+        elif kind in ("text", "select"):
             params[name] = str(value)
         elif kind == "data":
             params[name] = DatasetWrapper(value)
