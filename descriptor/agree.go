@@ -213,7 +213,14 @@ func CheckGalaxy(cli CLI, g *Galaxy) []string {
 		p = append(p, "galaxy: command lacks detect_errors=\"exit_code\"")
 	}
 	var used []string
-	for _, m := range flagInCommand.FindAllStringSubmatch(g.Command.Text, -1) {
+	// Boolean parameters put their truevalue or falsevalue in the command.
+	text := g.Command.Text
+	for _, in := range g.Inputs {
+		if in.Type == "boolean" {
+			text += " " + in.TrueValue + " " + in.FalseValue
+		}
+	}
+	for _, m := range flagInCommand.FindAllStringSubmatch(text, -1) {
 		used = append(used, m[1])
 	}
 	p = append(p, checkFlags("galaxy", cli, used)...)

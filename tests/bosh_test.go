@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -65,39 +66,58 @@ func TestRealBosh(t *testing.T) {
 			if got := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(r.stdout), "Generated Command:")); got != cmd {
 				t.Errorf("bosh formed\n  %s\ndescriptor.Invocation formed\n  %s", got, cmd)
 			}
-			r = runIn(t, work, withBinaryOnPath(), bosh, "exec", "launch", "--no-container", desc, inv)
-			if r.code != c.exit {
-				t.Fatalf("bosh exec launch: exit %d, want %d\n%s%s", r.code, c.exit, r.stdout, r.stderr)
+			// Without a container, and in the image when a Docker engine
+			// has it (tests/docker/setup.sh and container_test.go make it):
+			// bosh runs it as the caller (--user), as engines do.
+			modes := [][]string{{"--no-container"}}
+			if exec.Command("docker", "image", "inspect", "dicom-remap/dicom-remap:0.1.0").Run() == nil {
+				modes = append(modes, []string{"--user", "--no-pull"})
+			} else {
+				t.Log("no Docker engine with the image: bosh runs without a container only")
 			}
-			if c.exit != 0 {
-				return
-			}
-			// The direct run: the paper's form, with the invocation's options.
-			args := []string{"-q"}
-			for id, flag := range map[string]string{"percentiles": "--percentiles=", "mask_below": "--mask-below=", "qc": "--qc"} {
-				if v, ok := c.inv[id]; ok {
-					if v == true {
-						v = ""
-					}
-					args = append(args, flag+v.(string))
+			for _, mode := range modes {
+				work := boutiquesWorkdir(t)
+				args := append(append([]string{"exec", "launch"}, mode...), desc, inv)
+				r := runIn(t, work, withBinaryOnPath(), bosh, args...)
+				if r.code != c.exit {
+					t.Fatalf("bosh %v: exit %d, want %d\n%s%s", args, r.code, c.exit, r.stdout, r.stderr)
 				}
-			}
-			out := t.TempDir()
-			args = append(args, sampleFile, out, strconv.Itoa(int(c.inv["min"].(float64))), strconv.Itoa(int(c.inv["max"].(float64))))
-			if r := runCmd(t, "", binary, args...); r.code != 0 {
-				t.Fatal(r.stderr)
-			}
-			for id, name := range map[string]string{"normalized_image": "sample-ct-normalized.dcm", "qc_picture": "sample-ct-qc.png"} {
-				if id == "qc_picture" && c.inv["qc"] != true {
-					continue
+				if c.exit == 0 {
+					compareWithDirect(t, work, c.inv, outs, r.stdout)
 				}
-				if !bytes.Equal(mustRead(t, filepath.Join(work, outs[id])), mustRead(t, filepath.Join(out, name))) {
-					t.Errorf("%s differs from the direct run", outs[id])
-				}
-			}
-			if !strings.Contains(r.stdout, outs["normalized_image"]) {
-				t.Errorf("bosh does not report %s:\n%s", outs["normalized_image"], r.stdout)
 			}
 		})
+	}
+}
+
+// compareWithDirect requires the outputs of a bosh run in work to be the
+// bytes of a direct run with the invocation's options.
+func compareWithDirect(t *testing.T, work string, inv map[string]any, outs map[string]string, stdout string) {
+	t.Helper()
+	// The direct run: the paper's form, with the invocation's options.
+	args := []string{"-q"}
+	for id, flag := range map[string]string{"percentiles": "--percentiles=", "mask_below": "--mask-below=", "qc": "--qc"} {
+		if v, ok := inv[id]; ok {
+			if v == true {
+				v = ""
+			}
+			args = append(args, flag+v.(string))
+		}
+	}
+	out := t.TempDir()
+	args = append(args, sampleFile, out, strconv.Itoa(int(inv["min"].(float64))), strconv.Itoa(int(inv["max"].(float64))))
+	if r := runCmd(t, "", binary, args...); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	for id, name := range map[string]string{"normalized_image": "sample-ct-normalized.dcm", "qc_picture": "sample-ct-qc.png"} {
+		if id == "qc_picture" && inv["qc"] != true {
+			continue
+		}
+		if !bytes.Equal(mustRead(t, filepath.Join(work, outs[id])), mustRead(t, filepath.Join(out, name))) {
+			t.Errorf("%s differs from the direct run", outs[id])
+		}
+	}
+	if !strings.Contains(stdout, outs["normalized_image"]) {
+		t.Errorf("bosh does not report %s:\n%s", outs["normalized_image"], stdout)
 	}
 }

@@ -40,7 +40,7 @@ func TestCWLSeriesWorkflow(t *testing.T) {
 	}
 	var result struct {
 		Normalized  []struct{ Path, Basename string }
-		SourceRange struct{ Path string } `json:"source_range"`
+		SourceRange struct{ Path string }             `json:"source_range"`
 		QCPictures  []struct{ Path, Basename string } `json:"qc_pictures"`
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &result); err != nil {
