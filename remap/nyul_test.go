@@ -223,3 +223,67 @@ func TestPieceMapMatchesDefinition(t *testing.T) {
 		}
 	}
 }
+
+// TestMergeHistogramsDenseAndWide: the dense table and the map merge give
+// the sums of a plain reference, in any order, for narrow and wide spans.
+func TestMergeHistogramsDenseAndWide(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	for iter := 0; iter < 50; iter++ {
+		var hs []Histogram
+		want := map[string]map[int64]uint64{}
+		for range 1 + rng.Intn(20) {
+			key := []string{"1/0", "0.5/-3", "2/7"}[rng.Intn(3)]
+			slope, intercept, _ := cutKey(key)
+			spread := int64(1000)
+			if rng.Intn(3) == 0 {
+				spread = 3 << 20 // wider than the dense table
+			}
+			var vs []int64
+			for range rng.Intn(30) {
+				vs = append(vs, rng.Int63n(spread)-spread/2)
+			}
+			h := histOf(slope, intercept, vs...)
+			hs = append(hs, h)
+			if want[key] == nil {
+				want[key] = map[int64]uint64{}
+			}
+			for i, v := range h.Values {
+				want[key][v] += h.Counts[i]
+			}
+		}
+		for _, order := range [][]Histogram{hs, reversed(hs)} {
+			got, err := MergeHistograms(order)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, h := range got {
+				w := want[h.Slope+"/"+h.Intercept]
+				if len(h.Values) != len(w) {
+					t.Fatalf("%s: %d values, want %d", h.key(), len(h.Values), len(w))
+				}
+				for i, v := range h.Values {
+					if w[v] != h.Counts[i] || (i > 0 && h.Values[i-1] >= v) {
+						t.Fatalf("%s: value %d count %d, want %d", h.key(), v, h.Counts[i], w[v])
+					}
+				}
+			}
+		}
+	}
+}
+
+func cutKey(k string) (string, string, bool) {
+	for i := range k {
+		if k[i] == '/' {
+			return k[:i], k[i+1:], true
+		}
+	}
+	return k, "", false
+}
+
+func reversed(hs []Histogram) []Histogram {
+	out := make([]Histogram, len(hs))
+	for i, h := range hs {
+		out[len(hs)-1-i] = h
+	}
+	return out
+}

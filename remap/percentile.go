@@ -51,8 +51,9 @@ func (h Histogram) check() error {
 
 // MergeHistograms sums histograms of the same rescale; the result is sorted
 // by rescale, so that merging in any order gives the same record.
-func MergeHistograms(hs []Histogram) ([]Histogram, error) {
+func MergeHistograms(hs []Histogram) (_ []Histogram, err error) {
 	byKey := map[string]map[int64]uint64{}
+	dense := map[string]*denseMerge{}
 	var keys []string
 	heads := map[string]Histogram{}
 	for _, h := range hs {
@@ -62,13 +63,39 @@ func MergeHistograms(hs []Histogram) ([]Histogram, error) {
 		r, _ := h.rescale()
 		// Canonical text: "1.0" and "1" are one rescale.
 		h.Slope, h.Intercept = FormatDecimal(r.slope), FormatDecimal(r.intercept)
-		m := byKey[h.key()]
-		if m == nil {
-			m = map[int64]uint64{}
-			byKey[h.key()] = m
+		if _, seen := heads[h.key()]; !seen {
 			keys = append(keys, h.key())
 			heads[h.key()] = h
 		}
+		if byKey[h.key()] == nil && len(h.Values) > 0 {
+			// Summed in a dense table while the values span little (a
+			// series of 8/16-bit slices: thousands of files, one table).
+			d := dense[h.key()]
+			if d == nil {
+				d = &denseMerge{lo: h.Values[0], hi: h.Values[len(h.Values)-1]}
+				dense[h.key()] = d
+			}
+			d.lo, d.hi = min(d.lo, h.Values[0]), max(d.hi, h.Values[len(h.Values)-1])
+			d.hs = append(d.hs, h)
+			if d.hi-d.lo <= denseMergeSpan {
+				continue
+			}
+			// Too wide: a map for this rescale.
+			m := map[int64]uint64{}
+			for _, e := range d.hs[:len(d.hs)-1] {
+				for i, v := range e.Values {
+					if m[v]+e.Counts[i] < m[v] {
+						return nil, errors.New("histogram counts overflow")
+					}
+					m[v] += e.Counts[i]
+				}
+			}
+			byKey[h.key()], dense[h.key()] = m, nil
+		}
+		if byKey[h.key()] == nil {
+			continue // no values
+		}
+		m := byKey[h.key()]
 		for i, v := range h.Values {
 			c := m[v] + h.Counts[i]
 			if c < m[v] {
@@ -82,6 +109,14 @@ func MergeHistograms(hs []Histogram) ([]Histogram, error) {
 	for _, k := range keys {
 		m := byKey[k]
 		h := Histogram{Slope: heads[k].Slope, Intercept: heads[k].Intercept}
+		if m == nil {
+			h.Values, h.Counts, err = dense[k].merge()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, h)
+			continue
+		}
 		for v := range m {
 			h.Values = append(h.Values, v)
 		}
@@ -92,6 +127,40 @@ func MergeHistograms(hs []Histogram) ([]Histogram, error) {
 		out = append(out, h)
 	}
 	return out, nil
+}
+
+// denseMergeSpan bounds the value span merged in a dense table.
+const denseMergeSpan = 1 << 20
+
+// denseMerge collects the histograms of one rescale whose values span
+// little.
+type denseMerge struct {
+	lo, hi int64
+	hs     []Histogram
+}
+
+// merge sums them in one table.
+func (d *denseMerge) merge() (values []int64, counts []uint64, err error) {
+	if d == nil {
+		return nil, nil, nil
+	}
+	table := make([]uint64, d.hi-d.lo+1)
+	for _, h := range d.hs {
+		for i, v := range h.Values {
+			c := table[v-d.lo] + h.Counts[i]
+			if c < table[v-d.lo] {
+				return nil, nil, errors.New("histogram counts overflow")
+			}
+			table[v-d.lo] = c
+		}
+	}
+	for i, c := range table {
+		if c != 0 {
+			values = append(values, d.lo+int64(i))
+			counts = append(counts, c)
+		}
+	}
+	return values, counts, nil
 }
 
 // HistogramExtremes returns the least and greatest modality values of the
