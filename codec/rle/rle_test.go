@@ -253,7 +253,11 @@ func TestDecodeHandmade(t *testing.T) {
 	}{
 		{"literal and run", f8, append(header(64), 1, 7, 8, 0xfd, 9), []byte{7, 8, 9, 9, 9, 9}, ""},
 		{"no-op run", f8, append(header(64), 0x80, 0xfb, 5), []byte{5, 5, 5, 5, 5, 5}, ""},
-		{"padding past the end", f8, append(header(64), 0xf9, 1, 0), []byte{1, 1, 1, 1, 1, 1}, ""},
+		{"padding past the end", f8, append(header(64), 0xfa, 1, 0), []byte{1, 1, 1, 1, 1, 1}, ""},
+		{"two bytes past the end", f8, append(header(64), 0xf9, 1), nil, "more than the 6 bytes"},
+		{"a row too many", f8, append(header(64), 0xf6, 1), nil, "more than the 6 bytes"},
+		{"literal past the end", f8, append(header(64), 7, 1, 2, 3, 4, 5, 6, 7, 8), nil, "more than the 6 bytes"},
+		{"runs after the frame", f8, append(header(64), 0xfb, 1, 0x81, 2, 0x81, 3), nil, "more than the 6 bytes"},
 		{"trailing padding byte", f8, append(header(64), 5, 1, 2, 3, 4, 5, 6, 0), []byte{1, 2, 3, 4, 5, 6}, ""},
 		{"16-bit planes", codec.Frame{Columns: 2, Rows: 1, Samples: 1, Bits: 16},
 			append(header(64, 67), 1, 0x12, 0x34, 1, 0x56, 0x78), []byte{0x56, 0x12, 0x78, 0x34}, ""},
