@@ -241,6 +241,9 @@ func (im *image) attachEncapsulated(limit int64, lay layout, src io.ReaderAt) er
 		return err
 	}
 	fs.file, fs.newDecoder = src, im.syntax.newDecoder
+	if err := fs.checkStreams(im.syntax); err != nil {
+		return err
+	}
 	im.pixels.frames = fs
 	return nil
 }

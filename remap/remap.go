@@ -79,6 +79,11 @@ type Params struct {
 	Version string
 	// PixelLimit bounds the Pixel Data size; zero means DefaultPixelLimit.
 	PixelLimit int64
+	// MemoryLimit, when set, is the memory the process may use (its
+	// address-space or cgroup limit): a compressed image whose decoded
+	// frame cannot fit in half of it is refused before any frame buffer is
+	// allocated, rather than ending in the runtime's fatal out-of-memory.
+	MemoryLimit int64
 	// Scratch, when set, holds the decoded frames of a compressed or
 	// colour-converted image between the passes over its pixels, so that
 	// each frame is decoded once rather than twice; without it, frames are
@@ -120,6 +125,9 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 	}
 	ds, im, err := load(src, size, p.PixelLimit)
 	if err != nil {
+		return Report{}, err
+	}
+	if err := im.pixels.fitMemory(p.MemoryLimit); err != nil {
 		return Report{}, err
 	}
 	rep := Report{OldSOP: im.sopInstance, OldSeries: im.seriesInstance, Samples: im.samples()}
@@ -216,6 +224,9 @@ type Measurement struct {
 func Measure(src io.ReaderAt, size int64, p Params) (Measurement, error) {
 	ds, im, err := load(src, size, p.PixelLimit)
 	if err != nil {
+		return Measurement{}, err
+	}
+	if err := im.pixels.fitMemory(p.MemoryLimit); err != nil {
 		return Measurement{}, err
 	}
 	fr, err := readRescales(&ds, im)
