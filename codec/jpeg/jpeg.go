@@ -151,7 +151,7 @@ func (d *Decoder) readMarkers(f codec.Frame) error {
 			if d.ncomp == 0 {
 				return codec.Errorf(codecName, "EOI before a frame header")
 			}
-			return nil
+			return codec.AfterEOI(codecName, d.src[d.pos:])
 		case m == mSOI:
 			return codec.Errorf(codecName, "second SOI marker")
 		case m >= mRST0 && m <= mRST0+7 || m == 0x01:

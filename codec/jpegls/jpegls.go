@@ -80,6 +80,9 @@ func (d *Decoder) Decode(dst, src []byte, f codec.Frame) error {
 		}
 		p = at
 		if code == markerEOI {
+			if err := codec.AfterEOI(codecName, src[p:]); err != nil {
+				return err
+			}
 			break
 		}
 		if code >= markerRST0 && code < markerRST0+8 {
@@ -131,11 +134,11 @@ func (d *Decoder) Decode(dst, src []byte, f codec.Frame) error {
 			if h.complete() {
 				// The samples are all there, but only EOI proves the
 				// data was: a cut stream padded with zeros decodes too.
-				code, _, err := nextMarker(src, p)
+				code, at, err := nextMarker(src, p)
 				if err != nil || code != markerEOI {
 					return errorf("no EOI marker after the image: the stream is cut or damaged")
 				}
-				return nil // padding may follow EOI
+				return codec.AfterEOI(codecName, src[at:])
 			}
 		case code == markerAPP8:
 			// CharLS marks its HP colour transforms with "mrfx" and a

@@ -116,6 +116,9 @@ func (d *Decoder) Decode(dst, src []byte, f codec.Frame) error {
 		marker := src[pos+1]
 		pos += 2
 		if marker == markerEOI {
+			if err := codec.AfterEOI(codecName, src[pos:]); err != nil {
+				return err
+			}
 			break
 		}
 		if marker == markerTEM {
