@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -67,11 +68,15 @@ func sources() map[string]fixture.Spec {
 	return map[string]fixture.Spec{"gray8": gray8, "ct16": ct16, "rgb8": rgb8}
 }
 
-// Bases encodes the synthetic sources with every encoder, in dir.
-func Bases(dir string) ([]Base, error) {
+// Bases encodes the synthetic sources with every encoder (or those of the
+// named families), in dir.
+func Bases(dir string, families ...string) ([]Base, error) {
 	var out []Base
 	src := sources()
 	for _, e := range encoders {
+		if len(families) > 0 && !slices.Contains(families, e.family) {
+			continue
+		}
 		for _, s := range e.srcs {
 			in := filepath.Join(dir, s+".dcm")
 			enc := filepath.Join(dir, s+"-"+e.family+".dcm")
@@ -622,4 +627,27 @@ func insertPOC(f []byte, n int) []byte {
 		p += 2 + int(binary.BigEndian.Uint16(f[p+2:]))
 	}
 	return f
+}
+
+// Stream is one frame's stream and the frame a header declares for it: the
+// seeds of a codec's fuzz target.
+type Stream struct {
+	Data                         []byte
+	Columns, Rows, Samples, Bits int
+}
+
+// Streams are the first frames of the bases and of their mutations that
+// change the stream or the declared frame.
+func Streams(bases []Base) []Stream {
+	var out []Stream
+	for _, b := range bases {
+		for _, m := range append([]mutation{{name: "base", spec: b.Spec}}, mutations(b)...) {
+			s := m.spec
+			if m.file != nil || len(s.Items) < 2 {
+				continue
+			}
+			out = append(out, Stream{Data: s.Items[1], Columns: s.Columns, Rows: s.Rows, Samples: frameSamples(&s), Bits: s.BitsAllocated})
+		}
+	}
+	return out
 }
