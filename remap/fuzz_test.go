@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"math/big"
+	"runtime"
 	"testing"
 	"time"
 
 	"github.com/dicom-remap/dicom-remap/internal/fixture"
+	"github.com/dicom-remap/dicom-remap/internal/hostile"
 )
 
 // FuzzRemap drives bytes through the whole read, remap and write path.
@@ -23,6 +25,15 @@ func FuzzRemap(f *testing.F) {
 	for _, in := range adversarialInputs() {
 		f.Add(in, int16(0), uint16(99))
 	}
+	// The hostile cases (internal/hostile) when the encoders are there:
+	// every codec family's streams cut, lying, bombed and misencapsulated.
+	if bases, err := hostile.Bases(f.TempDir()); err == nil {
+		for _, c := range hostile.Cases(bases) {
+			if len(c.File) <= 1<<16 {
+				f.Add(c.File, int16(0), uint16(255))
+			}
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte, lo int16, span uint16) {
 		min, max := int64(lo), int64(lo)+int64(span)+1
 		done := make(chan bool)
@@ -37,7 +48,16 @@ func FuzzRemap(f *testing.F) {
 		}()
 		var out bytes.Buffer
 		p := Params{Min: min, Max: max, Version: "fuzz", PixelLimit: 1 << 24}
+		bound := allocationBound(data, p.PixelLimit)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
 		rep, err := Remap(&out, bytes.NewReader(data), int64(len(data)), p)
+		runtime.ReadMemStats(&after)
+		// Everything Remap allocated, freed or not, bounds its peak: it
+		// must follow from what the header declares, never exceed it.
+		if got := after.TotalAlloc - before.TotalAlloc; got > bound {
+			t.Fatalf("%d input bytes: Remap allocated %d bytes, over the bound of %d its header allows", len(data), got, bound)
+		}
 		if err != nil {
 			var e *Error
 			if !errors.As(err, &e) {
@@ -57,6 +77,25 @@ func FuzzRemap(f *testing.F) {
 			t.Fatalf("output values %v outside [%d, %d]", m.Source, min, max)
 		}
 	})
+}
+
+// allocationBound is what Remap may allocate for data: a constant for the
+// parser and tables, a multiple of the input (the library reads the
+// header's elements), and for the declared pixels the output (which the
+// test's buffer holds, grown by doubling) and the frames in flight of a
+// compressed image (its workers' frames, the decoders' working sets).
+func allocationBound(data []byte, limit int64) uint64 {
+	bound := uint64(48<<20) + 16*uint64(len(data))
+	_, im, err := load(bytes.NewReader(data), int64(len(data)), limit)
+	if err != nil {
+		return bound
+	}
+	bound += 4 * uint64(im.pixels.length)
+	if im.pixels.frames != nil {
+		frame := uint64(im.pixels.frames.size)
+		bound += uint64(3*im.pixels.workers(0)+2) * 2 * frame
+	}
+	return bound
 }
 
 // adversarialInputs are small hostile files for the fuzz corpus.
