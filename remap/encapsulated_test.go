@@ -7,8 +7,11 @@ import (
 	"math/big"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
+	"github.com/dicom-remap/dicom-remap/codec"
+	"github.com/dicom-remap/dicom-remap/codec/rle"
 	"github.com/dicom-remap/dicom-remap/internal/fixture"
 )
 
@@ -245,6 +248,41 @@ func TestScratchDecodesOnce(t *testing.T) {
 		}
 		if len(s.b) != 9*7*3*2 || s.writes != 3 {
 			t.Fatalf("scratch holds %d bytes in %d writes, want the 3 decoded frames once", len(s.b), s.writes)
+		}
+	}
+}
+
+// panicDecoder panics on the frames after the first, as a decoder with a
+// bug on hostile bytes would.
+type panicDecoder struct{ n *atomic.Int32 }
+
+func (d panicDecoder) Decode(dst, src []byte, f codec.Frame) error {
+	if d.n.Add(1) > 1 {
+		var idx []int
+		_ = idx[len(src)] // an index out of range, as in the JPEG 2000 defect
+	}
+	return new(rle.Decoder).Decode(dst, src, f)
+}
+
+// TestDecoderPanic: a decoder's panic, on the calling goroutine (one
+// thread) or in a decoding worker (several), rejects the frame with an
+// error that names it; it never crashes the process.
+func TestDecoderPanic(t *testing.T) {
+	native := fixture.CTSlice(9, 7, 3, "1", "1")
+	s := native
+	s.TransferSyntax = tsRLE
+	s.Items = append([][]byte{nil}, fixture.RLEFrames(native)...)
+	in := fixture.Build(s)
+	saved := syntaxCodecs[tsRLE]
+	defer func() { syntaxCodecs[tsRLE] = saved }()
+	for _, threads := range []int{1, 3} {
+		var n atomic.Int32
+		c := saved
+		c.newDecoder = func() frameDecoder { return panicDecoder{&n} }
+		syntaxCodecs[tsRLE] = c
+		_, err := Remap(io.Discard, bytes.NewReader(in), int64(len(in)), Params{Min: 0, Max: 100, Threads: threads})
+		if KindOf(err) != Rejected || !strings.Contains(err.Error(), "the decoder failed on this stream") || !strings.Contains(err.Error(), " of 3") {
+			t.Fatalf("%d threads: got %v, want the rejection of a frame", threads, err)
 		}
 	}
 }

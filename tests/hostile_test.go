@@ -122,3 +122,35 @@ func firstLines(s string) string {
 	lines := strings.SplitN(s, "\n", 4)
 	return strings.Join(lines[:min(3, len(lines))], "\n")
 }
+
+// TestHostileMemoryLimit: under a virtual-memory limit (ulimit -v, a
+// scheduler's h_vmem) a header that declares a frame larger than the
+// process may hold is refused with exit 3 before the frame is allocated;
+// Go's own "out of memory" is fatal (exit 2, temporary file left).
+func TestHostileMemoryLimit(t *testing.T) {
+	need(t, "dcmcjpls")
+	bases, err := hostile.Bases(t.TempDir(), "jpegls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bomb []byte
+	for _, c := range hostile.Cases(bases) {
+		if c.Name == "jpegls/rgb8/bomb-16384-both-headers" {
+			bomb = c.File
+		}
+	}
+	if bomb == nil {
+		t.Fatal("no jpegls/rgb8/bomb-16384-both-headers case")
+	}
+	in := write(t, filepath.Join(t.TempDir(), "bomb.dcm"), bomb)
+	out := t.TempDir()
+	// 1 GiB of address space: enough for the runtime, not for the
+	// declared 805 MB frame and what decoding it takes.
+	r := runCmd(t, "", "/bin/sh", "-c", `ulimit -v 1048576 && exec "$0" "$@"`, binary, in, out, "0", "255")
+	if r.code != 3 || !strings.HasPrefix(r.stderr, "dicom-remap: "+in+": ") || !strings.Contains(r.stderr, "more than this process may use") {
+		t.Fatalf("exit %d: %s", r.code, firstLines(r.stderr))
+	}
+	if entries, _ := os.ReadDir(out); len(entries) != 0 {
+		t.Fatalf("the output directory holds %v", entries)
+	}
+}
