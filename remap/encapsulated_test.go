@@ -3,6 +3,7 @@ package remap
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"math/big"
 	"strings"
@@ -284,5 +285,59 @@ func TestDecoderPanic(t *testing.T) {
 		if KindOf(err) != Rejected || !strings.Contains(err.Error(), "the decoder failed on this stream") || !strings.Contains(err.Error(), " of 3") {
 			t.Fatalf("%d threads: got %v, want the rejection of a frame", threads, err)
 		}
+	}
+}
+
+// TestFrameMemoryBounds: a decoded frame over the frame limit, or over half
+// the process's memory limit, is refused before it is allocated; within
+// them the image decodes.
+func TestFrameMemoryBounds(t *testing.T) {
+	native := fixture.CTSlice(9, 7, 3, "1", "1") // frames of 126 bytes
+	s := native
+	s.TransferSyntax = tsRLE
+	s.Items = append([][]byte{nil}, fixture.RLEFrames(native)...)
+	in := fixture.Build(s)
+	for _, c := range []struct {
+		p    Params
+		want string
+	}{
+		{Params{FrameLimit: 125}, "exceeds the 125-byte frame limit"},
+		{Params{PixelLimit: 126 * 3}, ""}, // the default frame limit follows a lower pixel limit
+		{Params{MemoryLimit: 251}, "more than this process may use"},
+		{Params{FrameLimit: 126, MemoryLimit: 252}, ""},
+	} {
+		c.p.Min, c.p.Max = 0, 100
+		_, err := Remap(io.Discard, bytes.NewReader(in), int64(len(in)), c.p)
+		if c.want == "" && err != nil || c.want != "" && (KindOf(err) != Rejected || !strings.Contains(fmt.Sprint(err), c.want)) {
+			t.Errorf("%+v: got %v, want %q", c.p, err, c.want)
+		}
+	}
+}
+
+// TestStreamChecks: each frame's stream is checked against the declared
+// frame before decoding: too short to hold it, another size in its own
+// header, or more complete streams than declared frames.
+func TestStreamChecks(t *testing.T) {
+	native := fixture.CTSlice(9, 7, 0, "1", "1")
+	frame := fixture.RLEFrames(native)[0]
+	for _, c := range []struct {
+		name string
+		mod  func(s *fixture.Spec)
+		want string
+	}{
+		{"declared huge", func(s *fixture.Spec) { s.Rows, s.Columns = 16384, 16384 }, "cannot hold a 16384x16384 frame"},
+		{"segment count", func(s *fixture.Spec) { s.BitsAllocated, s.BitsStored = 8, 8 }, "2 segments, want 1"},
+		{"three streams, one frame", func(s *fixture.Spec) { s.Items = [][]byte{nil, frame, frame, frame} }, "3 fragments each begin a compressed stream"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := native
+			s.TransferSyntax, s.Values, s.Items = tsRLE, nil, [][]byte{nil, frame}
+			c.mod(&s)
+			in := fixture.Build(s)
+			_, err := Remap(io.Discard, bytes.NewReader(in), int64(len(in)), Params{Min: 0, Max: 100})
+			if KindOf(err) != Rejected || !strings.Contains(fmt.Sprint(err), c.want) {
+				t.Fatalf("got %v, want %q", err, c.want)
+			}
+		})
 	}
 }

@@ -175,20 +175,23 @@ func maxFrameWorkers(size int) int {
 	return max(1, (inFlightBudget/max(size, 1)-1)/3)
 }
 
-// fitMemory refuses an image whose decoded frame cannot be held within
-// limit bytes of memory (zero: no limit), before anything is allocated.
-// Half the limit is kept for the decoder's working set, the compressed
-// frame and the runtime.
-func (s pixelSource) fitMemory(limit int64) error {
-	if limit <= 0 || s.frames == nil {
+// fitMemory refuses, before anything is allocated, an image whose decoded
+// frame is over frameLimit or cannot be held within memLimit bytes of memory
+// (zero: no limit). Half of memLimit is kept for the decoder's working set,
+// the compressed frame and the runtime.
+func (s pixelSource) fitMemory(frameLimit, memLimit int64) error {
+	if s.frames == nil {
 		return nil
 	}
 	need := int64(s.frames.size)
 	if s.frames.convert == convertPalette {
 		need += int64(s.frames.stored.Size())
 	}
-	if need > limit/2 {
-		return reject(StepPixels, "a decoded frame needs %d bytes, more than this process may use (%d bytes of memory, from ulimit -v or the job's memory limit, half of it for frames)", need, limit)
+	if need > frameLimit {
+		return reject(StepPixels, "a decoded frame of %d bytes exceeds the %d-byte frame limit (--max-pixel-bytes raises it)", need, frameLimit)
+	}
+	if memLimit > 0 && need > memLimit/2 {
+		return reject(StepPixels, "a decoded frame needs %d bytes, more than this process may use (%d bytes of memory, from ulimit -v or the job's memory limit, half of it for frames)", need, memLimit)
 	}
 	return nil
 }

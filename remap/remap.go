@@ -59,6 +59,25 @@ import (
 // unless told otherwise: a header can claim any size.
 const DefaultPixelLimit int64 = 4 << 30
 
+// DefaultFrameLimit is the largest decoded frame held in memory unless told
+// otherwise: a kilobyte of JPEG 2000 or JPEG-LS can declare and honestly
+// encode a frame of gigabytes, and the frame is what a run's memory grows
+// with. Real compressed frames are far smaller (a 4096 x 5625 16-bit
+// mammogram is 46 MB; slide scans are tiled in small frames).
+const DefaultFrameLimit int64 = 1 << 30
+
+// frameLimit is p's bound on one decoded frame.
+func (p Params) frameLimit() int64 {
+	limit := p.FrameLimit
+	if limit <= 0 {
+		limit = DefaultFrameLimit
+		if p.PixelLimit > 0 && p.PixelLimit < limit {
+			limit = p.PixelLimit
+		}
+	}
+	return limit
+}
+
 // Params are the arguments of one remap.
 type Params struct {
 	Min, Max int64
@@ -79,6 +98,11 @@ type Params struct {
 	Version string
 	// PixelLimit bounds the Pixel Data size; zero means DefaultPixelLimit.
 	PixelLimit int64
+	// FrameLimit bounds one decoded frame of a compressed or colour-
+	// converted image, which is held in memory (native pixels are streamed
+	// and need no frame); zero means DefaultFrameLimit, or PixelLimit when
+	// that is lower.
+	FrameLimit int64
 	// MemoryLimit, when set, is the memory the process may use (its
 	// address-space or cgroup limit): a compressed image whose decoded
 	// frame cannot fit in half of it is refused before any frame buffer is
@@ -127,7 +151,7 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 	if err != nil {
 		return Report{}, err
 	}
-	if err := im.pixels.fitMemory(p.MemoryLimit); err != nil {
+	if err := im.pixels.fitMemory(p.frameLimit(), p.MemoryLimit); err != nil {
 		return Report{}, err
 	}
 	rep := Report{OldSOP: im.sopInstance, OldSeries: im.seriesInstance, Samples: im.samples()}
@@ -226,7 +250,7 @@ func Measure(src io.ReaderAt, size int64, p Params) (Measurement, error) {
 	if err != nil {
 		return Measurement{}, err
 	}
-	if err := im.pixels.fitMemory(p.MemoryLimit); err != nil {
+	if err := im.pixels.fitMemory(p.frameLimit(), p.MemoryLimit); err != nil {
 		return Measurement{}, err
 	}
 	fr, err := readRescales(&ds, im)

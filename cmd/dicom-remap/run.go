@@ -132,7 +132,7 @@ func remapFile(c *config, stderr io.Writer) int {
 	}
 	scratch := &scratchFile{dir: c.outDir}
 	defer scratch.close()
-	params := remap.Params{Min: c.min, Max: c.max, Version: Version, PixelLimit: c.pixelLimit, MemoryLimit: memoryLimit(), Source: c.source,
+	params := remap.Params{Min: c.min, Max: c.max, Version: Version, PixelLimit: c.pixelLimit, FrameLimit: c.frameLimit, MemoryLimit: memoryLimit(), Source: c.source,
 		Method: c.method, Percentiles: c.percentiles, MaskBelow: c.maskBelow, Scratch: scratch}
 	var rep remap.Report
 	fill := func(w io.Writer) error {

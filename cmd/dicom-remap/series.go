@@ -386,7 +386,7 @@ func measureAll(files []*inputFile, c *config, p *progress, checksum bool) *fail
 		}
 		defer file.close()
 		var err error
-		p := remap.Params{PixelLimit: c.pixelLimit, MemoryLimit: memoryLimit(), Threads: threadsPerFile}
+		p := remap.Params{PixelLimit: c.pixelLimit, FrameLimit: c.frameLimit, MemoryLimit: memoryLimit(), Threads: threadsPerFile}
 		if !c.perFile && c.source == nil {
 			p.Percentiles, p.MaskBelow = c.percentiles, c.maskBelow
 		}
@@ -539,7 +539,7 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 		defer file.close()
 		scratch := &scratchFile{dir: filepath.Dir(out)}
 		defer scratch.close()
-		params := remap.Params{Min: c.min, Max: c.max, Version: Version, PixelLimit: c.pixelLimit, MemoryLimit: memoryLimit(), Threads: threadsPerFile,
+		params := remap.Params{Min: c.min, Max: c.max, Version: Version, PixelLimit: c.pixelLimit, FrameLimit: c.frameLimit, MemoryLimit: memoryLimit(), Threads: threadsPerFile,
 			Observe: pictures.observer(i), Scratch: scratch}
 		params.Source, params.Method = sourceOf(in)
 		if params.Source == nil {

@@ -565,26 +565,47 @@ func J2K(dir string) ([]Case, error) {
 	return out, nil
 }
 
-// Flat4096 is a valid 4096 x 4096 frame of zeros in a few hundred bytes
-// of JPEG 2000, the declared-size bomb that must stay within the frame plus
-// a bounded working set.
-func Flat4096(dir string) ([]byte, error) {
-	pgm := filepath.Join(dir, "flat.pgm")
-	img := append([]byte("P5\n4096 4096\n255\n"), make([]byte, 4096*4096)...)
-	if err := os.WriteFile(pgm, img, 0o600); err != nil {
-		return nil, err
+// Flat is a valid frame of zeros, size x size 8-bit, compressed by a
+// family's encoder (j2k: OpenJPEG's raw codestream): the declared-size
+// bombs that are honest, which the tool must decode within the frame plus a
+// bounded working set. JPEG 2000 and JPEG-LS hold 4096 x 4096 in a few
+// hundred bytes.
+func Flat(dir, fam string, size int) ([]byte, error) {
+	spec := fixture.Spec{SOPClass: fixture.SecondaryCap, Modality: "OT", Rows: size, Columns: size,
+		BitsAllocated: 8, BitsStored: 8, Values: make([]int64, size*size)}
+	if fam == "j2k" {
+		pgm := filepath.Join(dir, "flat.pgm")
+		img := append([]byte("P5\n"+strconv.Itoa(size)+" "+strconv.Itoa(size)+"\n255\n"), make([]byte, size*size)...)
+		if err := os.WriteFile(pgm, img, 0o600); err != nil {
+			return nil, err
+		}
+		defer os.Remove(pgm)
+		out := filepath.Join(dir, "flat.j2k")
+		if msg, err := exec.Command("opj_compress", "-i", pgm, "-o", out).CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("opj_compress: %v: %s", err, msg)
+		}
+		j, err := os.ReadFile(out)
+		if err != nil {
+			return nil, err
+		}
+		spec.Values, spec.TransferSyntax, spec.Items = nil, "1.2.840.10008.1.2.4.90", items([][]byte{j}, false)
+		return fixture.Build(spec), nil
 	}
-	defer os.Remove(pgm)
-	out := filepath.Join(dir, "flat.j2k")
-	if msg, err := exec.Command("opj_compress", "-i", pgm, "-o", out).CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("opj_compress: %v: %s", err, msg)
+	for _, e := range encoders {
+		if e.family != fam {
+			continue
+		}
+		in, out := filepath.Join(dir, "flat.dcm"), filepath.Join(dir, "flat-"+fam+".dcm")
+		if err := os.WriteFile(in, fixture.Build(spec), 0o600); err != nil {
+			return nil, err
+		}
+		defer os.Remove(in)
+		if msg, err := exec.Command(e.tool, append(append([]string{}, e.args...), in, out)...).CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("%s: %v: %s", e.tool, err, msg)
+		}
+		return os.ReadFile(out)
 	}
-	j, err := os.ReadFile(out)
-	if err != nil {
-		return nil, err
-	}
-	return fixture.Build(fixture.Spec{SOPClass: fixture.SecondaryCap, Modality: "OT", Rows: 4096, Columns: 4096,
-		BitsAllocated: 8, BitsStored: 8, TransferSyntax: "1.2.840.10008.1.2.4.90", Items: items([][]byte{j}, false)}), nil
+	return nil, fmt.Errorf("no encoder for %s", fam)
 }
 
 // setLayers sets the layer count of every COD segment of a codestream.
