@@ -154,3 +154,25 @@ func TestHostileMemoryLimit(t *testing.T) {
 		t.Fatalf("the output directory holds %v", entries)
 	}
 }
+
+// TestHostileBenchHarness runs the hostile resource harness on two cases
+// and one honest bomb: it proves the harness works and prints what README
+// says it prints. It measures nothing; README's figures come from a full
+// run.
+func TestHostileBenchHarness(t *testing.T) {
+	for _, tool := range append(hostile.Tools, "/usr/bin/time") {
+		need(t, tool)
+	}
+	cmd := exec.Command("go", "run", "./tests/bench/hostile", "-only", "rle/gray8/cut-h", "-flat", "64")
+	cmd.Dir = repoRoot
+	data, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("harness: %v\n%s", err, data)
+	}
+	out := string(data)
+	for _, want := range []string{"rle/gray8/cut-half", "rle/gray8/cut-header", "exit   3", "cpu", "rss", "all", "honest bombs", "flat/rle       exit 0"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in:\n%s", want, out)
+		}
+	}
+}
