@@ -356,22 +356,31 @@ func parseSpan(src io.ReaderAt, _ int64, end int64, lay layout, opts []dicom.Par
 	} else {
 		// No transfer syntax to read: tell the parser the one the structure
 		// check found, rather than let it guess another.
-		n := end - lay.dataOffset
-		// The library peeks at 100 bytes to guess a syntax, and fails on a
-		// shorter span (a small element after the pixel data): let it peek
-		// into zeros. It reads no further than n.
-		in := io.MultiReader(io.NewSectionReader(src, lay.dataOffset, n), bytes.NewReader(make([]byte, 100)))
+		//
+		// The library peeks at 100 bytes to guess a syntax, reading an
+		// element in each syntax it tries, and allocates the length it
+		// reads before it finds the 100 bytes too short: a file's first
+		// bytes read in another syntax can claim gigabytes (a fuzzed 1 KB
+		// file made it allocate 2.9 GB, fatal under ulimit -v). So it
+		// peeks at guessPrefix, which no syntax reads as more than 20 KB,
+		// and then at zeros (it fails on a shorter span, such as a small
+		// element after the pixel data). It reads no further than n.
+		prefix := guessPrefix(lay.implicit)
+		n := int64(len(prefix)) + end - lay.dataOffset
+		in := io.MultiReader(bytes.NewReader(prefix), io.NewSectionReader(src, lay.dataOffset, end-lay.dataOffset), bytes.NewReader(make([]byte, 100)))
 		var p *dicom.Parser
 		p, err = dicom.NewParser(in, n, nil, append(opts, dicom.SkipMetadataReadOnNewParserInit())...)
 		if p != nil { // its own guess may have failed; ours stands
 			err = nil
 			p.SetTransferSyntax(lay.order, lay.implicit)
-			for {
+			for first := true; ; first = false {
 				var e *dicom.Element
 				if e, err = p.Next(); err != nil {
 					break
 				}
-				ds.Elements = append(ds.Elements, e)
+				if !first { // the prefix's element is ours
+					ds.Elements = append(ds.Elements, e)
+				}
 			}
 			if errors.Is(err, dicom.ErrorEndOfDICOM) {
 				err = nil
@@ -385,6 +394,19 @@ func parseSpan(src io.ReaderAt, _ int64, end int64, lay layout, opts []dicom.Par
 		return ds, wrapRead(err)
 	}
 	return ds, nil
+}
+
+// guessPrefix is an element put before a data set without meta information,
+// so that the library's syntax guess reads it rather than the file: a
+// private creator (0009,0010) that implicit little endian reads with a
+// 20,300-byte value ("LO" and two zero bytes as its length: the value is
+// there, zeros) and the explicit syntaxes read as an empty LO.
+func guessPrefix(implicit bool) []byte {
+	p := []byte{0x09, 0x00, 0x10, 0x00, 'L', 'O', 0, 0}
+	if implicit {
+		p = append(p, make([]byte, 0x4f4c)...)
+	}
+	return p
 }
 
 // outputFormat chooses the output BitsStored and signedness: the input's

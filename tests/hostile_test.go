@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -125,8 +126,11 @@ func firstLines(s string) string {
 
 // TestHostileMemoryLimit: under a virtual-memory limit (ulimit -v, a
 // scheduler's h_vmem) a header that declares a frame larger than the
-// process may hold is refused with exit 3 before the frame is allocated;
-// Go's own "out of memory" is fatal (exit 2, temporary file left).
+// process may hold is refused with exit 3 before the frame is allocated,
+// and a file without meta information whose first bytes, read in another
+// syntax, claim 2.9 GB (a FuzzRemap find: the DICOM library's syntax guess
+// allocated it) is refused as it is. Go's own "out of memory" is fatal
+// (exit 2, temporary file left).
 func TestHostileMemoryLimit(t *testing.T) {
 	need(t, "dcmcjpls")
 	bases, err := hostile.Bases(t.TempDir(), "jpegls")
@@ -142,17 +146,43 @@ func TestHostileMemoryLimit(t *testing.T) {
 	if bomb == nil {
 		t.Fatal("no jpegls/rgb8/bomb-16384-both-headers case")
 	}
-	in := write(t, filepath.Join(t.TempDir(), "bomb.dcm"), bomb)
-	out := t.TempDir()
-	// 1 GiB of address space: enough for the runtime, not for the
-	// declared 805 MB frame and what decoding it takes.
-	r := runCmd(t, "", "/bin/sh", "-c", `ulimit -v 1048576 && exec "$0" "$@"`, binary, in, out, "0", "255")
-	if r.code != 3 || !strings.HasPrefix(r.stderr, "dicom-remap: "+in+": ") || !strings.Contains(r.stderr, "more than this process may use") {
-		t.Fatalf("exit %d: %s", r.code, firstLines(r.stderr))
+	guess := fuzzInput(t, filepath.Join(repoRoot, "remap", "testdata", "fuzz", "FuzzRemap", "2beec0c1ba9bdef6"))
+	for _, c := range []struct {
+		name string
+		file []byte
+		want string
+	}{
+		{"frame", bomb, "more than this process may use"},
+		{"syntax-guess", guess, "missing SOP Class UID"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			in := write(t, filepath.Join(t.TempDir(), c.name+".dcm"), c.file)
+			out := t.TempDir()
+			// 1 GiB of address space: enough for the runtime, not for
+			// the declared 805 MB frame and what decoding it takes.
+			r := runCmd(t, "", "/bin/sh", "-c", `ulimit -v 1048576 && exec "$0" "$@"`, binary, in, out, "0", "255")
+			if r.code != 3 || !strings.HasPrefix(r.stderr, "dicom-remap: "+in+": ") || !strings.Contains(r.stderr, c.want) {
+				t.Fatalf("exit %d: %s", r.code, firstLines(r.stderr))
+			}
+			if entries, _ := os.ReadDir(out); len(entries) != 0 {
+				t.Fatalf("the output directory holds %v", entries)
+			}
+		})
 	}
-	if entries, _ := os.ReadDir(out); len(entries) != 0 {
-		t.Fatalf("the output directory holds %v", entries)
+}
+
+// fuzzInput reads the []byte of a Go fuzz corpus file.
+func fuzzInput(t *testing.T, path string) []byte {
+	t.Helper()
+	lines := strings.Split(string(mustRead(t, path)), "\n")
+	if len(lines) < 2 || !strings.HasPrefix(lines[1], "[]byte(") {
+		t.Fatalf("%s is not a fuzz corpus file", path)
 	}
+	v, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(lines[1], "[]byte("), ")"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []byte(v)
 }
 
 // TestHostileBenchHarness runs the hostile resource harness on two cases
