@@ -90,7 +90,7 @@ type config struct {
 	force, quiet  bool
 	sync          bool // flush outputs to disk before exiting
 	pixelLimit    int64
-	frameLimit    int64 // 0: remap's default
+	frameLimit    int64    // 0: remap's default
 	args          []string // as given, for the provenance record
 
 	perFile       bool
