@@ -3,6 +3,7 @@ package tests
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -204,5 +205,51 @@ func TestHostileBenchHarness(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in:\n%s", want, out)
 		}
+	}
+}
+
+// TestHostileSeries: in series mode, with two workers, one hostile file
+// among good ones fails the run by name (exit 3) and leaves OUTDIR empty:
+// the JPEG 2000 stream that made a decoding worker panic, and an RLE stream
+// wider than its header.
+func TestHostileSeries(t *testing.T) {
+	for _, tool := range hostile.Tools {
+		need(t, tool)
+	}
+	dir := t.TempDir()
+	bases, err := hostile.Bases(dir, "rle")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j2k, err := hostile.J2K(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := map[string][]byte{}
+	for _, c := range append(hostile.Cases(bases), j2k...) {
+		switch c.Name {
+		case "j2k-issue/origin-2^31-no-decomposition-3-frames", "rle/gray8/columns-half":
+			bad[c.Name] = c.File
+		}
+	}
+	if len(bad) != 2 {
+		t.Fatalf("found %d of the 2 cases", len(bad))
+	}
+	for name, file := range bad {
+		t.Run(name, func(t *testing.T) {
+			in := t.TempDir()
+			for i, b := range bases {
+				write(t, filepath.Join(in, fmt.Sprintf("IM%04d", i)), b.File())
+			}
+			hostileFile := write(t, filepath.Join(in, "IM9999"), file)
+			out := filepath.Join(t.TempDir(), "out")
+			r := runCmd(t, "", binary, "-q", "--workers", "2", in, out, "0", "255")
+			if r.code != 3 || !strings.HasPrefix(r.stderr, "dicom-remap: "+hostileFile+": ") {
+				t.Fatalf("exit %d: %s", r.code, firstLines(r.stderr))
+			}
+			if entries, _ := os.ReadDir(out); len(entries) != 0 {
+				t.Fatalf("the output directory holds %v", entries)
+			}
+		})
 	}
 }
