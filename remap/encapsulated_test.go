@@ -341,3 +341,43 @@ func TestStreamChecks(t *testing.T) {
 		})
 	}
 }
+
+// TestExtendedOffsetLengths: an Extended Offset Table whose lengths are not
+// its frames' is refused; the true lengths (odd ones padded) pass.
+func TestExtendedOffsetLengths(t *testing.T) {
+	native := fixture.CTSlice(9, 7, 2, "1", "1")
+	frames := fixture.RLEFrames(native)
+	for _, c := range []struct {
+		name string
+		lie  uint64
+		want string
+	}{
+		{"true", 0, ""},
+		{"a byte less (padding)", 1 << 63, ""},
+		{"longer", 100, "the extended offset table gives frame 1"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := native
+			s.TransferSyntax, s.Values = tsRLE, nil
+			var off, ln []byte
+			at := uint64(0)
+			for i, f := range frames {
+				n := uint64(len(f))
+				if i == 0 && c.lie == 1<<63 {
+					n-- // as if the frame were odd and padded
+				} else if i == 0 {
+					n += c.lie
+				}
+				off, ln = binary.LittleEndian.AppendUint64(off, at), binary.LittleEndian.AppendUint64(ln, n)
+				at += uint64(len(f)) + 8
+			}
+			s.Items = append([][]byte{nil}, frames...)
+			s.Extra = []fixture.Elem{{Group: 0x7fe0, Element: 0x0001, VR: "OV", Value: off}, {Group: 0x7fe0, Element: 0x0002, VR: "OV", Value: ln}}
+			in := fixture.Build(s)
+			_, err := Remap(io.Discard, bytes.NewReader(in), int64(len(in)), Params{Min: 0, Max: 100})
+			if c.want == "" && err != nil || c.want != "" && (KindOf(err) != Rejected || !strings.Contains(fmt.Sprint(err), c.want)) {
+				t.Fatalf("got %v, want %q", err, c.want)
+			}
+		})
+	}
+}

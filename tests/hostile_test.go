@@ -52,9 +52,9 @@ func TestHostileInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, b := range bases {
-		t.Run("control/"+b.Name, func(t *testing.T) {
-			in := write(t, filepath.Join(t.TempDir(), "control.dcm"), b.File())
+	for _, c := range hostile.Controls(bases) {
+		t.Run("control/"+c.Name, func(t *testing.T) {
+			in := write(t, filepath.Join(t.TempDir(), "control.dcm"), c.File)
 			out := t.TempDir()
 			if r := runCmd(t, "", binary, "-q", in, out, "0", "255"); r.code != 0 {
 				t.Fatalf("the unchanged rebuild fails: exit %d: %s", r.code, r.stderr)

@@ -352,6 +352,15 @@ func mutations(b Base) []mutation {
 			copy(t[8:], t[4:8])
 			s.Items[0] = t
 		})
+		eot := func(offsets, lengths func([]uint64) []uint64) func(s *fixture.Spec) {
+			return func(s *fixture.Spec) { withEOT(s, b.Frames, offsets, lengths) }
+		}
+		same := func(v []uint64) []uint64 { return v }
+		with("eot-lengths-short", eot(same, func(v []uint64) []uint64 { return v[1:] }))
+		with("eot-offset-into-fragment", eot(func(v []uint64) []uint64 { v[1] += 2; return v }, same))
+		with("eot-offsets-short", eot(func(v []uint64) []uint64 { return v[1:] }, func(v []uint64) []uint64 { return v[1:] }))
+		with("eot-length-lies", eot(same, func(v []uint64) []uint64 { v[0] += 100; return v }))
+		with("eot-offset-beyond", eot(func(v []uint64) []uint64 { v[2] = 1 << 40; return v }, same))
 		with("fragments-fewer-no-bot", func(s *fixture.Spec) { s.Items = items(b.Frames[:len(b.Frames)-1], false) })
 		// One frame declared, three complete streams: the last two would
 		// be dropped unseen.
@@ -668,6 +677,48 @@ func Streams(bases []Base) []Stream {
 				continue
 			}
 			out = append(out, Stream{Data: s.Items[1], Columns: s.Columns, Rows: s.Rows, Samples: frameSamples(&s), Bits: s.BitsAllocated})
+		}
+	}
+	return out
+}
+
+// withEOT encapsulates frames one fragment each with an Extended Offset
+// Table whose offsets and lengths pass through the given functions.
+func withEOT(s *fixture.Spec, frames [][]byte, offsets, lengths func([]uint64) []uint64) {
+	var off, ln []uint64
+	at := uint64(0)
+	for _, f := range frames {
+		off, ln = append(off, at), append(ln, uint64(len(f)))
+		at += uint64(len(streamPadded(f))) + 8
+	}
+	u64 := func(v []uint64) []byte {
+		var out []byte
+		for _, x := range v {
+			out = binary.LittleEndian.AppendUint64(out, x)
+		}
+		return out
+	}
+	s.Items = items(frames, false)
+	s.Extra = append(s.Extra,
+		fixture.Elem{Group: 0x7fe0, Element: 0x0001, VR: "OV", Value: u64(offsets(off))},
+		fixture.Elem{Group: 0x7fe0, Element: 0x0002, VR: "OV", Value: u64(lengths(ln))})
+}
+
+// Controls are valid variants of the bases, which must be accepted: the
+// base as rebuilt, and multi-frame ones with an Extended Offset Table and
+// without any offset table. They show that a case fails for its mutation.
+func Controls(bases []Base) []Case {
+	var out []Case
+	for _, b := range bases {
+		out = append(out, Case{Name: b.Name + "/control", File: b.File(), Frame: frameSize(b.Spec), Frames: int64(len(b.Frames))})
+		if len(b.Frames) > 1 {
+			s := b.Spec
+			s.Extra = append([]fixture.Elem{}, b.Spec.Extra...)
+			withEOT(&s, b.Frames, func(v []uint64) []uint64 { return v }, func(v []uint64) []uint64 { return v })
+			out = append(out, Case{Name: b.Name + "/control-eot", File: fixture.Build(s), Frame: frameSize(s), Frames: int64(len(b.Frames))})
+			s = b.Spec
+			s.Items = items(b.Frames, false)
+			out = append(out, Case{Name: b.Name + "/control-no-bot", File: fixture.Build(s), Frame: frameSize(s), Frames: int64(len(b.Frames))})
 		}
 	}
 	return out
