@@ -8,6 +8,7 @@
 package codec
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 )
@@ -58,3 +59,13 @@ func Errorf(codecName, format string, args ...any) error {
 // ErrUnsupported marks a valid stream that uses a feature no decoder here
 // implements; wrap it (with %w) so the message can name the feature.
 var ErrUnsupported = errors.New("not supported")
+
+// AfterEOI checks what follows a JPEG-family stream's EOI marker: padding
+// may, another stream (an SOI marker) may not. A DICOM frame is one stream;
+// a second one would be a frame the header does not declare, dropped unseen.
+func AfterEOI(codecName string, rest []byte) error {
+	if bytes.Contains(rest, []byte{0xff, 0xd8}) {
+		return Errorf(codecName, "another stream follows EOI: a frame holds one")
+	}
+	return nil
+}

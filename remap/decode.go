@@ -240,7 +240,28 @@ func (im *image) attachEncapsulated(limit int64, lay layout, src io.ReaderAt) er
 	if fs.fragments, err = frameFragments(el.items, im.frames, bot, eot, starts); err != nil {
 		return err
 	}
+	if len(eot) > 0 {
+		// The lengths must be the frames' (each padded to even length in
+		// its fragments): a table that lies about them is not trusted for
+		// the offsets either.
+		lengths, err := readOffsets(src, el.extendedLengths, 8, limit)
+		if err != nil {
+			return err
+		}
+		for i, frags := range fs.fragments {
+			var n uint64
+			for _, s := range frags {
+				n += uint64(s.length)
+			}
+			if lengths[i] > n || n-lengths[i] > 1 {
+				return reject(StepPixels, "the extended offset table gives frame %d %d bytes, its fragments hold %d", i+1, lengths[i], n)
+			}
+		}
+	}
 	fs.file, fs.newDecoder = src, im.syntax.newDecoder
+	if err := fs.checkStreams(im.syntax); err != nil {
+		return err
+	}
 	im.pixels.frames = fs
 	return nil
 }

@@ -3,12 +3,16 @@ package remap
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"math/big"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
+	"github.com/dicom-remap/dicom-remap/codec"
+	"github.com/dicom-remap/dicom-remap/codec/rle"
 	"github.com/dicom-remap/dicom-remap/internal/fixture"
 )
 
@@ -246,5 +250,134 @@ func TestScratchDecodesOnce(t *testing.T) {
 		if len(s.b) != 9*7*3*2 || s.writes != 3 {
 			t.Fatalf("scratch holds %d bytes in %d writes, want the 3 decoded frames once", len(s.b), s.writes)
 		}
+	}
+}
+
+// panicDecoder panics on the frames after the first, as a decoder with a
+// bug on hostile bytes would.
+type panicDecoder struct{ n *atomic.Int32 }
+
+func (d panicDecoder) Decode(dst, src []byte, f codec.Frame) error {
+	if d.n.Add(1) > 1 {
+		var idx []int
+		_ = idx[len(src)] // an index out of range, as in the JPEG 2000 defect
+	}
+	return new(rle.Decoder).Decode(dst, src, f)
+}
+
+// TestDecoderPanic: a decoder's panic, on the calling goroutine (one
+// thread) or in a decoding worker (several), rejects the frame with an
+// error that names it; it never crashes the process.
+func TestDecoderPanic(t *testing.T) {
+	native := fixture.CTSlice(9, 7, 3, "1", "1")
+	s := native
+	s.TransferSyntax = tsRLE
+	s.Items = append([][]byte{nil}, fixture.RLEFrames(native)...)
+	in := fixture.Build(s)
+	saved := syntaxCodecs[tsRLE]
+	defer func() { syntaxCodecs[tsRLE] = saved }()
+	for _, threads := range []int{1, 3} {
+		var n atomic.Int32
+		c := saved
+		c.newDecoder = func() frameDecoder { return panicDecoder{&n} }
+		syntaxCodecs[tsRLE] = c
+		_, err := Remap(io.Discard, bytes.NewReader(in), int64(len(in)), Params{Min: 0, Max: 100, Threads: threads})
+		if KindOf(err) != Rejected || !strings.Contains(err.Error(), "the decoder failed on this stream") || !strings.Contains(err.Error(), " of 3") {
+			t.Fatalf("%d threads: got %v, want the rejection of a frame", threads, err)
+		}
+	}
+}
+
+// TestFrameMemoryBounds: a decoded frame over the frame limit, or over half
+// the process's memory limit, is refused before it is allocated; within
+// them the image decodes.
+func TestFrameMemoryBounds(t *testing.T) {
+	native := fixture.CTSlice(9, 7, 3, "1", "1") // frames of 126 bytes
+	s := native
+	s.TransferSyntax = tsRLE
+	s.Items = append([][]byte{nil}, fixture.RLEFrames(native)...)
+	in := fixture.Build(s)
+	for _, c := range []struct {
+		p    Params
+		want string
+	}{
+		{Params{FrameLimit: 125}, "exceeds the 125-byte frame limit"},
+		{Params{PixelLimit: 126 * 3}, ""}, // the default frame limit follows a lower pixel limit
+		{Params{MemoryLimit: 251}, "more than this process may use"},
+		{Params{FrameLimit: 126, MemoryLimit: 252}, ""},
+	} {
+		c.p.Min, c.p.Max = 0, 100
+		_, err := Remap(io.Discard, bytes.NewReader(in), int64(len(in)), c.p)
+		if c.want == "" && err != nil || c.want != "" && (KindOf(err) != Rejected || !strings.Contains(fmt.Sprint(err), c.want)) {
+			t.Errorf("%+v: got %v, want %q", c.p, err, c.want)
+		}
+	}
+}
+
+// TestStreamChecks: each frame's stream is checked against the declared
+// frame before decoding: too short to hold it, another size in its own
+// header, or more complete streams than declared frames.
+func TestStreamChecks(t *testing.T) {
+	native := fixture.CTSlice(9, 7, 0, "1", "1")
+	frame := fixture.RLEFrames(native)[0]
+	for _, c := range []struct {
+		name string
+		mod  func(s *fixture.Spec)
+		want string
+	}{
+		{"declared huge", func(s *fixture.Spec) { s.Rows, s.Columns = 16384, 16384 }, "cannot hold a 16384x16384 frame"},
+		{"segment count", func(s *fixture.Spec) { s.BitsAllocated, s.BitsStored = 8, 8 }, "2 segments, want 1"},
+		{"three streams, one frame", func(s *fixture.Spec) { s.Items = [][]byte{nil, frame, frame, frame} }, "3 fragments each begin a compressed stream"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := native
+			s.TransferSyntax, s.Values, s.Items = tsRLE, nil, [][]byte{nil, frame}
+			c.mod(&s)
+			in := fixture.Build(s)
+			_, err := Remap(io.Discard, bytes.NewReader(in), int64(len(in)), Params{Min: 0, Max: 100})
+			if KindOf(err) != Rejected || !strings.Contains(fmt.Sprint(err), c.want) {
+				t.Fatalf("got %v, want %q", err, c.want)
+			}
+		})
+	}
+}
+
+// TestExtendedOffsetLengths: an Extended Offset Table whose lengths are not
+// its frames' is refused; the true lengths (odd ones padded) pass.
+func TestExtendedOffsetLengths(t *testing.T) {
+	native := fixture.CTSlice(9, 7, 2, "1", "1")
+	frames := fixture.RLEFrames(native)
+	for _, c := range []struct {
+		name string
+		lie  uint64
+		want string
+	}{
+		{"true", 0, ""},
+		{"a byte less (padding)", 1 << 63, ""},
+		{"longer", 100, "the extended offset table gives frame 1"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := native
+			s.TransferSyntax, s.Values = tsRLE, nil
+			var off, ln []byte
+			at := uint64(0)
+			for i, f := range frames {
+				n := uint64(len(f))
+				if i == 0 && c.lie == 1<<63 {
+					n-- // as if the frame were odd and padded
+				} else if i == 0 {
+					n += c.lie
+				}
+				off, ln = binary.LittleEndian.AppendUint64(off, at), binary.LittleEndian.AppendUint64(ln, n)
+				at += uint64(len(f)) + 8
+			}
+			s.Items = append([][]byte{nil}, frames...)
+			s.Extra = []fixture.Elem{{Group: 0x7fe0, Element: 0x0001, VR: "OV", Value: off}, {Group: 0x7fe0, Element: 0x0002, VR: "OV", Value: ln}}
+			in := fixture.Build(s)
+			_, err := Remap(io.Discard, bytes.NewReader(in), int64(len(in)), Params{Min: 0, Max: 100})
+			if c.want == "" && err != nil || c.want != "" && (KindOf(err) != Rejected || !strings.Contains(fmt.Sprint(err), c.want)) {
+				t.Fatalf("got %v, want %q", err, c.want)
+			}
+		})
 	}
 }

@@ -229,6 +229,22 @@ func frameFragments(items []span, frames int, bot, eot []uint64, startsFrame fun
 	}
 	switch {
 	case frames == 1:
+		// One frame over several fragments: only the first may begin a
+		// stream. Complete streams after it are frames the header does
+		// not declare, which would be dropped unseen.
+		n := 0
+		for k, s := range frags {
+			if begins, known := startsFrame(s); !known {
+				break
+			} else if begins {
+				n++
+			} else if k == 0 {
+				break // the first fragment is no stream start: the decoder refuses it
+			}
+		}
+		if n > 1 {
+			return nil, reject(StepPixels, "%d fragments each begin a compressed stream, the header declares 1 frame", n)
+		}
 		return [][]span{frags}, nil
 	case len(frags) == frames:
 		return split(frags, nil), nil

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"math/big"
+	"runtime"
 	"testing"
 	"time"
 
+	"github.com/dicom-remap/dicom-remap/internal/codectest"
 	"github.com/dicom-remap/dicom-remap/internal/fixture"
+	"github.com/dicom-remap/dicom-remap/internal/hostile"
 )
 
 // FuzzRemap drives bytes through the whole read, remap and write path.
@@ -23,6 +26,15 @@ func FuzzRemap(f *testing.F) {
 	for _, in := range adversarialInputs() {
 		f.Add(in, int16(0), uint16(99))
 	}
+	// The hostile cases (internal/hostile) when the encoders are there:
+	// every codec family's streams cut, lying, bombed and misencapsulated.
+	if bases, err := hostile.Bases(f.TempDir()); err == nil {
+		for _, c := range hostile.Cases(bases) {
+			if len(c.File) <= 1<<16 {
+				f.Add(c.File, int16(0), uint16(255))
+			}
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte, lo int16, span uint16) {
 		min, max := int64(lo), int64(lo)+int64(span)+1
 		done := make(chan bool)
@@ -35,9 +47,19 @@ func FuzzRemap(f *testing.F) {
 				panic("Remap took over 10 s")
 			}
 		}()
-		var out bytes.Buffer
 		p := Params{Min: min, Max: max, Version: "fuzz", PixelLimit: 1 << 24}
-		rep, err := Remap(&out, bytes.NewReader(data), int64(len(data)), p)
+		bound, pixels := allocationBound(data, p.PixelLimit)
+		// The output buffer is the test's: allocated before measuring.
+		out := bytes.NewBuffer(make([]byte, 0, pixels+int64(len(data))+1<<16))
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		rep, err := Remap(out, bytes.NewReader(data), int64(len(data)), p)
+		runtime.ReadMemStats(&after)
+		// Everything Remap allocated, freed or not, bounds its peak: it
+		// must follow from what the header declares, never exceed it.
+		if got := after.TotalAlloc - before.TotalAlloc; got > bound {
+			t.Fatalf("%d input bytes: Remap allocated %d bytes, over the bound of %d its header allows", len(data), got, bound)
+		}
 		if err != nil {
 			var e *Error
 			if !errors.As(err, &e) {
@@ -57,6 +79,29 @@ func FuzzRemap(f *testing.F) {
 			t.Fatalf("output values %v outside [%d, %d]", m.Source, min, max)
 		}
 	})
+}
+
+// allocationBound is what Remap may allocate for data, and the declared
+// pixel bytes: a constant for the parser and tables, a multiple of the input
+// (the library reads the header's elements), and for a compressed or
+// converted image the frames in flight (one per worker and two ahead each,
+// with several workers) and one frame more for a decoder's working set
+// (baseline JPEG's planes, a palette's indices). A decoder whose working set
+// grows with the frame beyond that (a coefficient per sample) fails it.
+func allocationBound(data []byte, limit int64) (uint64, int64) {
+	bound := uint64(32<<20) + 16*uint64(len(data))
+	_, im, err := load(bytes.NewReader(data), int64(len(data)), limit)
+	if err != nil {
+		return bound, 0
+	}
+	if f := im.pixels.frames; f != nil {
+		inFlight := uint64(1)
+		if w := im.pixels.workers(0); w > 1 {
+			inFlight = uint64(3*w + 1)
+		}
+		bound += (inFlight + 1) * uint64(f.size)
+	}
+	return bound, im.pixels.length
 }
 
 // adversarialInputs are small hostile files for the fuzz corpus.
@@ -90,4 +135,38 @@ func adversarialInputs() [][]byte {
 		Photometric: "YBR_FULL_422", Values: fixture.Phantom(2, 8, 1, 0, 255)[:16]}
 	out = append(out, fixture.Build(rle), fixture.Build(palette), fixture.Build(ybr))
 	return append(out, nil, []byte("DICM"), make([]byte, 132))
+}
+
+// TestBombAllocation: honest declared-size bombs (2048 x 2048 frames of
+// zeros, a few hundred bytes for JPEG-LS and JPEG 2000) decode within the
+// bound FuzzRemap asserts: the frames in flight and one frame of working
+// set, not a multiple of the frame.
+func TestBombAllocation(t *testing.T) {
+	for _, fam := range []string{"rle", "ljpeg", "jpegls", "jpeg", "j2k"} {
+		t.Run(fam, func(t *testing.T) {
+			if fam == "j2k" {
+				// Its decoder keeps a 32-bit coefficient per sample.
+				t.Skip("fixed in the JPEG 2000 decoder by branch i22j2k (tile-by-tile decoding)")
+			}
+			for _, tool := range hostile.Tools {
+				codectest.NeedTool(t, tool)
+			}
+			data, err := hostile.Flat(t.TempDir(), fam, 2048)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bound, pixels := allocationBound(data, 1<<24)
+			out := bytes.NewBuffer(make([]byte, 0, pixels+int64(len(data))+1<<16))
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, err = Remap(out, bytes.NewReader(data), int64(len(data)), Params{Min: 0, Max: 255, PixelLimit: 1 << 24})
+			runtime.ReadMemStats(&after)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := after.TotalAlloc - before.TotalAlloc; got > bound {
+				t.Fatalf("%d bytes declaring a 4 MiB frame: Remap allocated %d bytes, over %d", len(data), got, bound)
+			}
+		})
+	}
 }

@@ -186,13 +186,39 @@ func (s pixelSource) read(i int, buf []byte, w *frameWorker) ([]byte, error) {
 	return b, nil
 }
 
+// process reads chunk i and works on it. A panic on the way is an error,
+// never a crash: in a decoder (the largest parser of untrusted bytes) it
+// rejects the frame that caused it, elsewhere it is an internal error.
+// Either way the caller's goroutine, which may be a worker that nothing
+// above would recover, returns an error that names the step.
+func (s pixelSource) process(i int, buf []byte, w *frameWorker, worker int, work func(int, []byte)) (b []byte, err error) {
+	reading := true
+	defer func() {
+		if r := recover(); r != nil {
+			*w = frameWorker{} // a decoder stopped half way holds no state to trust
+			b = nil
+			if reading && s.frames != nil && s.frames.newDecoder != nil {
+				err = reject(StepPixels, "frame %d of %d: the decoder failed on this stream: %v", i+1, s.frames.count, r)
+			} else {
+				err = &Error{Kind: Internal, Step: StepPixels, Err: fmt.Errorf("chunk %d: internal error: %v", i+1, r)}
+			}
+		}
+	}()
+	if b, err = s.read(i, buf, w); err != nil {
+		return nil, err
+	}
+	reading = false
+	work(worker, b)
+	return b, nil
+}
+
 // workers is how many goroutines chunks should use for at most threads:
 // one for an image of one or two chunks, where starting more costs more
 // than it gives.
 func (s pixelSource) workers(threads int) int {
 	chunks := s.count()
-	if s.frames != nil { // a frame is worth a goroutine
-		return max(1, min(threadLimit(threads), chunks))
+	if s.frames != nil { // a frame is worth a goroutine, unless it is large
+		return max(1, min(threadLimit(threads), chunks, maxFrameWorkers(s.frames.size)))
 	}
 	if chunks <= 2 {
 		return 1
@@ -212,11 +238,10 @@ func (s pixelSource) chunks(workers int, work func(worker int, b []byte), emit f
 		defer s.release(buf)
 		var fw frameWorker
 		for i := range n {
-			b, err := s.read(i, deref(buf), &fw)
+			b, err := s.process(i, deref(buf), &fw, 0, work)
 			if err != nil {
 				return err
 			}
-			work(0, b)
 			if emit != nil {
 				if err := emit(b); err != nil {
 					return err
@@ -241,10 +266,7 @@ func (s pixelSource) chunks(workers int, work func(worker int, b []byte), emit f
 			var fw frameWorker
 			for i := w; i < n; i += workers {
 				buf := s.buffer()
-				b, err := s.read(i, deref(buf), &fw)
-				if err == nil {
-					work(w, b)
-				}
+				b, err := s.process(i, deref(buf), &fw, w, work)
 				select {
 				case ready[w] <- chunk{b, buf, err}:
 				case <-done:

@@ -59,6 +59,25 @@ import (
 // unless told otherwise: a header can claim any size.
 const DefaultPixelLimit int64 = 4 << 30
 
+// DefaultFrameLimit is the largest decoded frame held in memory unless told
+// otherwise: a kilobyte of JPEG 2000 or JPEG-LS can declare and honestly
+// encode a frame of gigabytes, and the frame is what a run's memory grows
+// with. Real compressed frames are far smaller (a 4096 x 5625 16-bit
+// mammogram is 46 MB; slide scans are tiled in small frames).
+const DefaultFrameLimit int64 = 1 << 30
+
+// frameLimit is p's bound on one decoded frame.
+func (p Params) frameLimit() int64 {
+	limit := p.FrameLimit
+	if limit <= 0 {
+		limit = DefaultFrameLimit
+		if p.PixelLimit > 0 && p.PixelLimit < limit {
+			limit = p.PixelLimit
+		}
+	}
+	return limit
+}
+
 // Params are the arguments of one remap.
 type Params struct {
 	Min, Max int64
@@ -79,6 +98,16 @@ type Params struct {
 	Version string
 	// PixelLimit bounds the Pixel Data size; zero means DefaultPixelLimit.
 	PixelLimit int64
+	// FrameLimit bounds one decoded frame of a compressed or colour-
+	// converted image, which is held in memory (native pixels are streamed
+	// and need no frame); zero means DefaultFrameLimit, or PixelLimit when
+	// that is lower.
+	FrameLimit int64
+	// MemoryLimit, when set, is the memory the process may use (its
+	// address-space or cgroup limit): a compressed image whose decoded
+	// frame cannot fit in half of it is refused before any frame buffer is
+	// allocated, rather than ending in the runtime's fatal out-of-memory.
+	MemoryLimit int64
 	// Scratch, when set, holds the decoded frames of a compressed or
 	// colour-converted image between the passes over its pixels, so that
 	// each frame is decoded once rather than twice; without it, frames are
@@ -124,6 +153,9 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 	}
 	ds, im, err := load(src, size, p.PixelLimit)
 	if err != nil {
+		return Report{}, err
+	}
+	if err := im.pixels.fitMemory(p.frameLimit(), p.MemoryLimit); err != nil {
 		return Report{}, err
 	}
 	rep := Report{OldSOP: im.sopInstance, OldSeries: im.seriesInstance, Samples: im.samples()}
@@ -239,6 +271,9 @@ func Measure(src io.ReaderAt, size int64, p Params) (Measurement, error) {
 	if err != nil {
 		return Measurement{}, err
 	}
+	if err := im.pixels.fitMemory(p.frameLimit(), p.MemoryLimit); err != nil {
+		return Measurement{}, err
+	}
 	fr, err := readRescales(&ds, im)
 	if err != nil {
 		return Measurement{}, err
@@ -342,22 +377,31 @@ func parseSpan(src io.ReaderAt, _ int64, end int64, lay layout, opts []dicom.Par
 	} else {
 		// No transfer syntax to read: tell the parser the one the structure
 		// check found, rather than let it guess another.
-		n := end - lay.dataOffset
-		// The library peeks at 100 bytes to guess a syntax, and fails on a
-		// shorter span (a small element after the pixel data): let it peek
-		// into zeros. It reads no further than n.
-		in := io.MultiReader(io.NewSectionReader(src, lay.dataOffset, n), bytes.NewReader(make([]byte, 100)))
+		//
+		// The library peeks at 100 bytes to guess a syntax, reading an
+		// element in each syntax it tries, and allocates the length it
+		// reads before it finds the 100 bytes too short: a file's first
+		// bytes read in another syntax can claim gigabytes (a fuzzed 1 KB
+		// file made it allocate 2.9 GB, fatal under ulimit -v). So it
+		// peeks at guessPrefix, which no syntax reads as more than 20 KB,
+		// and then at zeros (it fails on a shorter span, such as a small
+		// element after the pixel data). It reads no further than n.
+		prefix := guessPrefix(lay.implicit)
+		n := int64(len(prefix)) + end - lay.dataOffset
+		in := io.MultiReader(bytes.NewReader(prefix), io.NewSectionReader(src, lay.dataOffset, end-lay.dataOffset), bytes.NewReader(make([]byte, 100)))
 		var p *dicom.Parser
 		p, err = dicom.NewParser(in, n, nil, append(opts, dicom.SkipMetadataReadOnNewParserInit())...)
 		if p != nil { // its own guess may have failed; ours stands
 			err = nil
 			p.SetTransferSyntax(lay.order, lay.implicit)
-			for {
+			for first := true; ; first = false {
 				var e *dicom.Element
 				if e, err = p.Next(); err != nil {
 					break
 				}
-				ds.Elements = append(ds.Elements, e)
+				if !first { // the prefix's element is ours
+					ds.Elements = append(ds.Elements, e)
+				}
 			}
 			if errors.Is(err, dicom.ErrorEndOfDICOM) {
 				err = nil
@@ -371,6 +415,19 @@ func parseSpan(src io.ReaderAt, _ int64, end int64, lay layout, opts []dicom.Par
 		return ds, wrapRead(err)
 	}
 	return ds, nil
+}
+
+// guessPrefix is an element put before a data set without meta information,
+// so that the library's syntax guess reads it rather than the file: a
+// private creator (0009,0010) that implicit little endian reads with a
+// 20,300-byte value ("LO" and two zero bytes as its length: the value is
+// there, zeros) and the explicit syntaxes read as an empty LO.
+func guessPrefix(implicit bool) []byte {
+	p := []byte{0x09, 0x00, 0x10, 0x00, 'L', 'O', 0, 0}
+	if implicit {
+		p = append(p, make([]byte, 0x4f4c)...)
+	}
+	return p
 }
 
 // outputFormat chooses the output BitsStored and signedness: the input's

@@ -98,6 +98,7 @@ type config struct {
 	force, quiet  bool
 	sync          bool // flush outputs to disk before exiting
 	pixelLimit    int64
+	frameLimit    int64    // 0: remap's default
 	args          []string // as given, for the provenance record
 
 	perFile       bool
@@ -149,7 +150,7 @@ func newFlagSet() (*pflag.FlagSet, *flagValues) {
 	fs.BoolVarP(&v.force, "force", "f", false, "replace an existing output file")
 	fs.BoolVarP(&v.quiet, "quiet", "q", false, "print no warnings")
 	fs.BoolVar(&v.sync, "sync", false, "flush each output and its directory to disk before exiting, to survive a power loss (slower)")
-	fs.Int64Var(&v.pixelLimit, "max-pixel-bytes", 4<<30, "refuse inputs whose header declares more pixel data than this")
+	fs.Int64Var(&v.pixelLimit, "max-pixel-bytes", 4<<30, "refuse inputs whose header declares more pixel data than this; given, it also bounds one decoded frame (default 1 GiB)")
 	fs.BoolVar(&v.perFile, "per-file", false, "directory INPUT: map each file on its own extremes (the paper's behaviour)")
 	fs.IntVar(&v.workers, "workers", runtime.NumCPU(), "directory INPUT: files processed at once")
 	fs.StringVar(&v.sourceRange, "source-range", "", "use LO:HI, in modality units (e.g. HU: -1000:400; decimals allowed), as the source range instead of measuring it; values outside are clamped")
@@ -246,6 +247,10 @@ scan:
 		qc: v.qc || v.qcFile != "", qcFile: v.qcFile}
 	if c.pixelLimit <= 0 {
 		return nil, usagef("", "--max-pixel-bytes %d is not positive", c.pixelLimit)
+	}
+	if fs.Changed("max-pixel-bytes") {
+		// Given, it also bounds a decoded frame (else remap's 1 GiB does).
+		c.frameLimit = c.pixelLimit
 	}
 	if c.workers < 1 {
 		return nil, usagef("", "--workers %d is not positive", c.workers)

@@ -15,10 +15,18 @@ import (
 
 // run is the whole command: it returns the exit status.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	var c *config
 	defer func() {
-		// No panic reaches the user as a stack trace.
+		// No panic reaches the user as a stack trace, and none leaves a
+		// file: the temporary outputs still open are removed (worker
+		// goroutines recover on their own and return errors).
 		if r := recover(); r != nil {
-			fmt.Fprintf(stderr, "dicom-remap: internal error: %s\n", oneLine(fmt.Sprint(r)))
+			removeTemps()
+			name := "internal error"
+			if c != nil && c.input != "" {
+				name = oneLine(c.input) + ": internal error"
+			}
+			fmt.Fprintf(stderr, "dicom-remap: %s: %s\n", name, oneLine(fmt.Sprint(r)))
 			code = exitFailure
 		}
 	}()
@@ -127,7 +135,7 @@ func remapFile(c *config, stderr io.Writer) int {
 	}
 	scratch := &scratchFile{dir: c.outDir}
 	defer scratch.close()
-	params := remap.Params{Min: c.min, Max: c.max, Version: Version, PixelLimit: c.pixelLimit, Source: c.source,
+	params := remap.Params{Min: c.min, Max: c.max, Version: Version, PixelLimit: c.pixelLimit, FrameLimit: c.frameLimit, MemoryLimit: memoryLimit(), Source: c.source,
 		Method: c.method, Percentiles: c.percentiles, MaskBelow: c.maskBelow, Scratch: scratch, Standardize: c.landmarks}
 	var rep remap.Report
 	fill := func(w io.Writer) error {
@@ -207,8 +215,10 @@ func writeTemp(path string, hash, sync bool, fill func(io.Writer) error) (_ *tem
 		return nil, fail(dir, exitFailure, "create temporary file: %v", pathless(err))
 	}
 	t := &tempOutput{name: tmp.Name(), path: path, done: done}
+	ok := false
 	defer func() {
-		if err != nil {
+		// Also when fill panics: err is then still nil.
+		if !ok {
 			tmp.Close()
 			t.discard()
 		}
@@ -238,6 +248,7 @@ func writeTemp(path string, hash, sync bool, fill func(io.Writer) error) (_ *tem
 	if hash {
 		t.sha256 = hex.EncodeToString(sum.Sum(nil))
 	}
+	ok = true
 	return t, nil
 }
 

@@ -342,7 +342,7 @@ func forEach(files []*inputFile, workers int, progress *progress, f func(int, *i
 				if i >= len(files) {
 					return
 				}
-				if failures[i] = f(i, files[i]); failures[i] != nil {
+				if failures[i] = guard(files[i].path, func() *failure { return f(i, files[i]) }); failures[i] != nil {
 					failed.Store(true)
 				}
 				progress.step()
@@ -356,6 +356,18 @@ func forEach(files []*inputFile, workers int, progress *progress, f func(int, *i
 		}
 	}
 	return nil
+}
+
+// guard runs f, turning a panic into the failure of file: a panic in a
+// worker goroutine would otherwise end the process with a stack trace and
+// leave the temporary outputs of the run behind.
+func guard(file string, f func() *failure) (out *failure) {
+	defer func() {
+		if r := recover(); r != nil {
+			out = fail(file, exitFailure, "internal error: %v", r)
+		}
+	}()
+	return f()
 }
 
 // threadsPerFile is 1: in a directory run the parallelism is across files,
@@ -372,7 +384,7 @@ func measureAll(files []*inputFile, c *config, p *progress, checksum bool) *fail
 		}
 		defer file.close()
 		var err error
-		p := remap.Params{PixelLimit: c.pixelLimit, Threads: threadsPerFile}
+		p := remap.Params{PixelLimit: c.pixelLimit, FrameLimit: c.frameLimit, MemoryLimit: memoryLimit(), Threads: threadsPerFile}
 		if !c.perFile && c.source == nil {
 			p.Percentiles, p.MaskBelow = c.percentiles, c.maskBelow
 		}
@@ -533,7 +545,7 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 		defer file.close()
 		scratch := &scratchFile{dir: filepath.Dir(out)}
 		defer scratch.close()
-		params := remap.Params{Min: c.min, Max: c.max, Version: Version, PixelLimit: c.pixelLimit, Threads: threadsPerFile,
+		params := remap.Params{Min: c.min, Max: c.max, Version: Version, PixelLimit: c.pixelLimit, FrameLimit: c.frameLimit, MemoryLimit: memoryLimit(), Threads: threadsPerFile,
 			Observe: pictures.observer(i), Scratch: scratch}
 		params.Source, params.Method = sourceOf(in)
 		if params.Source == nil {

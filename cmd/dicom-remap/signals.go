@@ -46,3 +46,14 @@ func createTemp(dir, pattern string) (f *os.File, done func(), err error) {
 		tempMu.Unlock()
 	}, nil
 }
+
+// removeTemps removes every temporary output still registered: the path
+// out of a recovered panic, which skipped the usual cleanup.
+func removeTemps() {
+	tempMu.Lock()
+	defer tempMu.Unlock()
+	for name := range tempFiles {
+		os.Remove(name)
+		delete(tempFiles, name)
+	}
+}

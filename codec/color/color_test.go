@@ -420,6 +420,12 @@ func FuzzPalette(f *testing.F) {
 	f.Add(4, 10, 16, le16(1, 2, 3, 4), []byte{0, 9, 10, 13, 14, 255}, uint8(0))
 	f.Add(3, -1, 8, []byte{7, 8, 9, 0}, le16(-2, -1, 0, 1, 2), uint8(3))
 	f.Add(0, 0, 16, le16(1, 2), []byte{1}, uint8(1))
+	// The palette edges of the hostile cases (internal/hostile): data
+	// shorter than the descriptor, 12-bit entries, 0 for 65536 entries.
+	f.Add(256, 0, 16, make([]byte, 200), []byte{0, 99, 100, 255}, uint8(0))
+	f.Add(256, 0, 12, make([]byte, 512), []byte{0, 255}, uint8(0))
+	f.Add(0, 0, 16, make([]byte, 512), []byte{0, 1, 255, 255}, uint8(1))
+	f.Add(65535, 65535, 16, make([]byte, 2*65535), []byte{0xff, 0xff, 0, 0}, uint8(3))
 	f.Fuzz(func(t *testing.T, entries, first, bits int, data, src []byte, mode uint8) {
 		d := [3]int{entries, first, bits}
 		p, err := NewPalette([3][3]int{d, d, d}, [3][]byte{data, data, data})
@@ -435,8 +441,14 @@ func FuzzPalette(f *testing.F) {
 		}
 		bytesPer := 1 + int(mode&1)
 		n := len(src) / bytesPer
-		dst := make([]byte, n*3*p.Bits()/8)
-		p.Expand(dst, src, bytesPer, mode&2 != 0)
+		// Every byte of the output is written, whatever the indices:
+		// two differently filled destinations come out equal.
+		a, b := make([]byte, n*3*p.Bits()/8), bytes.Repeat([]byte{0xa5}, n*3*p.Bits()/8)
+		p.Expand(a, src, bytesPer, mode&2 != 0)
+		p.Expand(b, src, bytesPer, mode&2 != 0)
+		if !bytes.Equal(a, b) {
+			t.Fatal("palette output not fully written")
+		}
 	})
 }
 

@@ -133,8 +133,8 @@ func (d *Decoder) Decode(dst, src []byte, f codec.Frame) error {
 	return nil
 }
 
-// readMarkers walks the marker segments up to EOI (or the end of the data
-// after the last scan), decoding each scan as it comes.
+// readMarkers walks the marker segments up to EOI, which must be there,
+// decoding each scan as it comes.
 func (d *Decoder) readMarkers(f codec.Frame) error {
 	for {
 		m, ok := d.nextMarker()
@@ -142,14 +142,16 @@ func (d *Decoder) readMarkers(f codec.Frame) error {
 			if d.ncomp == 0 {
 				return codec.Errorf(codecName, "stream ends before a frame header")
 			}
-			return nil // EOI missing; whether every component was seen is checked later
+			// Without EOI a cut stream (a lost fragment, a zero pad
+			// over its last byte) would pass with made-up blocks.
+			return codec.Errorf(codecName, "no EOI marker: the stream is cut or damaged")
 		}
 		switch {
 		case m == mEOI:
 			if d.ncomp == 0 {
 				return codec.Errorf(codecName, "EOI before a frame header")
 			}
-			return nil
+			return codec.AfterEOI(codecName, d.src[d.pos:])
 		case m == mSOI:
 			return codec.Errorf(codecName, "second SOI marker")
 		case m >= mRST0 && m <= mRST0+7 || m == 0x01:

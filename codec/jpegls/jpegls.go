@@ -57,7 +57,8 @@ func errorf(format string, args ...any) error { return codec.Errorf(codecName, f
 
 // Decode decodes one frame's compressed bytes (all fragments of the frame,
 // concatenated; a trailing zero padding byte may follow the stream) into
-// dst, which is exactly f.Size() bytes long.
+// dst, which is exactly f.Size() bytes long. The stream must end with EOI
+// right after its last scan: a lossless stream that lost its end is refused.
 func (d *Decoder) Decode(dst, src []byte, f codec.Frame) error {
 	size := f.Size()
 	if size < 0 || len(dst) != size {
@@ -79,6 +80,9 @@ func (d *Decoder) Decode(dst, src []byte, f codec.Frame) error {
 		}
 		p = at
 		if code == markerEOI {
+			if err := codec.AfterEOI(codecName, src[p:]); err != nil {
+				return err
+			}
 			break
 		}
 		if code >= markerRST0 && code < markerRST0+8 {
@@ -128,7 +132,13 @@ func (d *Decoder) Decode(dst, src []byte, f codec.Frame) error {
 			}
 			p = end
 			if h.complete() {
-				return nil // what follows (EOI, padding) holds no samples
+				// The samples are all there, but only EOI proves the
+				// data was: a cut stream padded with zeros decodes too.
+				code, at, err := nextMarker(src, p)
+				if err != nil || code != markerEOI {
+					return errorf("no EOI marker after the image: the stream is cut or damaged")
+				}
+				return codec.AfterEOI(codecName, src[at:])
 			}
 		case code == markerAPP8:
 			// CharLS marks its HP colour transforms with "mrfx" and a

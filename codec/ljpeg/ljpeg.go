@@ -72,7 +72,8 @@ type scanHeader struct {
 
 // Decode decodes one frame's compressed bytes (all fragments of the frame,
 // concatenated; a trailing zero padding byte may follow the stream) into
-// dst, which is exactly f.Size() bytes long.
+// dst, which is exactly f.Size() bytes long. The stream must end with EOI:
+// a lossless stream that lost its end is refused.
 func (d *Decoder) Decode(dst, src []byte, f codec.Frame) error {
 	size := f.Size()
 	if size < 0 {
@@ -102,9 +103,10 @@ func (d *Decoder) Decode(dst, src []byte, f codec.Frame) error {
 		}
 		if pos+1 >= len(src) || src[pos] != 0xFF {
 			if fh != nil && fh.complete() {
-				// The image is whole; what follows instead of EOI is
-				// padding or garbage that changes nothing.
-				return nil
+				// Every sample was decoded, but without EOI nothing
+				// proves the data was: a cut stream padded with zero
+				// bytes decodes to wrong samples just as well.
+				return errorf("no EOI marker after the image: the stream is cut or damaged")
 			}
 			if pos+1 >= len(src) {
 				return errorf("stream ends early, before the image is complete")
@@ -114,6 +116,9 @@ func (d *Decoder) Decode(dst, src []byte, f codec.Frame) error {
 		marker := src[pos+1]
 		pos += 2
 		if marker == markerEOI {
+			if err := codec.AfterEOI(codecName, src[pos:]); err != nil {
+				return err
+			}
 			break
 		}
 		if marker == markerTEM {
@@ -180,7 +185,7 @@ func (d *Decoder) Decode(dst, src []byte, f codec.Frame) error {
 			}
 			if next < 0 {
 				if fh.complete() {
-					return nil
+					return errorf("no EOI marker after the image: the stream is cut or damaged")
 				}
 				return errorf("stream ends early, after a scan")
 			}

@@ -70,43 +70,52 @@ func (d *Decoder) Decode(dst, src []byte, f codec.Frame) error {
 		// Plane 0 is the most significant byte; the output is little endian.
 		lane := sample*bytesPerSample + bytesPerSample - 1 - plane
 		got := unpack(dst[lane:], stride, pixels, src[offsets[s]:offsets[s+1]])
-		if got < pixels {
+		switch {
+		case got < pixels:
 			return codec.Errorf(name, "segment %d decodes to %d bytes, %d missing", s+1, got, pixels-got)
+		case got > pixels+1:
+			// More than the one byte an even-length pad can add: the
+			// stream is not this frame (wider, taller, or another one).
+			return codec.Errorf(name, "segment %d decodes to more than the %d bytes of a %dx%d frame", s+1, pixels, f.Columns, f.Rows)
 		}
 	}
 	return nil
 }
 
 // unpack decodes a PackBits segment into dst[0], dst[stride], ... up to n
-// bytes and returns how many it wrote. Output past n is dropped: real
-// encoders sometimes emit a padding byte past the end of a segment, and
-// the standard's even-length padding of a segment can read as one more run.
-// A run cut short by the end of the segment writes what it has.
+// bytes and returns how many the segment holds, counting at most n+2: the
+// caller refuses more than n+1. Real encoders sometimes emit one byte past
+// the end of a segment, and the standard's even-length padding of a segment
+// can read as one more run (a literal header with no byte after it adds
+// nothing). A run cut short by the end of the segment writes what it has.
 func unpack(dst []byte, stride, n int, seg []byte) int {
 	out, i := 0, 0
-	for out < n && i < len(seg) {
+	for out <= n+1 && i < len(seg) {
 		c := int(int8(seg[i]))
 		i++
 		switch {
 		case c >= 0: // c+1 literal bytes
-			count := min(c+1, len(seg)-i, n-out)
+			count := min(c+1, len(seg)-i)
 			if count == 0 {
 				return out
 			}
-			scatter(dst[out*stride:], stride, seg[i:i+count])
+			if w := min(count, n-out); w > 0 {
+				scatter(dst[out*stride:], stride, seg[i:i+w])
+			}
 			i += c + 1
 			out += count
 		case c != -128: // the next byte 1-c times
 			if i >= len(seg) {
 				return out
 			}
-			count := min(1-c, n-out)
-			fill(dst[out*stride:], stride, count, seg[i])
+			if w := min(1-c, n-out); w > 0 {
+				fill(dst[out*stride:], stride, w, seg[i])
+			}
 			i++
-			out += count
+			out += 1 - c
 		}
 	}
-	return out
+	return min(out, n+2)
 }
 
 // scatter writes src to d[0], d[stride], ... The strides of real frames
