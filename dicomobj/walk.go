@@ -349,10 +349,39 @@ func (w *walker) fragments(e *element) error {
 	}
 }
 
+// window reads through a buffer: the walk reads a few bytes at a time, and
+// a file on disk would pay a system call for each.
+type window struct {
+	r   io.ReaderAt
+	buf []byte
+	off int64
+	n   int
+}
+
+func (w *window) ReadAt(p []byte, off int64) (int, error) {
+	if off >= w.off && off+int64(len(p)) <= w.off+int64(w.n) {
+		return copy(p, w.buf[off-w.off:]), nil
+	}
+	if len(p) > len(w.buf)/2 {
+		return w.r.ReadAt(p, off)
+	}
+	n, err := w.r.ReadAt(w.buf, off)
+	w.off, w.n = off, n
+	if n >= len(p) {
+		return copy(p, w.buf[:n]), nil
+	}
+	copy(p, w.buf[:n])
+	return n, err
+}
+
 // walk reads the file meta and the data set of a file of size bytes. With
 // stopAtPixels the walk ends at a top-level Pixel Data element.
-func walk(src io.ReaderAt, size int64, stopAtPixels bool) (*object, error) {
-	o := &object{file: src, fileSize: size, order: binary.LittleEndian}
+func walk(file io.ReaderAt, size int64, stopAtPixels bool) (*object, error) {
+	src := io.ReaderAt(&window{r: file, buf: make([]byte, 32<<10)})
+	if _, ok := file.(*bytes.Reader); ok {
+		src = file // already in memory
+	}
+	o := &object{file: file, fileSize: size, order: binary.LittleEndian}
 	var head [132]byte
 	n, _ := src.ReadAt(head[:], 0)
 	switch {

@@ -104,6 +104,7 @@ type config struct {
 	provenanceAt  bool
 	qc            bool   // write a quality-control picture
 	qcFile        string // --qc-file: its path
+	related       string // relatedSkip or relatedLink
 }
 
 // errHelp and errVersion end a parse successfully.
@@ -153,6 +154,7 @@ func newFlagSet() (*pflag.FlagSet, *flagValues) {
 	fs.BoolVar(&v.provenanceAt, "provenance-time", false, "record the time of the run in the provenance record")
 	fs.BoolVar(&v.qc, "qc", false, "also write a quality-control picture: <name>-qc.png, or dicom-remap-qc.png for a directory")
 	fs.StringVar(&v.qcFile, "qc-file", "", "write the quality-control picture to this path (implies --qc)")
+	fs.StringVar(&v.related, "related", relatedSkip, "directory INPUT: what to do with objects that are not images (SEG, RTSTRUCT, presentation states, KO, SR): skip, or link: write a copy of each that references normalized images, its references rewritten to them")
 	fs.SetAnnotation("workers", "kind", []string{"integer"})
 	fs.BoolVarP(&v.help, "help", "h", false, "print this help and exit")
 	fs.BoolVar(&v.version, "version", false, "print the version and exit")
@@ -172,6 +174,7 @@ type flagValues struct {
 	provenanceOut, provenanceAt bool
 	qc                          bool
 	qcFile                      string
+	related                     string
 }
 
 func helpText() string {
@@ -228,7 +231,10 @@ scan:
 
 	c := &config{force: v.force, quiet: v.quiet, pixelLimit: v.pixelLimit, args: args, perFile: v.perFile,
 		workers: v.workers, provenanceOut: v.provenanceOut, provenanceAt: v.provenanceAt, sync: v.sync,
-		qc: v.qc || v.qcFile != "", qcFile: v.qcFile}
+		qc: v.qc || v.qcFile != "", qcFile: v.qcFile, related: v.related}
+	if c.related != relatedSkip && c.related != relatedLink {
+		return nil, usagef("", "--related %q: give skip or link", c.related)
+	}
 	if c.pixelLimit <= 0 {
 		return nil, usagef("", "--max-pixel-bytes %d is not positive", c.pixelLimit)
 	}
