@@ -622,6 +622,9 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 	}
 	data, _ := json.MarshalIndent(rec, "", "  ")
 	data = append(data, '\n')
+	if err := os.MkdirAll(c.outDir, 0o777); err != nil { // no image made it yet
+		return fail(c.outDir, exitFailure, "create output directory: %v", pathless(err)).report(stderr)
+	}
 	if err := writeAtomically(filepath.Join(c.outDir, ProvenanceName), c.force, c.sync, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
