@@ -62,8 +62,10 @@ becomes MIN, with a warning. A CT window in HU:
   dicom-remap --source-range=-1000:400 ct.dcm out 0 255
   dicom-remap --percentiles 0.5:99.5 --mask-below=-500 ct.dcm out 0 255
 
-When INPUT is a directory, every DICOM file under it (recursively; hidden
-files, DICOMDIR and non-DICOM files are skipped) is remapped with one map per
+When INPUT is a directory, every DICOM image under it (recursively; hidden
+files, DICOMDIR, non-DICOM files and objects that are not images, such as
+SR, KO, PR, SEG, RTSTRUCT or PDF, are skipped; --related link writes copies
+of those that reference normalized images) is remapped with one map per
 series, from the modality values of all files of that series whatever their
 rescales (a PET series works), and written under
 OUTDIR with the same relative path, plus OUTDIR/dicom-remap-provenance.json.
