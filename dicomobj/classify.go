@@ -18,6 +18,11 @@ type Header struct {
 func Classify(src io.ReaderAt, size int64) (Header, error) {
 	o, err := walk(src, size, true)
 	if err != nil {
+		if o != nil && o.uid(nil, 0, tagMetaSOPClass) == directoryClass {
+			// A DICOMDIR is an index, skipped unread whatever its state,
+			// as files named DICOMDIR are.
+			return o.header(), nil
+		}
 		return Header{}, err
 	}
 	return o.header(), nil

@@ -375,7 +375,9 @@ func (w *window) ReadAt(p []byte, off int64) (int, error) {
 }
 
 // walk reads the file meta and the data set of a file of size bytes. With
-// stopAtPixels the walk ends at a top-level Pixel Data element.
+// stopAtPixels the walk ends at a top-level Pixel Data element. When the
+// data set does not walk, the object returned with the error holds the file
+// meta.
 func walk(file io.ReaderAt, size int64, stopAtPixels bool) (*object, error) {
 	src := io.ReaderAt(&window{r: file, buf: make([]byte, 32<<10)})
 	if _, ok := file.(*bytes.Reader); ok {
@@ -437,14 +439,17 @@ func walk(file io.ReaderAt, size int64, stopAtPixels bool) (*object, error) {
 		}
 		o.deflated, o.data, o.dataStart, dataSize = true, bytes.NewReader(inflated), 0, int64(len(inflated))
 	case "":
-		if len(o.meta) == 0 {
-			o.implicit = true // no meta: PS3.10 default
+		// No transfer syntax named: Explicit VR when the first element
+		// shows a VR, else Implicit VR, the default (as the toolkits guess).
+		var b [6]byte
+		if n, _ := src.ReadAt(b[:], off); n < 6 || !validVR(string(b[4:6])) {
+			o.implicit = true
 		}
 	}
 	w := &walker{r: o.data, size: dataSize, order: o.order, implicit: o.implicit, count: mw.count}
 	elems, end, err := w.elements(o.dataStart, dataSize, 0, stopAtPixels, o)
 	if err != nil {
-		return nil, err
+		return o, err // the file meta, for a caller that needs it
 	}
 	o.elems, o.dataEnd = elems, end
 	return o, nil
