@@ -180,3 +180,57 @@ func checkDciodvfyAll(t *testing.T, source, copy string) {
 		}
 	}
 }
+
+// TestRealObjectsInAFolder runs series mode on a folder of pydicom's real
+// samples, images beside SRs, an RT plan, a SEG, a waveform, a character-set
+// test object without pixels and a DICOMDIR: the images are normalized, the
+// rest is skipped, and the SEG (on images not in the run) is not linked.
+func TestRealObjectsInAFolder(t *testing.T) {
+	files := needFile(t, filepath.Join(pydicomData, "test_files"), "python3-pydicom's samples")
+	dir := filepath.Join(t.TempDir(), "in")
+	for _, name := range []string{"CT_small.dcm", "MR_small.dcm", "rtdose.dcm", "reportsi.dcm", "test-SR.dcm", "rtplan.dcm",
+		"liver_1frame.dcm", "waveform_ecg.dcm", "dicomdirtests/DICOMDIR", "../charset_files/chrSQEncoding.dcm"} {
+		data, err := os.ReadFile(filepath.Join(files, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		write(t, filepath.Join(dir, filepath.Base(name)), data)
+	}
+	for _, mode := range []string{"skip", "link"} {
+		out := filepath.Join(t.TempDir(), "out")
+		r := runCmd(t, "", binary, "--related", mode, dir, out, "0", "1000")
+		if r.code != 0 {
+			t.Fatalf("--related %s: exit %d: %s", mode, r.code, r.stderr)
+		}
+		var rec relatedRecord
+		data, _ := os.ReadFile(filepath.Join(out, "dicom-remap-provenance.json"))
+		if err := json.Unmarshal(data, &rec); err != nil {
+			t.Fatal(err)
+		}
+		var skipped []string
+		for _, s := range rec.Skipped {
+			skipped = append(skipped, s.Path+": "+s.Reason)
+		}
+		got := strings.Join(skipped, "\n")
+		suffix := ", not an image to normalize"
+		if mode == "link" {
+			suffix = " that references no image of this run"
+		}
+		for _, line := range []string{
+			"DICOMDIR: a DICOMDIR index, not an image",
+			"chrSQEncoding.dcm: an object without pixel data" + suffix,
+			"liver_1frame.dcm: a segmentation (SEG)" + suffix,
+			"reportsi.dcm: a structured report (SR)" + suffix,
+			"rtplan.dcm: an RT plan (RTPLAN)" + suffix,
+			"test-SR.dcm: a structured report (SR)" + suffix,
+			"waveform_ecg.dcm: a waveform" + suffix,
+		} {
+			if !strings.Contains(got, line) {
+				t.Errorf("--related %s: %q not in skipped:\n%s", mode, line, got)
+			}
+		}
+		if len(rec.Skipped) != 7 || len(rec.Related) != 0 || len(rec.Series) != 3 {
+			t.Errorf("--related %s: %d skipped, %d related, %d series", mode, len(rec.Skipped), len(rec.Related), len(rec.Series))
+		}
+	}
+}
