@@ -290,3 +290,44 @@ func TestHostile(t *testing.T) {
 		t.Errorf("invalid VR: %v", err)
 	}
 }
+
+// unSequence is an undefined-length UN element holding one item with a
+// Referenced SOP Instance UID, encoded as PS3.5 6.2.2 says whatever the
+// file's syntax: Implicit VR Little Endian.
+func unSequence(sop string) fixture.Elem {
+	le := binary.LittleEndian
+	v := uiValue(sop)
+	var raw []byte
+	raw = le.AppendUint16(le.AppendUint16(raw, 0xfffe), 0xe000)
+	raw = le.AppendUint32(raw, undefined)
+	raw = le.AppendUint16(le.AppendUint16(raw, 0x0008), 0x1155)
+	raw = append(le.AppendUint32(raw, uint32(len(v))), v...)
+	raw = le.AppendUint32(le.AppendUint16(le.AppendUint16(raw, 0xfffe), 0xe00d), 0)
+	raw = le.AppendUint32(le.AppendUint16(le.AppendUint16(raw, 0xfffe), 0xe0dd), 0)
+	return fixture.Elem{Group: 0x0009, Element: 0x1010, VR: "UN", Value: raw, Undefined: true}
+}
+
+// TestCopyUNSequence: a private sequence the writer's dictionary did not
+// know, kept as UN in a big-endian file, is rewritten in its own little
+// endian encoding.
+func TestCopyUNSequence(t *testing.T) {
+	for _, ts := range []string{fixture.ExplicitBE, fixture.ExplicitLE} {
+		file := func(u uids) []byte {
+			return fixture.FileIn(ts, classSR, u.sop, []fixture.Elem{
+				fixture.Str(0x0008, 0x0018, "UI", u.sop),
+				fixture.Str(0x0009, 0x0010, "LO", "ACME"),
+				unSequence(u.img1),
+				fixture.Str(0x0010, 0x0010, "PN", "Test"),
+			})
+		}
+		src, want := file(oldUIDs()), file(newUIDs())
+		var out bytes.Buffer
+		refs, err := Copy(&out, bytes.NewReader(src), int64(len(src)), Rewrite{Links: links(), SOPInstance: newUIDs().sop})
+		if err != nil {
+			t.Fatalf("%s: %v", ts, err)
+		}
+		if refs.Count != 1 || !bytes.Equal(out.Bytes(), want) {
+			t.Errorf("%s: %d references; the copy differs from the object encoded with the new UIDs at byte %d", ts, refs.Count, firstDiff(out.Bytes(), want))
+		}
+	}
+}

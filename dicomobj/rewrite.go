@@ -62,7 +62,7 @@ func Copy(dst io.Writer, src io.ReaderAt, size int64, r Rewrite) (References, er
 	p := o.plan(r)
 	refs := References{Header: o.header(), Instances: p.instances, Count: p.count}
 	bw := bufio.NewWriterSize(dst, 64<<10)
-	e := &emitter{plan: p, w: bw, src: o.file, order: binary.LittleEndian}
+	e := &emitter{plan: p, w: bw, src: o.file}
 	if err := e.copy(0, o.metaStart); err != nil {
 		return refs, err
 	}
@@ -76,7 +76,7 @@ func Copy(dst io.Writer, src io.ReaderAt, size int64, r Rewrite) (References, er
 	if !o.deflated && metaEnd != o.dataStart {
 		return refs, fmt.Errorf("internal: meta ends at %d, data set at %d", metaEnd, o.dataStart)
 	}
-	e.src, e.order = o.data, o.order
+	e.src = o.data
 	if o.deflated {
 		if err := bw.Flush(); err != nil {
 			return refs, err
@@ -242,9 +242,8 @@ func (p *plan) listSize(elems []*element) int64 {
 // emitter writes the planned copy.
 type emitter struct {
 	*plan
-	w     *bufio.Writer
-	src   io.ReaderAt
-	order binary.ByteOrder
+	w   *bufio.Writer
+	src io.ReaderAt
 }
 
 func (e *emitter) copy(from, to int64) error {
@@ -273,11 +272,11 @@ func (e *emitter) list(elems []*element) error {
 			if _, err := e.src.ReadAt(old[:], el.valueOff); err != nil {
 				return err
 			}
-			n := int64(e.order.Uint32(old[:])) + d
+			n := int64(el.order.Uint32(old[:])) + d
 			if n < 0 || n > 0xfffffffe {
 				return fmt.Errorf("group %04X length overflows", el.tag>>16)
 			}
-			e.order.PutUint32(old[:], uint32(n))
+			el.order.PutUint32(old[:], uint32(n))
 			if _, err := e.w.Write(old[:]); err != nil {
 				return err
 			}
@@ -304,7 +303,7 @@ func (e *emitter) element(el *element) error {
 	default:
 		length = e.content(el)
 	}
-	if err := e.header(el.start, el.valueOff, el.lenSize, length); err != nil {
+	if err := e.header(el.order, el.start, el.valueOff, el.lenSize, length); err != nil {
 		return fmt.Errorf("element (%04X,%04X): %w", el.tag>>16, el.tag&0xffff, err)
 	}
 	if isValue {
@@ -330,7 +329,7 @@ func (e *emitter) item(it *item) error {
 	if it.length != undefined {
 		length = e.listSize(it.elems)
 	}
-	if err := e.header(it.start, it.valueOff, 4, length); err != nil {
+	if err := e.header(it.order, it.start, it.valueOff, 4, length); err != nil {
 		return fmt.Errorf("item: %w", err)
 	}
 	if err := e.list(it.elems); err != nil {
@@ -342,8 +341,9 @@ func (e *emitter) item(it *item) error {
 	return nil
 }
 
-// header copies a header with a new length in its last lenSize bytes.
-func (e *emitter) header(start, valueOff int64, lenSize int, length int64) error {
+// header copies a header with a new length, in order, in its last lenSize
+// bytes.
+func (e *emitter) header(order binary.ByteOrder, start, valueOff int64, lenSize int, length int64) error {
 	if err := e.copy(start, valueOff-int64(lenSize)); err != nil {
 		return err
 	}
@@ -352,11 +352,11 @@ func (e *emitter) header(start, valueOff int64, lenSize int, length int64) error
 	case lenSize == 2 && length > 0xfffe:
 		return fmt.Errorf("a value of %d bytes does not fit a 16-bit length", length)
 	case lenSize == 2:
-		e.order.PutUint16(b[:], uint16(length))
+		order.PutUint16(b[:], uint16(length))
 	case length > 0xffffffff:
 		return fmt.Errorf("a value of %d bytes does not fit a 32-bit length", length)
 	default:
-		e.order.PutUint32(b[:], uint32(length))
+		order.PutUint32(b[:], uint32(length))
 	}
 	_, err := e.w.Write(b[:lenSize])
 	return err

@@ -65,8 +65,9 @@ type element struct {
 	end      int64 // just past the value (and its delimiter)
 	lenSize  int   // bytes of the length field: 2 or 4
 	items    []*item
-	value    []byte // UI values and file meta values only
-	opaque   bool   // a value the walk does not enter (encapsulated pixels, a defined-length UN)
+	value    []byte           // UI values and file meta values only
+	opaque   bool             // a value the walk does not enter (encapsulated pixels, a defined-length UN)
+	order    binary.ByteOrder // of its header: little endian inside an undefined-length UN
 }
 
 // item is one item of a sequence: a nested data set.
@@ -76,6 +77,7 @@ type item struct {
 	end             int64 // just past the item (and its delimiter)
 	contentEnd      int64 // where its elements end: the delimiter, or end
 	elems           []*element
+	order           binary.ByteOrder
 }
 
 // object is a walked file.
@@ -159,7 +161,7 @@ func (w *walker) header(off int64) (*element, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &element{start: off}
+	e := &element{start: off, order: w.order}
 	e.tag = uint32(w.order.Uint16(b))<<16 | uint32(w.order.Uint16(b[2:]))
 	group := e.tag >> 16
 	switch {
@@ -303,7 +305,7 @@ func (w *walker) items(e *element, depth int) error {
 		if h.tag != tagItem {
 			return w.fail(off, "(%04X,%04X) where an item of (%04X,%04X) should be", h.tag>>16, h.tag&0xffff, e.tag>>16, e.tag&0xffff)
 		}
-		it := &item{start: off, valueOff: off + 8, length: h.length}
+		it := &item{start: off, valueOff: off + 8, length: h.length, order: w.order}
 		if h.length == undefined {
 			it.elems, it.contentEnd, err = w.elements(it.valueOff, -1, depth, false, nil)
 			if err != nil {
