@@ -99,16 +99,16 @@ func TestStudyWithEverything(t *testing.T) {
 		skipped[s.Path] = s.Reason
 	}
 	for path, reason := range map[string]string{
-		"SEG/SEG1":  "a segmentation (SEG), not an image to normalize",
-		"RT/RS1":    "an RT structure set (RTSTRUCT), not an image to normalize",
-		"RT/RP1":    "an RT plan (RTPLAN), not an image to normalize",
-		"PR/PR1":    "a presentation state (PR), not an image to normalize",
-		"KO/KO1":    "a key object selection (KO), not an image to normalize",
-		"SR/SR1":    "a structured report (SR), not an image to normalize",
-		"DOC/DOC1":  "an encapsulated PDF, not an image to normalize",
-		"DICOMDIR":  "a DICOMDIR index, not an image",
-		".DS_Store": "a hidden file",
-		".trash":    "a hidden folder, not entered",
+		"SEG/SEG1":      "a segmentation (SEG), not an image to normalize",
+		"RT/RS1":        "an RT structure set (RTSTRUCT), not an image to normalize",
+		"RT/RP1":        "an RT plan (RTPLAN), not an image to normalize",
+		"PR/PR1":        "a presentation state (PR), not an image to normalize",
+		"KO/KO1":        "a key object selection (KO), not an image to normalize",
+		"SR/SR1":        "a structured report (SR), not an image to normalize",
+		"DOC/DOC1":      "an encapsulated PDF, not an image to normalize",
+		"DICOMDIR":      "a DICOMDIR index, not an image",
+		".DS_Store":     "a hidden file",
+		".trash/IM0001": "in a hidden folder",
 	} {
 		if skipped[path] != reason {
 			t.Errorf("skipped %s: %q, want %q", path, skipped[path], reason)

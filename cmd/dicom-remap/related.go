@@ -5,8 +5,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/dicom-remap/dicom-remap/dicomobj"
 	"github.com/dicom-remap/dicom-remap/remap"
@@ -210,6 +212,19 @@ func (r *relatedRun) records(c *config, outputOf func(*inputFile) string) []prov
 			OutputSHA256: o.temp.sha256, Kind: o.refs.Kind.Name, References: o.refs.Count, SOPInstance: o.sop, SeriesInstance: o.ser})
 	}
 	return recs
+}
+
+// hidden says why a file under INPUT is hidden, "" when it is not: each
+// file is listed, those in hidden folders too (a viewer's cache, say).
+func hidden(rel string) string {
+	parts := strings.Split(filepath.ToSlash(rel), "/")
+	switch {
+	case strings.HasPrefix(parts[len(parts)-1], "."):
+		return "a hidden file"
+	case slices.ContainsFunc(parts, func(p string) bool { return strings.HasPrefix(p, ".") }):
+		return "in a hidden folder"
+	}
+	return ""
 }
 
 // allSkipped merges the files the walk skipped with the objects left out,

@@ -166,7 +166,7 @@ func TestRelatedObjects(t *testing.T) {
 	}
 	// Every other file is skipped, says why, and is not written.
 	want := map[string]string{
-		".cache":     "a hidden folder, not entered",
+		".cache/IM9": "in a hidden folder",
 		".hidden":    "a hidden file",
 		"DICOMDIR":   "a DICOMDIR index, not an image",
 		"KO1":        "a key object selection (KO), not an image to normalize",

@@ -274,18 +274,14 @@ func collect(root, exclude string) ([]*inputFile, []skippedFile, *failure) {
 			return err
 		}
 		rel, _ := filepath.Rel(root, path)
-		if path != root && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				skipped = append(skipped, skippedFile{filepath.ToSlash(rel), "a hidden folder, not entered"})
-				return filepath.SkipDir
-			}
-			skipped = append(skipped, skippedFile{filepath.ToSlash(rel), "a hidden file"})
-			return nil
-		}
 		if d.IsDir() {
 			if exclude != "" && sameDir(path, exclude) {
 				return filepath.SkipDir
 			}
+			return nil
+		}
+		if reason := hidden(rel); reason != "" {
+			skipped = append(skipped, skippedFile{filepath.ToSlash(rel), reason})
 			return nil
 		}
 		if d.Type()&fs.ModeSymlink != 0 {
