@@ -381,9 +381,9 @@ func (w *window) ReadAt(p []byte, off int64) (int, error) {
 // data set does not walk, the object returned with the error holds the file
 // meta.
 func walk(file io.ReaderAt, size int64, stopAtPixels bool) (*object, error) {
-	src := io.ReaderAt(&window{r: file, buf: make([]byte, 32<<10)})
-	if _, ok := file.(*bytes.Reader); ok {
-		src = file // already in memory
+	src := file
+	if _, ok := file.(*bytes.Reader); !ok {
+		src = &window{r: file, buf: make([]byte, 32<<10)} // not in memory
 	}
 	o := &object{file: file, fileSize: size, order: binary.LittleEndian}
 	var head [132]byte

@@ -161,6 +161,10 @@ func (r *relatedRun) write(c *config, images []*inputFile, reports []remap.Repor
 			return f
 		}
 		defer file.close()
+		var err error
+		if in.sha256, err = file.sha256(); err != nil {
+			return fail(in.path, exitFailure, "read: %v", pathless(err))
+		}
 		t, err := writeTemp(out, true, c.sync, func(w io.Writer) error {
 			_, err := dicomobj.Copy(w, file.src, file.size, dicomobj.Rewrite{Links: l, SOPInstance: o.sop[1], Series: o.ser[1],
 				ImplementationClass: remap.ImplementationClassUID, ImplementationName: "DICOM_REMAP"})

@@ -379,12 +379,7 @@ func measureAll(files []*inputFile, c *config, p *progress, checksum bool) *fail
 		defer file.close()
 		var err error
 		if in.header = classifyInput(file); !in.header.Kind.Image {
-			if checksum {
-				if in.sha256, err = file.sha256(); err != nil {
-					return fail(in.path, exitFailure, "read: %v", pathless(err))
-				}
-			}
-			return nil // not measured: series mode skips or links it
+			return nil // a header read, no more: series mode skips or links it
 		}
 		p := remap.Params{PixelLimit: c.pixelLimit, Threads: threadsPerFile}
 		if !c.perFile && c.source == nil {
