@@ -7,11 +7,12 @@ the source with exactly these changes: its SOP Instance UID (data set and
 file meta) and Series Instance UID those of the record, every Referenced
 SOP Instance UID of a normalized image (any depth) the derived image's, and
 every Series Instance UID inside a sequence that names a normalized series
-the new series'. The file meta's implementation class and version name may
-name the writer. Then every reference is checked both ways: no linked copy
-references a source image that was normalized, every reference to a new UID
-names an output image, and a series named beside instance references is
-the series of those instances.
+the new series', and likewise for references to other linked objects. The
+file meta's implementation class and version name may name the writer.
+Then every reference is checked both ways: no linked copy references a
+source image or object that has a derived copy, every reference to a new
+UID names an output, and a series named beside instance references is the
+series of those instances.
 """
 
 import json
@@ -50,11 +51,14 @@ def main():
         series[s["source_series_uid"]] = s["new_series_uid"]
         for fr in s["files"]:
             sops[fr["sop_instance_uid_old_new"][0]] = fr["sop_instance_uid_old_new"][1]
-    outputs = {}  # new SOP Instance UID -> Series Instance UID of the output image
-    for s in rec["series"]:
-        for fr in s["files"]:
-            ds = pydicom.dcmread(os.path.join(out, fr["output"]), stop_before_pixels=True)
-            outputs[ds.SOPInstanceUID] = ds.SeriesInstanceUID
+    # Linked objects reference each other's copies.
+    for r in rec["related"]:
+        sops[r["sop_instance_uid_old_new"][0]] = r["sop_instance_uid_old_new"][1]
+        series[r["series_instance_uid_old_new"][0]] = r["series_instance_uid_old_new"][1]
+    outputs = {}  # new SOP Instance UID -> Series Instance UID of the output
+    for f in [fr for s in rec["series"] for fr in s["files"]] + rec["related"]:
+        ds = pydicom.dcmread(os.path.join(out, f["output"]), stop_before_pixels=True)
+        outputs[ds.SOPInstanceUID] = ds.SeriesInstanceUID
     problems = []
     for r in rec["related"]:
         name = r["input"]

@@ -16,7 +16,7 @@ referencing real image UIDs of the first series:
   PR/PR1       a grayscale softcopy presentation state on two slices
   KO/KO1       a key object selection flagging one slice
   SR/SR1       a comprehensive SR with an image reference in a nested
-               content item
+               content item, and one on the segmentation
   DOC/DOC1     an encapsulated PDF that references nothing
   DOC/DOC2     an encapsulated PDF whose source instance is a slice
 
@@ -250,13 +250,18 @@ def code(value, scheme, meaning):
     return c
 
 
-def evidence(slices):
+def evidence(slices, seg=None):
     study = Dataset()
     study.StudyInstanceUID = STUDY
     series = Dataset()
     series.SeriesInstanceUID = CT_SERIES
     series.ReferencedSOPSequence = Sequence([ref(CT, s.SOPInstanceUID) for s in slices])
     study.ReferencedSeriesSequence = Sequence([series])
+    if seg is not None:
+        other = Dataset()
+        other.SeriesInstanceUID = seg.SeriesInstanceUID
+        other.ReferencedSOPSequence = Sequence([ref(SEG, seg.SOPInstanceUID)])
+        study.ReferencedSeriesSequence.append(other)
     return Sequence([study])
 
 
@@ -281,7 +286,7 @@ def key_objects(slices):
     return ds
 
 
-def report(slices):
+def report(slices, seg):
     ds = base(COMP_SR, ROOT + "15.1", ROOT + "15", "SR", 15)
     ds.ReferencedPerformedProcedureStepSequence = Sequence([])
     ds.CompletionFlag, ds.VerificationFlag = "COMPLETE", "UNVERIFIED"
@@ -289,12 +294,15 @@ def report(slices):
     ds.ContentDate, ds.ContentTime = "20240102", "101600"
     ds.ValueType, ds.ContinuityOfContent = "CONTAINER", "SEPARATE"
     ds.ConceptNameCodeSequence = Sequence([code("18748-4", "LN", "Diagnostic Imaging Report")])
-    ds.CurrentRequestedProcedureEvidenceSequence = evidence(slices[2:4])
+    ds.CurrentRequestedProcedureEvidenceSequence = evidence(slices[2:4], seg)
     finding = Dataset()
     finding.RelationshipType, finding.ValueType, finding.TextValue = "CONTAINS", "TEXT", "a finding"
     finding.ConceptNameCodeSequence = Sequence([code("121071", "DCM", "Finding")])
     finding.ContentSequence = Sequence([image_item(slices[3], "INFERRED FROM")])
-    ds.ContentSequence = Sequence([finding, image_item(slices[2], "CONTAINS")])
+    on_seg = Dataset()
+    on_seg.RelationshipType, on_seg.ValueType = "CONTAINS", "IMAGE"
+    on_seg.ReferencedSOPSequence = Sequence([ref(SEG, seg.SOPInstanceUID)])
+    ds.ContentSequence = Sequence([finding, image_item(slices[2], "CONTAINS"), on_seg])
     return ds
 
 
@@ -328,12 +336,13 @@ def main():
     for n in (1, 2):
         save(ct_slice(CT2_SERIES, n, float(n)), os.path.join(out, "CT", "S2"), "IM%04d" % n)
     rs = structure_set(slices)
-    save(segmentation(slices[:3]), os.path.join(out, "SEG"), "SEG1")
+    seg = segmentation(slices[:3])
+    save(seg, os.path.join(out, "SEG"), "SEG1")
     save(rs, os.path.join(out, "RT"), "RS1", implicit=True)  # RT systems often write Implicit VR
     save(plan(rs), os.path.join(out, "RT"), "RP1")
     save(presentation_state(slices[:2]), os.path.join(out, "PR"), "PR1")
     save(key_objects(slices), os.path.join(out, "KO"), "KO1")
-    save(report(slices), os.path.join(out, "SR"), "SR1")
+    save(report(slices, seg), os.path.join(out, "SR"), "SR1")
     save(pdf(ROOT + "16.1"), os.path.join(out, "DOC"), "DOC1")
     save(pdf(ROOT + "16.2", slices[0]), os.path.join(out, "DOC"), "DOC2")
 

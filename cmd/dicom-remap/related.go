@@ -139,9 +139,6 @@ func (r *relatedRun) write(c *config, images []*inputFile, reports []remap.Repor
 	ins := make([]*inputFile, len(r.objects))
 	for i, o := range r.objects {
 		ins[i] = o.in
-	}
-	f := forEach(ins, c.workers, nil, func(i int, in *inputFile) *failure {
-		o := r.objects[i]
 		parts := []string{Version, "related instance", o.refs.SOPInstance, lo, hi}
 		for _, old := range o.refs.Instances {
 			parts = append(parts, l.Instances[old])
@@ -152,6 +149,21 @@ func (r *relatedRun) write(c *config, images []*inputFile, reports []remap.Repor
 		}
 		o.sop = [2]string{o.refs.SOPInstance, remap.DeriveUID(parts...)}
 		o.ser = [2]string{o.refs.Series, remap.DeriveUID(Version, "related series", seriesKey, lo, hi)}
+	}
+	// A reference from one linked object to another (a report on a
+	// segmentation) names the other's copy: the copies reference each
+	// other as their sources do. The images' UIDs alone decide what is
+	// linked and the copies' UIDs, so the order does not matter.
+	for _, o := range r.objects {
+		if _, ok := l.Instances[o.sop[0]]; !ok && o.sop[0] != "" {
+			l.Instances[o.sop[0]] = o.sop[1]
+		}
+		if _, ok := l.Series[o.ser[0]]; !ok && o.ser[0] != "" {
+			l.Series[o.ser[0]] = o.ser[1]
+		}
+	}
+	f := forEach(ins, c.workers, nil, func(i int, in *inputFile) *failure {
+		o := r.objects[i]
 		out := outputOf(in)
 		if err := os.MkdirAll(filepath.Dir(out), 0o777); err != nil {
 			return fail(filepath.Dir(out), exitFailure, "create output directory: %v", pathless(err))
@@ -166,8 +178,9 @@ func (r *relatedRun) write(c *config, images []*inputFile, reports []remap.Repor
 			return fail(in.path, exitFailure, "read: %v", pathless(err))
 		}
 		t, err := writeTemp(out, true, c.sync, func(w io.Writer) error {
-			_, err := dicomobj.Copy(w, file.src, file.size, dicomobj.Rewrite{Links: l, SOPInstance: o.sop[1], Series: o.ser[1],
+			done, err := dicomobj.Copy(w, file.src, file.size, dicomobj.Rewrite{Links: l, SOPInstance: o.sop[1], Series: o.ser[1],
 				ImplementationClass: remap.ImplementationClassUID, ImplementationName: "DICOM_REMAP"})
+			o.refs.Count = done.Count // references to other linked objects too
 			return err
 		})
 		if err != nil {
