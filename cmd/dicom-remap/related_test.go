@@ -67,6 +67,9 @@ func writeStudy(t *testing.T, dir string, imagesOnly bool) {
 				fixture.Seq(8, 0x114a, refItem(uidPrefix+"3"))})),
 			// Pixel Data last: a bit mask.
 			0xe0, 0x7f, 0x10, 0x00, 'O', 'B', 0, 0, 2, 0, 0, 0, 0xff, 0x00)
+		// A note on the segmentation and a slice: it links to both copies.
+		files["sub/KO2"] = object(classKO, "1.2.826.0.1.3680043.10.1.52", "1.2.826.0.1.3680043.10.1.5",
+			fixture.Seq(0x0040, 0xa730, refItem(uidPrefix+"2"), []fixture.Elem{fixture.Str(8, 0x1150, "UI", classSEG), fixture.Str(8, 0x1155, "UI", "1.2.826.0.1.3680043.10.1.60")}))
 		files["PR1"] = object(classGSPS, "1.2.826.0.1.3680043.10.1.70", "1.2.826.0.1.3680043.10.1.7",
 			fixture.Seq(8, 0x1115, []fixture.Elem{fixture.Str(0x20, 0x0e, "UI", "1.2.3.999"),
 				fixture.Seq(8, 0x1140, refItem("1.2.3.999.1"))}))
@@ -176,6 +179,7 @@ func TestRelatedObjects(t *testing.T) {
 		"doc.dcm":    "an encapsulated PDF, not an image to normalize",
 		"index.dcm":  "a DICOMDIR index, not an image to normalize",
 		"sub/SEG1":   "a segmentation (SEG), not an image to normalize",
+		"sub/KO2":    "a key object selection (KO), not an image to normalize",
 	}
 	rec := readRecord(t, filepath.Join(dir, "out-skip"))
 	got := map[string]string{}
@@ -224,8 +228,14 @@ func TestRelatedObjects(t *testing.T) {
 			t.Errorf("%s: linking changed an image", name)
 		}
 	}
-	if len(rec.Related) != 2 || rec.Related[0].Input != "KO1" || rec.Related[1].Input != "sub/SEG1" {
+	if len(rec.Related) != 3 || rec.Related[0].Input != "KO1" || rec.Related[1].Input != "sub/KO2" || rec.Related[2].Input != "sub/SEG1" {
 		t.Fatalf("related: %+v", rec.Related)
+	}
+	for _, r := range rec.Related {
+		newSOP[r.SOPInstance[0]] = r.SOPInstance[1] // linked objects reference each other's copies
+	}
+	if rec.Related[1].References != 2 {
+		t.Errorf("sub/KO2: %d references rewritten, want the slice and the segmentation", rec.Related[1].References)
 	}
 	for _, r := range rec.Related {
 		src := filepath.Join(study, r.Input)
@@ -269,8 +279,8 @@ func TestRelatedObjects(t *testing.T) {
 			t.Errorf("%s: the study changed", r.Input)
 		}
 	}
-	if rec.Related[0].SeriesInstance[1] == rec.Related[1].SeriesInstance[1] {
-		t.Error("two source series of objects share one new series")
+	if rec.Related[0].SeriesInstance[1] == rec.Related[2].SeriesInstance[1] || rec.Related[0].SeriesInstance[1] != rec.Related[1].SeriesInstance[1] {
+		t.Error("not one new series per source series of objects")
 	}
 	for p, r := range map[string]string{
 		"PR1":       "a presentation state (PR) that references no image of this run",
@@ -295,7 +305,7 @@ func TestRelatedObjects(t *testing.T) {
 	}
 	perFile := filepath.Join(dir, "out-per-file")
 	runOK(t, "--related", "link", "--per-file", study, perFile, "0", "255")
-	if rec := readRecord(t, perFile); len(rec.Related) != 2 {
+	if rec := readRecord(t, perFile); len(rec.Related) != 3 {
 		t.Errorf("per file: %d related", len(rec.Related))
 	}
 
