@@ -331,3 +331,13 @@ func TestCopyUNSequence(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyReference: an empty Referenced SOP Instance UID references
+// nothing, even when an image of the run has no UID.
+func TestEmptyReference(t *testing.T) {
+	src := fixture.File(classKO, "1.2.3", []fixture.Elem{fixture.Seq(8, 0x1199, []fixture.Elem{fixture.Str(8, 0x1155, "UI", "")})})
+	l := Links{Instances: map[string]string{"": "2.25.1"}, Series: map[string]string{"": "2.25.2"}}
+	if refs, err := Find(bytes.NewReader(src), int64(len(src)), l); err != nil || refs.Count != 0 {
+		t.Errorf("%+v, %v", refs, err)
+	}
+}

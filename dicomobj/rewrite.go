@@ -167,7 +167,7 @@ func (p *plan) mapValues(e *element, m map[string]string, instances bool) {
 	vals := strings.Split(uidText(e.value), `\`)
 	hit := false
 	for i, v := range vals {
-		if n, ok := m[v]; ok {
+		if n, ok := m[v]; ok && v != "" {
 			if instances && !p.seen[v] {
 				p.seen[v] = true
 				p.instances = append(p.instances, v)
