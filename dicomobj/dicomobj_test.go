@@ -341,3 +341,30 @@ func TestEmptyReference(t *testing.T) {
 		t.Errorf("%+v, %v", refs, err)
 	}
 }
+
+// TestPartialSeries: an item that names a linked series but also lists an
+// instance outside the run keeps the source series (its instances stay
+// findable), while the linked instance is still rewritten.
+func TestPartialSeries(t *testing.T) {
+	o, n := oldUIDs(), newUIDs()
+	item := func(series string, sops ...string) []fixture.Elem {
+		var refs [][]fixture.Elem
+		for _, s := range sops {
+			refs = append(refs, []fixture.Elem{fixture.Str(8, 0x1155, "UI", s)})
+		}
+		return []fixture.Elem{fixture.Str(0x20, 0x0e, "UI", series), fixture.Seq(8, 0x1199, refs...)}
+	}
+	file := func(first, second []fixture.Elem) []byte {
+		return fixture.File(classKO, "1.2.3", []fixture.Elem{fixture.Seq(8, 0x1115, first, second)})
+	}
+	src := file(item(o.imgSeries, o.img1, o.outside), item(o.imgSeries, o.img1, o.img2))
+	want := file(item(o.imgSeries, n.img1, o.outside), item(n.imgSeries, n.img1, n.img2))
+	var out bytes.Buffer
+	refs, err := Copy(&out, bytes.NewReader(src), int64(len(src)), Rewrite{Links: links()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(out.Bytes(), want) || refs.Count != 4 {
+		t.Errorf("%d references; the copy differs from the expected object at byte %d", refs.Count, firstDiff(out.Bytes(), want))
+	}
+}

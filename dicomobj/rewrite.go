@@ -147,7 +147,7 @@ func (p *plan) elems(elems []*element, depth int, r Rewrite) bool {
 				p.set(e, uiValue(r.Series))
 			case e.tag == tagRefSOP || e.tag == tagRefSOPInFile:
 				p.mapValues(e, r.Instances, true)
-			case depth > 0 && e.tag == tagSeries:
+			case depth > 0 && e.tag == tagSeries && allLinked(elems, r.Instances):
 				p.mapValues(e, r.Links.Series, false)
 			}
 		case len(e.items) > 0:
@@ -160,6 +160,29 @@ func (p *plan) elems(elems []*element, depth int, r Rewrite) bool {
 		any = any || p.changed[e]
 	}
 	return any
+}
+
+// allLinked reports whether every instance an item references, at any
+// depth, is linked: only then does the series it names become the new
+// series. An item that lists a series with an instance outside the run (a
+// predecessor report, a slice not given) keeps naming the source series,
+// in which its other instances are still found by their own UIDs.
+func allLinked(elems []*element, instances map[string]string) bool {
+	for _, e := range elems {
+		if e.tag == tagRefSOP && e.value != nil {
+			for _, v := range strings.Split(uidText(e.value), `\`) {
+				if _, ok := instances[v]; !ok && v != "" {
+					return false
+				}
+			}
+		}
+		for _, it := range e.items {
+			if !allLinked(it.elems, instances) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // mapValues replaces the values of e found in m.

@@ -7,7 +7,7 @@ the source with exactly these changes: its SOP Instance UID (data set and
 file meta) and Series Instance UID those of the record, every Referenced
 SOP Instance UID of a normalized image (any depth) the derived image's, and
 every Series Instance UID inside a sequence that names a normalized series
-the new series', and likewise for references to other linked objects. The
+the new series (when every instance the item lists is normalized), and likewise for references to other linked objects. The
 file meta's implementation class and version name may name the writer.
 Then every reference is checked both ways: no linked copy references a
 source image or object that has a derived copy, every reference to a new
@@ -35,6 +35,19 @@ def walk(ds, fn, depth=0):
             fn(ds, elem, depth)
 
 
+def all_linked(ds, sops):
+    """Whether every instance an item references, at any depth, is
+    normalized or linked: only then does the series it names change."""
+    ok = [True]
+
+    def visit(_, elem, __):
+        if elem.tag == REF_SOP and any(v not in sops for v in values(elem)):
+            ok[0] = False
+
+    walk(ds, visit)
+    return ok[0]
+
+
 def values(elem):
     v = elem.value
     if isinstance(v, (list, pydicom.multival.MultiValue)):
@@ -59,6 +72,7 @@ def main():
     for f in [fr for s in rec["series"] for fr in s["files"]] + rec["related"]:
         ds = pydicom.dcmread(os.path.join(out, f["output"]), stop_before_pixels=True)
         outputs[ds.SOPInstanceUID] = ds.SeriesInstanceUID
+    either = set(sops) | set(sops.values())
     problems = []
     for r in rec["related"]:
         name = r["input"]
@@ -70,7 +84,7 @@ def main():
         def change(ds, elem, depth):
             if elem.tag == REF_SOP:
                 elem.value = [sops.get(v, v) for v in values(elem)] if elem.VM > 1 else sops.get(str(elem.value), elem.value)
-            elif elem.tag == SERIES and depth > 0:
+            elif elem.tag == SERIES and depth > 0 and all_linked(ds, either):  # instances may be changed already
                 elem.value = series.get(str(elem.value), elem.value)
 
         walk(want, change)
@@ -107,7 +121,7 @@ def main():
                         count[0] += 1
             elif elem.tag == SERIES and depth > 0:
                 v = str(elem.value)
-                if v in series:
+                if v in series and all_linked(ds, outputs):
                     problems.append("%s: still references the source series %s" % (name, v))
                 if v in series.values():
                     count[0] += 1
