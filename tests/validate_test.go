@@ -48,7 +48,7 @@ func realSamples(t *testing.T) []sample {
 		{"pydicom-us-signed-refused", "ExplVR_BigEnd.dcm", -10, 10, 2, "signed pixels are not allowed for ultrasound"},
 		{"pydicom-stray-byte-no-meta", "no_meta.dcm", 0, 100, 3, "not a DICOM file"},
 		{"pydicom-deflate", "image_dfl.dcm", 0, 100, 0, ""},
-		{"pydicom-bitmap", "liver_1frame.dcm", 0, 100, 3, "bits allocated 1"},
+		{"pydicom-seg-refused", "liver_1frame.dcm", 0, 100, 3, "header: a segmentation (SEG), not an image to normalize"},
 		{"pydicom-rgb-odd", "SC_rgb_small_odd.dcm", 0, 100, 0, ""},
 		{"pydicom-rtdose", "rtdose_1frame.dcm", 0, 1000, 0, ""},
 		{"pydicom-rtdose-bigendian", "rtdose_expb_1frame.dcm", 0, 1000, 0, ""},
@@ -58,7 +58,7 @@ func realSamples(t *testing.T) []sample {
 		// decoder in compressed_test.go. This one is corrupt on purpose
 		// (its SIZ declares 4 billion tiles); GDCM refuses it too.
 		{"pydicom-j2k-corrupt", "JPEG2000-embedded-sequence-delimiter.dcm", 0, 100, 3, "jpeg-2000:"},
-		{"pydicom-no-pixels", "rtplan.dcm", 0, 100, 3, "no pixel data"},
+		{"pydicom-no-pixels", "rtplan.dcm", 0, 100, 3, "header: an RT plan (RTPLAN), not an image to normalize"},
 	} {
 		x.path = filepath.Join(tf, x.path)
 		s = append(s, x)

@@ -61,7 +61,7 @@ func TestAdversarialInputs(t *testing.T) {
 			fixture.Str(0x0004, 0x1130, "CS", "FILESET"),
 			fixture.Str(0x0008, 0x0016, "UI", "1.2.840.10008.1.3.10"),
 			fixture.Str(0x0008, 0x0018, "UI", "1.2.3.4"),
-		}), nil, exitRejected, "no pixel data"},
+		}), nil, exitRejected, "a DICOMDIR index, not an image"},
 		{"pixel data over the limit", valid, []string{"--max-pixel-bytes", "100"}, exitRejected, "over the 100-byte limit"},
 		{"no preamble is fine", with(func(s *fixture.Spec) { s.NoPreamble = true }), nil, exitOK, ""},
 	}

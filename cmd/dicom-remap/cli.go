@@ -64,8 +64,10 @@ becomes MIN, with a warning. A CT window in HU:
   dicom-remap --source-range=-1000:400 ct.dcm out 0 255
   dicom-remap --percentiles 0.5:99.5 --mask-below=-500 ct.dcm out 0 255
 
-When INPUT is a directory, every DICOM file under it (recursively; hidden
-files, DICOMDIR and non-DICOM files are skipped) is remapped with one map per
+When INPUT is a directory, every DICOM image under it (recursively; hidden
+files, DICOMDIR, non-DICOM files and objects that are not images, such as
+SR, KO, PR, SEG, RTSTRUCT or PDF, are skipped; --related link writes copies
+of those that reference normalized images) is remapped with one map per
 series, from the modality values of all files of that series whatever their
 rescales (a PET series works), and written under
 OUTDIR with the same relative path, plus OUTDIR/dicom-remap-provenance.json.
@@ -114,6 +116,7 @@ type config struct {
 	qc            bool   // write a quality-control picture
 	qcFile        string // --qc-file: its path
 	mlConfig             // --window, --landmarks, --learn-landmarks (standardize.go)
+	related       string // relatedSkip or relatedLink
 }
 
 // errHelp and errVersion end a parse successfully.
@@ -167,6 +170,7 @@ func newFlagSet() (*pflag.FlagSet, *flagValues) {
 	fs.BoolVar(&v.provenanceAt, "provenance-time", false, "record the time of the run in the provenance record")
 	fs.BoolVar(&v.qc, "qc", false, "also write a quality-control picture: <name>-qc.png, or dicom-remap-qc.png for a directory")
 	fs.StringVar(&v.qcFile, "qc-file", "", "write the quality-control picture to this path (implies --qc)")
+	fs.StringVar(&v.related, "related", relatedSkip, "directory INPUT: what to do with objects that are not images (SEG, RTSTRUCT, presentation states, KO, SR): skip, or link: write a copy of each that references normalized images, its references rewritten to them")
 	fs.SetAnnotation("workers", "kind", []string{"integer"})
 	fs.BoolVarP(&v.help, "help", "h", false, "print this help and exit")
 	fs.BoolVar(&v.version, "version", false, "print the version and exit")
@@ -188,6 +192,7 @@ type flagValues struct {
 	qcFile                      string
 	percentileMethod, window    string
 	landmarks, learnLandmarks   string
+	related                     string
 }
 
 func helpText() string {
@@ -244,7 +249,10 @@ scan:
 
 	c := &config{force: v.force, quiet: v.quiet, pixelLimit: v.pixelLimit, args: args, perFile: v.perFile,
 		workers: v.workers, provenanceOut: v.provenanceOut, provenanceAt: v.provenanceAt, sync: v.sync,
-		qc: v.qc || v.qcFile != "", qcFile: v.qcFile}
+		qc: v.qc || v.qcFile != "", qcFile: v.qcFile, related: v.related}
+	if c.related != relatedSkip && c.related != relatedLink {
+		return nil, usagef("", "--related %q: give skip or link", c.related)
+	}
 	if c.pixelLimit <= 0 {
 		return nil, usagef("", "--max-pixel-bytes %d is not positive", c.pixelLimit)
 	}

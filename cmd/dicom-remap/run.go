@@ -129,6 +129,9 @@ func remapFile(c *config, stderr io.Writer) int {
 		return f.report(stderr)
 	}
 	defer in.close()
+	if f := refuseNonImage(c.input, in); f != nil {
+		return f.report(stderr)
+	}
 
 	if err := os.MkdirAll(c.outDir, 0o777); err != nil {
 		return fail(c.outDir, exitFailure, "create output directory: %v", pathless(err)).report(stderr)

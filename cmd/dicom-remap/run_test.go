@@ -45,6 +45,9 @@ func TestScripts(t *testing.T) {
 				"htj2k.dcm":     fixture.Build(htj2k),
 				"truncated.dcm": fixture.Build(truncated),
 				"notdicom.txt":  []byte("just some text, not a DICOM file\n"),
+				// A key object note on ct.dcm, and one on an image of another study.
+				"ko.dcm":    object(classKO, "1.2.826.0.1.3680043.10.1.50", "1.2.826.0.1.3680043.10.1.5", fixture.Seq(0x0040, 0xa730, refItem(uidPrefix+"7"))),
+				"other.dcm": object(classKO, "1.2.826.0.1.3680043.10.1.51", "1.2.826.0.1.3680043.10.1.5", fixture.Seq(0x0040, 0xa730, refItem("1.2.3.4"))),
 			} {
 				if err := os.WriteFile(filepath.Join(env.WorkDir, name), data, 0o644); err != nil {
 					return err

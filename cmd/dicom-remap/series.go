@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/dicom-remap/dicom-remap/dicomobj"
 	"github.com/dicom-remap/dicom-remap/remap"
 )
 
@@ -180,6 +181,10 @@ func printRanges(c *config, stdout, stderr io.Writer) int {
 		if f := measureAll(files, c, nil, false); f != nil {
 			return f.report(stderr)
 		}
+		files, others := splitObjects(files)
+		if info, err := os.Stat(in); err == nil && !info.IsDir() && len(others) > 0 {
+			return fail(in, exitRejected, "header: %s, not an image to normalize", others[0].header.Kind.Name).report(stderr)
+		}
 		for _, m := range files {
 			recs = append(recs, recordOf(m.meas, c))
 		}
@@ -236,6 +241,7 @@ type inputFile struct {
 	path, rel string // on disk, and relative to INPUT
 	meas      remap.Measurement
 	sha256    string
+	header    dicomobj.Header // what the first pass found it to be
 }
 
 type skippedFile struct {
@@ -266,16 +272,14 @@ func collect(root, exclude string) ([]*inputFile, []skippedFile, *failure) {
 			return err
 		}
 		rel, _ := filepath.Rel(root, path)
-		if path != root && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
 		if d.IsDir() {
 			if exclude != "" && sameDir(path, exclude) {
 				return filepath.SkipDir
 			}
+			return nil
+		}
+		if reason := hidden(rel); reason != "" {
+			skipped = append(skipped, skippedFile{filepath.ToSlash(rel), reason})
 			return nil
 		}
 		if d.Type()&fs.ModeSymlink != 0 {
@@ -384,7 +388,11 @@ func measureAll(files []*inputFile, c *config, p *progress, checksum bool) *fail
 		}
 		defer file.close()
 		var err error
+		if in.header = classifyInput(file); !in.header.Kind.Image {
+			return nil // a header read, no more: series mode skips or links it
+		}
 		p := remap.Params{PixelLimit: c.pixelLimit, FrameLimit: c.frameLimit, MemoryLimit: memoryLimit(), Threads: threadsPerFile}
+
 		if !c.perFile && c.source == nil {
 			p.Percentiles, p.MaskBelow = c.percentiles, c.maskBelow
 		}
@@ -418,15 +426,16 @@ func remapFailure(file string, err error) *failure {
 // Provenance is the record of a directory run: what went in, what came
 // out, and how, so that the run can be checked and repeated.
 type Provenance struct {
-	Tool        string             `json:"tool"`
-	Version     string             `json:"version"`
-	Arguments   []string           `json:"arguments"`
-	Mode        string             `json:"mode"`
-	TargetRange [2]int64           `json:"target_range"`
-	Created     string             `json:"created,omitempty"`
-	Window      string             `json:"window,omitempty"` // the --window preset
-	Series      []provenanceSeries `json:"series"`
-	Skipped     []skippedFile      `json:"skipped,omitempty"`
+	Tool        string              `json:"tool"`
+	Version     string              `json:"version"`
+	Arguments   []string            `json:"arguments"`
+	Mode        string              `json:"mode"`
+	TargetRange [2]int64            `json:"target_range"`
+	Created     string              `json:"created,omitempty"`
+	Window      string              `json:"window,omitempty"` // the --window preset
+	Series      []provenanceSeries  `json:"series"`
+	Related     []provenanceRelated `json:"related,omitempty"` // --related link
+	Skipped     []skippedFile       `json:"skipped,omitempty"`
 }
 
 type provenanceSeries struct {
@@ -473,6 +482,12 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 	if f := measureAll(files, c, prog, true); f != nil {
 		return f.report(stderr)
 	}
+	files, others := splitObjects(files)
+	related, f := findRelated(c, files, others)
+	if f != nil {
+		return f.report(stderr)
+	}
+	skipped = allSkipped(skipped, related.skipped)
 	landmarks, f := seriesLandmarks(c, files)
 	if f != nil {
 		return f.report(stderr)
@@ -514,7 +529,7 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 	}
 
 	var pictures *seriesQC
-	if c.qc {
+	if c.qc && len(files) > 0 {
 		outs := make([]string, len(files))
 		for i, in := range files {
 			outs[i] = outputOf(in)
@@ -577,7 +592,15 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 		discardAll()
 		return reportErr(c.outDir, err, stderr)
 	}
-	temps = append(temps, qcTemps...) // committed, and undone, with the images
+	linked, f := related.write(c, files, reports, outputOf)
+	if f != nil {
+		discardAll()
+		for _, t := range qcTemps {
+			t.discard()
+		}
+		return f.report(stderr)
+	}
+	temps = append(append(temps, qcTemps...), linked...) // committed, and undone, with the images
 	for i, t := range temps {
 		if err := t.commit(c.force); err != nil {
 			temps[i] = nil
@@ -605,11 +628,15 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 
 	rec := provenance(c, files, skipped, reports, temps, outputOf)
 	rec.Window = c.window.String()
+	rec.Related = related.records(c, outputOf)
 	for k := range rec.Series {
 		rec.Series[k].QC = pictures.name(c, k)
 	}
 	data, _ := json.MarshalIndent(rec, "", "  ")
 	data = append(data, '\n')
+	if err := os.MkdirAll(c.outDir, 0o777); err != nil { // no image made it yet
+		return fail(c.outDir, exitFailure, "create output directory: %v", pathless(err)).report(stderr)
+	}
 	if err := writeAtomically(filepath.Join(c.outDir, ProvenanceName), c.force, c.sync, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
@@ -622,6 +649,9 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 	if !c.quiet {
 		for _, s := range skipped {
 			fmt.Fprintf(stderr, "dicom-remap: %s: skipped: %s\n", oneLine(filepath.Join(c.input, s.Path)), s.Reason)
+		}
+		if len(files) == 0 {
+			fmt.Fprintf(stderr, "dicom-remap: %s: warning: no image to normalize\n", oneLine(c.input))
 		}
 	}
 	return exitOK
