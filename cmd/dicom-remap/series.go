@@ -392,7 +392,6 @@ func measureAll(files []*inputFile, c *config, p *progress, checksum bool) *fail
 			return nil // a header read, no more: series mode skips or links it
 		}
 		p := remap.Params{PixelLimit: c.pixelLimit, FrameLimit: c.frameLimit, MemoryLimit: memoryLimit(), Threads: threadsPerFile}
-
 		if !c.perFile && c.source == nil {
 			p.Percentiles, p.MaskBelow = c.percentiles, c.maskBelow
 		}
