@@ -260,6 +260,11 @@ func load(src io.ReaderAt, size int64, limit int64) (dicom.Dataset, *image, erro
 	if err != nil {
 		return ds, nil, err
 	}
+	if ownCharsets(lay) {
+		if err := decodeText(&ds, src, lay.charsets); err != nil {
+			return ds, nil, err
+		}
+	}
 	im, err := readImage(&ds)
 	if err != nil {
 		return ds, nil, err
@@ -282,6 +287,11 @@ func parse(src io.ReaderAt, size int64, lay layout) (ds dicom.Dataset, err error
 		}
 	}()
 	opts := []dicom.ParseOption{dicom.SkipProcessingPixelDataValue(), dicom.AllowMissingMetaElementGroupLength()}
+	if ownCharsets(lay) {
+		// Text is decoded by decodeText: the parser keeps it as bytes.
+		src = patchedReader{src, lay.charsets}
+		opts = append(opts, dicom.AllowUnknownSpecificCharacterSet())
+	}
 	headEnd, tailStart := lay.pixelElement, lay.pixelOffset+lay.pixelLength
 	if lay.encap != nil {
 		headEnd, tailStart = lay.encap.start, lay.encap.end
@@ -310,6 +320,14 @@ func parse(src io.ReaderAt, size int64, lay layout) (ds dicom.Dataset, err error
 		}
 	}
 	return ds, nil
+}
+
+// ownCharsets reports whether the text of a file is decoded by decodeText
+// rather than the library. A deflated file's bytes reach the library
+// compressed, where no value can be blanked: the library decodes its text,
+// and checkText refuses what it gets wrong (ISO 2022 code extensions).
+func ownCharsets(lay layout) bool {
+	return len(lay.charsets) > 0 && lay.ts != tsDeflatedLE
 }
 
 // parseSpan parses the file up to end: from the start with its meta
