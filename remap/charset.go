@@ -155,7 +155,7 @@ func newTextCoding(values []string) (*textCoding, error) {
 			case misspelt2022.MatchString(v):
 				patched = "ISO 2022 IR " + v[12:]
 			}
-			if enc, ok = definedTerms[patched]; !ok {
+			if enc, ok = definedTerms[patched]; !ok || patched == "" {
 				return nil, reject(StepHeader, "specific character set %q is not one of DICOM's", v)
 			}
 			v = patched
@@ -221,7 +221,7 @@ func (tc *textCoding) decode(b []byte, delimiters string) (string, bool) {
 		if enc == encJIS0208 || enc == encJIS0212 {
 			// G0 multi-byte sets: the designation holds until the next
 			// escape sequence, delimiters included.
-			s, ok = decodeIn(enc, rest)
+			s, ok = decodeJIS(rest, enc == encJIS0212)
 		} else {
 			i := strings.IndexAny(string(rest), delimiters)
 			if i < 0 {
@@ -268,7 +268,13 @@ func decodeIn(enc textEncoding, b []byte) (string, bool) {
 	case encThai:
 		return decodeTIS620(b)
 	case encJIS0208, encJIS0212:
-		return decodeJIS(b, enc == encJIS0212)
+		// Before any escape sequence ISO 2022 JIS text is ASCII.
+		for _, c := range b {
+			if c >= 0x80 {
+				return "", false
+			}
+		}
+		return string(b), true
 	case encShiftJIS:
 		e = japanese.ShiftJIS
 	case encKorean:

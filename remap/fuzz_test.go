@@ -88,6 +88,6 @@ func adversarialInputs() [][]byte {
 	}
 	ybr := fixture.Spec{SOPClass: fixture.SecondaryCap, Modality: "OT", Rows: 2, Columns: 4, BitsAllocated: 8, BitsStored: 8,
 		Photometric: "YBR_FULL_422", Values: fixture.Phantom(2, 8, 1, 0, 255)[:16]}
-	out = append(out, fixture.Build(rle), fixture.Build(palette), fixture.Build(ybr))
+	out = append(out, fixture.Build(rle), fixture.Build(palette), fixture.Build(ybr), charsetImage())
 	return append(out, nil, []byte("DICM"), make([]byte, 132))
 }
