@@ -146,6 +146,7 @@ func derive(ds *dicom.Dataset, im *image, p Params, rep Report, smallest, larges
 			e.set(tag.SpecificCharacterSet, "CS", []string{"ISO_IR 192"})
 		}
 	}
+	e.set(tag.SOPClassUID, "UI", []string{im.sopClass}) // it may have been only in the file meta
 	e.set(tag.SOPInstanceUID, "UI", []string{rep.NewSOP})
 	e.set(tag.SeriesInstanceUID, "UI", []string{rep.NewSeries})
 	if it := find(e.elems, tag.ImageType); it != nil {

@@ -78,6 +78,8 @@ type image struct {
 	convert conversion
 	stored  storedFormat // the pixel format as stored
 	palette *color.Palette
+
+	warnings []string // what was read in a way the caller should hear of
 }
 
 // storedFormat is the stored pixel format when it differs from the one
@@ -306,11 +308,23 @@ func readImage(ds *dicom.Dataset) (*image, error) {
 	if find(ds.Elements, tagFloatPixelData) != nil || find(ds.Elements, tagDoubleFloatPixelData) != nil {
 		return nil, reject(StepHeader, "float pixel data is not supported: only integer pixel data can be remapped")
 	}
-	if im.sopClass, ok = stringValue(ds, tag.SOPClassUID); !ok {
-		return nil, reject(StepHeader, "missing SOP Class UID")
-	}
-	if im.sopInstance, ok = stringValue(ds, tag.SOPInstanceUID); !ok {
-		return nil, reject(StepHeader, "missing SOP Instance UID")
+	// Some writers put the SOP Class and Instance UIDs only in the file
+	// meta; readers take them from there, and so does this tool, saying so.
+	for _, u := range []struct {
+		dst        *string
+		main, meta tag.Tag
+		name       string
+	}{
+		{&im.sopClass, tag.SOPClassUID, tag.MediaStorageSOPClassUID, "SOP Class UID"},
+		{&im.sopInstance, tag.SOPInstanceUID, tag.MediaStorageSOPInstanceUID, "SOP Instance UID"},
+	} {
+		if *u.dst, ok = stringValue(ds, u.main); ok {
+			continue
+		}
+		if *u.dst, ok = stringValue(ds, u.meta); !ok {
+			return nil, reject(StepHeader, "missing %s", u.name)
+		}
+		im.warnings = append(im.warnings, fmt.Sprintf("no %s in the data set: read from the file meta's Media Storage %s", u.name, u.name))
 	}
 	im.seriesInstance, _ = stringValue(ds, tag.SeriesInstanceUID)
 

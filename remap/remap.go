@@ -108,7 +108,10 @@ type Report struct {
 	OldSeries  string
 	NewSeries  string
 	Samples    int
-	rescaled   bool // some stored value is not its own modality value
+	// Warnings say what was read in a way the user should hear of (an
+	// offset table ignored, UIDs from the file meta), one sentence each.
+	Warnings []string
+	rescaled bool // some stored value is not its own modality value
 }
 
 // Remap reads a DICOM file of size bytes from src and writes the remapped
@@ -122,7 +125,7 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 	if err != nil {
 		return Report{}, err
 	}
-	rep := Report{OldSOP: im.sopInstance, OldSeries: im.seriesInstance, Samples: im.samples()}
+	rep := Report{OldSOP: im.sopInstance, OldSeries: im.seriesInstance, Samples: im.samples(), Warnings: im.warnings}
 	// Refuse a range this image cannot store before reading its pixels.
 	outBits, outSigned, err := outputFormat(im, p.Min, p.Max)
 	if err != nil {
@@ -204,6 +207,11 @@ type Measurement struct {
 	Samples   int  // samples over all frames and channels
 	SeriesUID string
 	SOPUID    string
+	// SeriesKey groups files into series: the Series Instance UID, or for
+	// a file without one a key of its own, so that such a file is a series
+	// alone (its derived series UID comes from its SOP Instance UID).
+	SeriesKey string
+	Warnings  []string // as in Report
 	// Hist counts the samples the percentiles rank, per rescale: set when
 	// Params.Percentiles is, so that a series' percentiles can be computed
 	// from its files' (MergeHistograms, HistogramQuantiles).
@@ -227,8 +235,12 @@ func Measure(src io.ReaderAt, size int64, p Params) (Measurement, error) {
 	if p.Percentiles.extremes() {
 		meas.hist = nil // only percentiles need them
 	}
+	key := im.seriesInstance
+	if key == "" {
+		key = "instance " + im.sopInstance // never a UID: no clash with a real series
+	}
 	return Measurement{Source: meas.source, OK: meas.sourceOK, Samples: im.samples(), SeriesUID: im.seriesInstance,
-		SOPUID: im.sopInstance, Hist: meas.hist}, err
+		SOPUID: im.sopInstance, SeriesKey: key, Warnings: im.warnings, Hist: meas.hist}, err
 }
 
 // measure scans the pixel data for its extremes.
