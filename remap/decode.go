@@ -237,8 +237,12 @@ func (im *image) attachEncapsulated(limit int64, lay layout, src io.ReaderAt) er
 		}
 		return false, false
 	}
-	if fs.fragments, err = frameFragments(el.items, im.frames, bot, eot, starts); err != nil {
+	var warning string
+	if fs.fragments, warning, err = frameFragments(el.items, im.frames, bot, eot, starts); err != nil {
 		return err
+	}
+	if warning != "" {
+		im.warnings = append(im.warnings, warning)
 	}
 	fs.file, fs.newDecoder = src, im.syntax.newDecoder
 	im.pixels.frames = fs

@@ -400,3 +400,42 @@ func TestCompressedSeries(t *testing.T) {
 		}
 	}
 }
+
+// TestOffsetTableDisagrees: a multi-frame RLE image whose Basic Offset
+// Table cannot be right, as in GDCM's 00191113.dcm (one entry too many,
+// offsets a few bytes off, an odd last fragment). dicom-remap finds the
+// frames from the fragments, with a warning: every sample is the remap of
+// the native frames. (On this file dcmtk's dcmdrle zero-fills the last 11
+// samples, which come from the last fragment, and gdcmconv refuses it: the
+// synthetic source is the only honest reference.)
+func TestOffsetTableDisagrees(t *testing.T) {
+	needPydicom(t)
+	native := fixture.CTSlice(12, 10, 3, "1", "1")
+	frames := fixture.RLEFrames(native)
+	var table []byte
+	entry := func(v int) { table = append(table, byte(v), byte(v>>8), byte(v>>16), byte(v>>24)) }
+	off := 0
+	for _, f := range frames {
+		entry(off + 2) // a few bytes off
+		off += 8 + len(f)
+	}
+	entry(off) // one entry too many
+	last := frames[len(frames)-1]
+	items := append(append([][]byte{table}, frames[:len(frames)-1]...), last[:len(last)-3], last[len(last)-3:])
+	compressed := native
+	compressed.TransferSyntax, compressed.Items = "1.2.840.10008.1.2.5", items
+	dir := t.TempDir()
+	in := write(t, filepath.Join(dir, "angio.dcm"), fixture.Build(compressed))
+	ref := write(t, filepath.Join(dir, "native.dcm"), fixture.Build(native))
+	out := t.TempDir()
+	r := runCmd(t, "", binary, in, out, "0", "200")
+	if r.code != 0 || !strings.Contains(r.stderr, "angio.dcm: warning: the basic offset table does not match the fragments (it lists 4 frames, the header declares 3): frames found from the fragments themselves") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	output := filepath.Join(out, "angio-normalized.dcm")
+	check := runCmd(t, "", debianPython, filepath.Join(repoRoot, "tests", "check_output.py"), "--reference", ref, in, output, "0", "200")
+	if check.code != 0 {
+		t.Fatalf("pydicom check: %s%s", check.stdout, check.stderr)
+	}
+	checkDciodvfy(t, ref, output)
+}
