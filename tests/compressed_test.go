@@ -405,9 +405,9 @@ func TestCompressedSeries(t *testing.T) {
 // Table cannot be right, as in GDCM's 00191113.dcm (one entry too many,
 // offsets a few bytes off, an odd last fragment). dicom-remap finds the
 // frames from the fragments, with a warning: every sample is the remap of
-// the native frames. (On this file dcmtk's dcmdrle zero-fills the last 11
-// samples, which come from the last fragment, and gdcmconv refuses it: the
-// synthetic source is the only honest reference.)
+// the native frames. (On this file dcmtk's dcmdrle gets the last 11 samples
+// wrong: it ends an RLE segment at a fragment's end and fills the rest;
+// gdcmconv and pydicom refuse it. The synthetic source is the reference.)
 func TestOffsetTableDisagrees(t *testing.T) {
 	needPydicom(t)
 	native := fixture.CTSlice(12, 10, 3, "1", "1")
