@@ -448,7 +448,7 @@ func readImage(ds *dicom.Dataset) (*image, error) {
 		return nil, err
 	}
 
-	if err := checkModalityTransform(ds.Elements); err != nil {
+	if err := checkModalityTransform(ds.Elements, false); err != nil {
 		return nil, err
 	}
 	if err := checkFunctionalGroups(ds); err != nil {
@@ -506,11 +506,12 @@ func (im *image) attachPixels(limit int64, lay layout, src io.ReaderAt) error {
 	return nil
 }
 
-// checkModalityTransform refuses what a linear map of stored values cannot
-// honour: a non-linear Modality LUT or a rescale that reverses the order.
-func checkModalityTransform(elems []*dicom.Element) error {
-	if find(elems, tagModalityLUTSequence) != nil {
-		return reject(StepHeader, "a modality LUT sequence is not supported: the remap is linear")
+// checkModalityTransform refuses a rescale that reverses the order, and a
+// Modality LUT Sequence inside a functional group (inGroup), which no IOD
+// puts there.
+func checkModalityTransform(elems []*dicom.Element, inGroup bool) error {
+	if inGroup && find(elems, tagModalityLUTSequence) != nil {
+		return reject(StepHeader, "a modality LUT sequence in a functional group is not supported")
 	}
 	if e := find(elems, tag.RescaleSlope); e != nil {
 		s, err := floatOf(e)
@@ -534,7 +535,7 @@ func checkFunctionalGroups(ds *dicom.Dataset) error {
 				continue
 			}
 			for _, inner := range sequenceItems(e) {
-				if err := checkModalityTransform(inner); err != nil {
+				if err := checkModalityTransform(inner, true); err != nil {
 					return err
 				}
 			}
