@@ -10,7 +10,8 @@
 //     RescaleIntercept (m = v without a rescale), exact: the decimal strings
 //     of the header are rationals, never floats. Enhanced images take the
 //     rescale of each frame from its Pixel Value Transformation functional
-//     group, so frames may differ. A Modality LUT Sequence or a slope that
+//     group, so frames may differ. A Modality LUT Sequence is applied as the
+//     modality transform instead (m = LUT[v], PS3.3 C.11.1). A slope that
 //     is not positive is refused.
 //   - Pixels equal to Pixel Padding Value, or inside the range it forms with
 //     Pixel Padding Range Limit, are padding: they are left out of the source
