@@ -2,6 +2,8 @@ package remap
 
 import (
 	"bytes"
+	"compress/flate"
+	"encoding/binary"
 	"io"
 	"regexp"
 	"strings"
@@ -485,4 +487,50 @@ func (r patchedReader) ReadAt(p []byte, off int64) (int, error) {
 		}
 	}
 	return n, err
+}
+
+// inflatedFile is a deflated file as the parser is to see it when its text
+// is to be decoded here: the file meta, its transfer syntax relabelled
+// Explicit VR Little Endian (same length, NUL padded), then the inflated
+// data set, so that Specific Character Set values can be blanked at their
+// offsets in the inflated stream. The library reads deflated files whole
+// anyway; this copy is made only for files that declare a character set.
+func inflatedFile(src io.ReaderAt, size int64, lay layout, limit int64) (io.ReaderAt, int64, layout, error) {
+	head := make([]byte, lay.dataOffset)
+	if _, err := src.ReadAt(head, 0); err != nil {
+		return nil, 0, lay, reject(StepRead, "truncated file: %v", err)
+	}
+	// The meta group is explicit VR little endian after the 132-byte
+	// preamble and prefix; the structure check has walked it.
+	for off := 132; off+8 <= len(head); {
+		group, elem := binary.LittleEndian.Uint16(head[off:]), binary.LittleEndian.Uint16(head[off+2:])
+		vr := string(head[off+4 : off+6])
+		n, hdr := int(binary.LittleEndian.Uint16(head[off+6:])), 8
+		if isLongVR(vr) {
+			n, hdr = int(binary.LittleEndian.Uint32(head[off+8:])), 12
+		}
+		if off+hdr+n > len(head) {
+			break
+		}
+		if group == 0x0002 && elem == 0x0010 && n >= len(tsExplicitLE) {
+			v := head[off+hdr : off+hdr+n]
+			copy(v, tsExplicitLE)
+			clear(v[len(tsExplicitLE):])
+		}
+		off += hdr + n
+	}
+	body, err := io.ReadAll(io.LimitReader(flate.NewReader(io.NewSectionReader(src, lay.dataOffset, size-lay.dataOffset)), limit+1<<26))
+	if err != nil {
+		return nil, 0, lay, reject(StepRead, "deflated data: %v", err)
+	}
+	if int64(len(body)) > limit+1<<26 {
+		return nil, 0, lay, reject(StepRead, "deflated data set larger than the %d-byte pixel limit", limit)
+	}
+	virtual := append(head, body...)
+	out := lay
+	out.ts, out.charsets = tsExplicitLE, make([]span, len(lay.charsets))
+	for i, s := range lay.charsets {
+		out.charsets[i] = span{s.offset + lay.dataOffset, s.length}
+	}
+	return bytes.NewReader(virtual), int64(len(virtual)), out, nil
 }

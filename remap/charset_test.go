@@ -87,8 +87,11 @@ func TestUndecodableText(t *testing.T) {
 // extensions: a Japanese top level, a sequence item in Korean with its own
 // Specific Character Set, an item nested in it that inherits the Korean,
 // and a private element after the Pixel Data, read in the top-level set.
-func charsetImage() []byte {
+func charsetImage() []byte { return charsetImageIn(fixture.ExplicitLE) }
+
+func charsetImageIn(ts string) []byte {
 	s := fixture.CTSlice(2, 2, 0, "1", "1")
+	s.TransferSyntax = ts
 	s.Replace = append(s.Replace, fixture.Str(0x0010, 0x0010, "PN", "\xd4\xcf\xc0\xde^\xc0\xdb\xb3=\x1b$B;3ED\x1b(J^\x1b$BB@O:\x1b(J"))
 	s.Extra = append(s.Extra,
 		fixture.Str(0x0008, 0x0005, "CS", `ISO 2022 IR 13\ISO 2022 IR 87`),
@@ -106,8 +109,17 @@ func charsetImage() []byte {
 	return fixture.Build(s)
 }
 
+// TestRemapCharacterSets: in every transfer syntax, a deflated one too
+// (inflated here so that the library does not decode its text).
 func TestRemapCharacterSets(t *testing.T) {
-	in := charsetImage()
+	for _, ts := range []string{fixture.ExplicitLE, fixture.ImplicitLE, fixture.ExplicitBE, fixture.DeflatedLE} {
+		// Implicit VR gives a private element no VR: its bytes are kept as
+		// they are (UN), not read as text.
+		t.Run(ts, func(t *testing.T) { checkCharsetImage(t, charsetImageIn(ts), ts != fixture.ImplicitLE) })
+	}
+}
+
+func checkCharsetImage(t *testing.T, in []byte, privateText bool) {
 	var out bytes.Buffer
 	if _, err := Remap(&out, bytes.NewReader(in), int64(len(in)), Params{Min: 0, Max: 255, Version: "test"}); err != nil {
 		t.Fatal(err)
@@ -144,11 +156,13 @@ func TestRemapCharacterSets(t *testing.T) {
 		{get(item, 0x0008, 0x0005), "ISO_IR 192"},
 		{get(item, 0x0008, 0x103e), `김희중\two`},
 		{get(inner, 0x0008, 0x0104), "김"},
-		{get(ds.Elements, 0x7fe1, 0x1001), "山田"},
 	} {
 		if got := strings.Join(c.got, `\`); got != c.want {
 			t.Errorf("got %q, want %q", got, c.want)
 		}
+	}
+	if got := get(ds.Elements, 0x7fe1, 0x1001); privateText && strings.Join(got, `\`) != "山田" {
+		t.Errorf("private element after the pixel data: %q", got)
 	}
 }
 

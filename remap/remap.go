@@ -269,13 +269,28 @@ func load(src io.ReaderAt, size int64, limit int64) (dicom.Dataset, *image, erro
 			return dicom.Dataset{}, nil, err
 		}
 	}
-	ds, err := parse(src, size, lay)
+	text, textLayout := src, lay
+	if lay.ts == tsDeflatedLE && len(lay.charsets) > 0 {
+		// Text is decoded here, not by the library: it must see the data
+		// set inflated, where the character sets can be blanked.
+		var vsize int64
+		if text, vsize, textLayout, err = inflatedFile(src, size, lay, limit); err != nil {
+			return dicom.Dataset{}, nil, err
+		}
+		size = vsize
+	}
+	ds, err := parse(text, size, textLayout)
 	if err != nil {
 		return ds, nil, err
 	}
-	if ownCharsets(lay) {
-		if err := decodeText(&ds, src, lay.charsets); err != nil {
+	if ownCharsets(textLayout) {
+		if err := decodeText(&ds, text, textLayout.charsets); err != nil {
 			return ds, nil, err
+		}
+	}
+	if textLayout.ts != lay.ts {
+		if e := find(ds.Elements, tag.TransferSyntaxUID); e != nil {
+			setStrings(e, []string{lay.ts}) // as the file says
 		}
 	}
 	im, err := readImage(&ds)
@@ -336,9 +351,9 @@ func parse(src io.ReaderAt, size int64, lay layout) (ds dicom.Dataset, err error
 }
 
 // ownCharsets reports whether the text of a file is decoded by decodeText
-// rather than the library. A deflated file's bytes reach the library
-// compressed, where no value can be blanked: the library decodes its text,
-// and checkText refuses what it gets wrong (ISO 2022 code extensions).
+// rather than the library: a file with a Specific Character Set, whose
+// bytes the parser reads as they are (a deflated one is inflated first, by
+// inflatedFile).
 func ownCharsets(lay layout) bool {
 	return len(lay.charsets) > 0 && lay.ts != tsDeflatedLE
 }
