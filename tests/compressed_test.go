@@ -247,7 +247,9 @@ ds.save_as(out)
 		}
 		out := t.TempDir()
 		r := runCmd(t, "", binary, in, out, "0", "100")
-		if r.code != 3 || !strings.Contains(r.stderr, "offset table lists 2 frames, the header declares 3") {
+		// The table is set aside, and the fragments are too few: refused.
+		if r.code != 3 || !strings.Contains(r.stderr, "basic offset table is wrong (it lists 2 frames, the header declares 3)") ||
+			!strings.Contains(r.stderr, "2 fragments hold fewer than the 3 frames") {
 			t.Fatalf("exit %d: %s", r.code, r.stderr)
 		}
 		if entries, _ := os.ReadDir(out); len(entries) != 0 {
