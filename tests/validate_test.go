@@ -216,3 +216,27 @@ func dciodvfyErrors(t *testing.T, dciodvfy, path string) map[string]bool {
 	}
 	return errs
 }
+
+// TestUIDsOnlyInFileMeta runs nibabel's decimal_rescale.dcm (Debian's
+// python3-nibabel), whose data set lacks SOP Class and Instance UIDs: read
+// from the file meta with a warning each, the output checked by pydicom
+// (its SOP Class is the file meta's) and dciodvfy, which can now check it
+// against its IOD at all.
+func TestUIDsOnlyInFileMeta(t *testing.T) {
+	needPydicom(t)
+	in := needFile(t, "/usr/lib/python3/dist-packages/nibabel/nicom/tests/data/decimal_rescale.dcm", "nibabel's test data (python3-nibabel)")
+	out := t.TempDir()
+	r := runCmd(t, "", binary, in, out, "0", "255")
+	if r.code != 0 || !strings.Contains(r.stderr, "warning: no SOP Class UID in the data set: read from the file meta's Media Storage SOP Class UID") ||
+		!strings.Contains(r.stderr, "warning: no SOP Instance UID in the data set") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	output := filepath.Join(out, "decimal_rescale-normalized.dcm")
+	check := runCmd(t, "", debianPython, filepath.Join(repoRoot, "tests", "check_output.py"), in, output, "0", "255")
+	if check.code != 0 {
+		t.Fatalf("%s%s", check.stdout, check.stderr)
+	}
+	if errs := dciodvfyErrors(t, need(t, "dciodvfy"), output); errs["Information Object Not found"] {
+		t.Fatal("dciodvfy finds no IOD: the SOP Class UID is missing")
+	}
+}
