@@ -359,6 +359,10 @@ func decodeText(ds *dicom.Dataset, src io.ReaderAt, charsets []span) error {
 			return reject(StepHeader, "sequences nested deeper than %d levels", maxDepth)
 		}
 		for _, e := range elems {
+			if e.Tag == tagRenamedCharset {
+				e.Tag = tag.SpecificCharacterSet
+				e.ValueRepresentation, e.RawValueRepresentation = tag.VRStringList, "CS"
+			}
 			if e.Tag == tag.SpecificCharacterSet {
 				if next == len(original) {
 					return reject(StepHeader, "specific character set elements read differently than found")
@@ -380,20 +384,24 @@ func decodeText(ds *dicom.Dataset, src io.ReaderAt, charsets []span) error {
 	if next != len(original) {
 		return reject(StepHeader, "specific character set elements read differently than found")
 	}
-	return decodeLevel(ds.Elements, nil, 0)
+	_, err := decodeLevel(ds.Elements, nil, 0)
+	return err
 }
 
 // decodeLevel decodes the text of one data set level in its own Specific
 // Character Set, or the one it inherits (nil: none, and text stays as read).
-func decodeLevel(elems []*dicom.Element, tc *textCoding, depth int) error {
+// inherited reports whether text changed that is in the inherited set: in
+// this level, or in items below that declare none of their own, so that
+// the level that declares the set declares ISO_IR 192 instead.
+func decodeLevel(elems []*dicom.Element, tc *textCoding, depth int) (inherited bool, _ error) {
 	if depth > maxDepth {
-		return reject(StepHeader, "sequences nested deeper than %d levels", maxDepth)
+		return false, reject(StepHeader, "sequences nested deeper than %d levels", maxDepth)
 	}
 	scs := find(elems, tag.SpecificCharacterSet)
 	if scs != nil {
 		var err error
 		if tc, err = newTextCoding(valuesOf(scs)); err != nil {
-			return err
+			return false, err
 		}
 	}
 	changed := false
@@ -403,9 +411,11 @@ func decodeLevel(elems []*dicom.Element, tc *textCoding, depth int) error {
 		}
 		if items := sequenceItems(e); items != nil {
 			for _, item := range items {
-				if err := decodeLevel(item, tc, depth+1); err != nil {
-					return err
+				below, err := decodeLevel(item, tc, depth+1)
+				if err != nil {
+					return false, err
 				}
+				changed = changed || below
 			}
 			continue
 		}
@@ -422,7 +432,7 @@ func decodeLevel(elems []*dicom.Element, tc *textCoding, depth int) error {
 			for _, v := range values {
 				s, ok := tc.decode([]byte(v), textDelimiters)
 				if !ok {
-					return undecodable(e, tc)
+					return false, undecodable(e, tc)
 				}
 				out = append(out, s)
 			}
@@ -432,7 +442,7 @@ func decodeLevel(elems []*dicom.Element, tc *textCoding, depth int) error {
 				for i, g := range groups {
 					s, ok := tc.decode([]byte(g), nameDelimiters)
 					if !ok {
-						return undecodable(e, tc)
+						return false, undecodable(e, tc)
 					}
 					groups[i] = s
 				}
@@ -442,7 +452,7 @@ func decodeLevel(elems []*dicom.Element, tc *textCoding, depth int) error {
 			// One value: a backslash is text here.
 			s, ok := tc.decode([]byte(strings.Join(values, `\`)), textDelimiters)
 			if !ok {
-				return undecodable(e, tc)
+				return false, undecodable(e, tc)
 			}
 			out = []string{s}
 		default:
@@ -455,8 +465,9 @@ func decodeLevel(elems []*dicom.Element, tc *textCoding, depth int) error {
 	}
 	if scs != nil && changed {
 		setStrings(scs, []string{"ISO_IR 192"})
+		return false, nil
 	}
-	return nil
+	return changed, nil
 }
 
 func undecodable(e *dicom.Element, tc *textCoding) error {
@@ -473,10 +484,18 @@ func setStrings(e *dicom.Element, values []string) {
 // patchedReader is the file as the parser is to see it: the values of the
 // Specific Character Sets blanked to a name the library does not know, so
 // that it decodes no text.
+//
+// An empty value cannot be blanked, and the library reads it as ISO IR 6
+// and decodes text with it: the element is renamed (0008,0004), a tag no
+// standard element has, and named back by decodeText.
 type patchedReader struct {
 	io.ReaderAt
-	blank []span
+	blank  []span
+	rename []int64 // offsets of the low byte of an empty set's element number
 }
+
+// tagRenamedCharset is what the parser sees an empty Specific Character Set as.
+var tagRenamedCharset = tag.Tag{Group: 0x0008, Element: 0x0004}
 
 func (r patchedReader) ReadAt(p []byte, off int64) (int, error) {
 	n, err := r.ReaderAt.ReadAt(p, off)
@@ -484,6 +503,11 @@ func (r patchedReader) ReadAt(p []byte, off int64) (int, error) {
 		lo, hi := max(s.offset, off), min(s.offset+s.length, off+int64(n))
 		for i := lo; i < hi; i++ {
 			p[i-off] = 'X'
+		}
+	}
+	for _, at := range r.rename {
+		if at >= off && at < off+int64(n) {
+			p[at-off] = 0x04
 		}
 	}
 	return n, err
@@ -528,9 +552,12 @@ func inflatedFile(src io.ReaderAt, size int64, lay layout, limit int64) (io.Read
 	}
 	virtual := append(head, body...)
 	out := lay
-	out.ts, out.charsets = tsExplicitLE, make([]span, len(lay.charsets))
+	out.ts, out.charsets, out.emptySets = tsExplicitLE, make([]span, len(lay.charsets)), make([]int64, len(lay.emptySets))
 	for i, s := range lay.charsets {
 		out.charsets[i] = span{s.offset + lay.dataOffset, s.length}
+	}
+	for i, at := range lay.emptySets {
+		out.emptySets[i] = at + lay.dataOffset
 	}
 	return bytes.NewReader(virtual), int64(len(virtual)), out, nil
 }

@@ -208,3 +208,35 @@ func FuzzTextCoding(f *testing.F) {
 		}
 	})
 }
+
+// TestInheritedSetRelabelled: text decoded in a sequence item that inherits
+// the top level's set makes the top level declare ISO_IR 192, even when
+// the top level's own text is ASCII and its set is the default (empty).
+func TestInheritedSetRelabelled(t *testing.T) {
+	for _, c := range []struct{ scs, ts string }{
+		{"", fixture.ExplicitLE}, {"", fixture.ImplicitLE}, {"", fixture.ExplicitBE}, {"", fixture.DeflatedLE}, {"ISO_IR 100", fixture.ExplicitLE},
+	} {
+		scs := c.scs
+		s := fixture.CTSlice(2, 2, 0, "1", "1")
+		s.TransferSyntax = c.ts
+		s.Extra = append(s.Extra, fixture.Str(0x0008, 0x0005, "CS", scs),
+			fixture.Seq(0x0008, 0x1115, []fixture.Elem{fixture.Str(0x0008, 0x103e, "LO", "J\xe9r\xf4me")}))
+		in := fixture.Build(s)
+		var out bytes.Buffer
+		if _, err := Remap(&out, bytes.NewReader(in), int64(len(in)), Params{Min: 0, Max: 255, Version: "test"}); err != nil {
+			t.Fatal(err)
+		}
+		ds, err := dicom.Parse(bytes.NewReader(out.Bytes()), int64(out.Len()), nil, dicom.SkipPixelData())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs := find(ds.Elements, tag.SpecificCharacterSet)
+		item := sequenceItems(find(ds.Elements, tag.Tag{Group: 0x0008, Element: 0x1115}))[0]
+		if got := textOf(cs); got != "ISO_IR 192" {
+			t.Errorf("%q %s: top level declares %q", scs, c.ts, got)
+		}
+		if got := textOf(find(item, tag.Tag{Group: 0x0008, Element: 0x103e})); got != "Jérôme" {
+			t.Errorf("%q %s: item text %q", scs, c.ts, got)
+		}
+	}
+}

@@ -317,7 +317,7 @@ func parse(src io.ReaderAt, size int64, lay layout) (ds dicom.Dataset, err error
 	opts := []dicom.ParseOption{dicom.SkipProcessingPixelDataValue(), dicom.AllowMissingMetaElementGroupLength()}
 	if ownCharsets(lay) {
 		// Text is decoded by decodeText: the parser keeps it as bytes.
-		src = patchedReader{src, lay.charsets}
+		src = patchedReader{src, lay.charsets, lay.emptySets}
 		opts = append(opts, dicom.AllowUnknownSpecificCharacterSet())
 	}
 	headEnd, tailStart := lay.pixelElement, lay.pixelOffset+lay.pixelLength
