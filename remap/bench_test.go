@@ -119,3 +119,49 @@ func BenchmarkRemapFilePercentiles(b *testing.B) {
 	pc, _ := ParsePercentiles("0.5:99.5")
 	benchRemapWith(b, fixture.Build(fixture.CTSlice(512, 512, 16, "1", "1")), Params{Min: 0, Max: 100, Percentiles: &pc})
 }
+
+// BenchmarkHeaderText compares a small image whose text is in ISO 2022
+// with code extensions (decoded by this package, nested items included)
+// with the same image in ASCII without a Specific Character Set: the cost
+// of reading text in any character set, per file.
+func BenchmarkHeaderText(b *testing.B) {
+	plain := fixture.Build(fixture.CTSlice(2, 2, 0, "1", "1"))
+	for _, c := range []struct {
+		name string
+		in   []byte
+	}{{"ascii", plain}, {"iso2022", charsetImage()}, {"iso2022-deflated", charsetImageIn(fixture.DeflatedLE)}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Remap(io.Discard, bytes.NewReader(c.in), int64(len(c.in)), Params{Min: 0, Max: 255, Version: "bench"}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkModalityLUT maps a 2048² 12-bit radiograph through a Modality
+// LUT of 4096 entries and through a rescale: a LUT costs a table build, not
+// a per-sample cost.
+func BenchmarkModalityLUT(b *testing.B) {
+	spec := fixture.Radiograph(2048)
+	rs := spec
+	rs.Extra = append(rs.Extra, fixture.Str(0x0028, 0x1052, "DS", "-5"), fixture.Str(0x0028, 0x1053, "DS", "2.5"))
+	lut := spec
+	lut.Extra = append(lut.Extra, lutSequence(0, 16, lutEntries(4096), "US", false))
+	for _, c := range []struct {
+		name string
+		spec fixture.Spec
+	}{{"rescale", rs}, {"lut", lut}} {
+		in := fixture.Build(c.spec)
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(in)))
+			for b.Loop() {
+				if _, err := Remap(io.Discard, bytes.NewReader(in), int64(len(in)), Params{Min: 0, Max: 255, Version: "bench", Threads: 1}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

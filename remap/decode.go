@@ -237,7 +237,8 @@ func (im *image) attachEncapsulated(limit int64, lay layout, src io.ReaderAt) er
 		}
 		return false, false
 	}
-	if fs.fragments, err = frameFragments(el.items, im.frames, bot, eot, starts); err != nil {
+	var warning string
+	if fs.fragments, warning, err = frameFragments(el.items, im.frames, bot, eot, starts); err != nil {
 		return err
 	}
 	if len(eot) > 0 {
@@ -257,6 +258,9 @@ func (im *image) attachEncapsulated(limit int64, lay layout, src io.ReaderAt) er
 				return reject(StepPixels, "the extended offset table gives frame %d %d bytes, its fragments hold %d", i+1, lengths[i], n)
 			}
 		}
+	}
+	if warning != "" {
+		im.warnings = append(im.warnings, warning)
 	}
 	fs.file, fs.newDecoder = src, im.syntax.newDecoder
 	if err := fs.checkStreams(im.syntax); err != nil {

@@ -102,7 +102,11 @@ func derive(ds *dicom.Dataset, im *image, p Params, rep Report, smallest, larges
 	}
 
 	values := "stored pixel values"
-	if rep.rescaled {
+	lut := find(ds.Elements, tagModalityLUTSequence) != nil
+	switch {
+	case lut:
+		values = "modality values (stored values through the modality LUT)"
+	case rep.rescaled:
 		values = "modality values (stored value × rescale slope + intercept)"
 	}
 	desc := fmt.Sprintf("dicom-remap %s: %s linearly remapped from [%s, %s] to [%d, %d], rounded half up",
@@ -128,7 +132,11 @@ func derive(ds *dicom.Dataset, im *image, p Params, rep Report, smallest, larges
 	if im.padding != nil {
 		desc += fmt.Sprintf("; padding %d..%d set to %d", im.padding.lo, im.padding.hi, p.Min)
 	}
-	desc += "; rescale, VOI LUT and physical units removed"
+	if lut {
+		desc += "; modality LUT, VOI LUT and physical units removed"
+	} else {
+		desc += "; rescale, VOI LUT and physical units removed"
+	}
 	if old := textOf(find(ds.Elements, tagDerivationDesc)); old != "" {
 		desc += "; before: " + old
 	}
@@ -152,6 +160,7 @@ func derive(ds *dicom.Dataset, im *image, p Params, rep Report, smallest, larges
 			e.set(tag.SpecificCharacterSet, "CS", []string{"ISO_IR 192"})
 		}
 	}
+	e.set(tag.SOPClassUID, "UI", []string{im.sopClass}) // it may have been only in the file meta
 	e.set(tag.SOPInstanceUID, "UI", []string{rep.NewSOP})
 	e.set(tag.SeriesInstanceUID, "UI", []string{rep.NewSeries})
 	if it := find(e.elems, tag.ImageType); it != nil {
@@ -235,7 +244,11 @@ func deriveFormat(e *editor, im *image) {
 
 // neutralize resets the modality and VOI transforms of one dataset level.
 func neutralize(e *editor, windowCenter string, width int64) {
-	if find(e.elems, tag.RescaleSlope) != nil || find(e.elems, tag.RescaleIntercept) != nil {
+	lut := find(e.elems, tagModalityLUTSequence) != nil
+	e.drop(is(tagModalityLUTSequence))
+	// The new values are their own modality values: rescale 1/0 replaces
+	// the LUT (PS3.3 C.11.1 wants one of the two).
+	if lut || find(e.elems, tag.RescaleSlope) != nil || find(e.elems, tag.RescaleIntercept) != nil {
 		e.set(tag.RescaleIntercept, "DS", []string{"0"})
 		e.set(tag.RescaleSlope, "DS", []string{"1"})
 		e.set(tagRescaleType, "LO", []string{"US"})

@@ -42,22 +42,30 @@ func TestFrameFragments(t *testing.T) {
 		starts   func(span) (bool, bool)
 		want     []int // fragments per frame
 		err      string
+		warn     string
 	}{
-		{"one frame", 1, nil, nil, unknown, []int{4}, ""},
-		{"one per frame", 4, nil, nil, unknown, []int{1, 1, 1, 1}, ""},
-		{"basic offset table", 2, []uint64{0, 32}, nil, unknown, []int{2, 2}, ""},
-		{"extended wins", 2, []uint64{0, 18}, []uint64{0, 32}, unknown, []int{2, 2}, ""},
-		{"stream starts", 2, nil, nil, starts, []int{2, 2}, ""},
-		{"cannot tell", 2, nil, nil, unknown, nil, "cannot tell"},
-		{"too few fragments", 5, nil, nil, unknown, nil, "fewer than the 5 frames"},
-		{"table count", 3, []uint64{0, 32}, nil, unknown, nil, "lists 2 frames, the header declares 3"},
-		{"not a fragment", 2, []uint64{0, 30}, nil, unknown, nil, "does not point to a fragment"},
-		{"first not zero", 2, []uint64{18, 32}, nil, unknown, nil, "does not point to a fragment"},
-		{"repeated", 2, []uint64{0, 0}, nil, unknown, nil, "does not point to a fragment"},
-		{"wrong start count", 3, nil, nil, starts, nil, "2 fragments begin a compressed frame"},
+		{"one frame", 1, nil, nil, unknown, []int{4}, "", ""},
+		{"one per frame", 4, nil, nil, unknown, []int{1, 1, 1, 1}, "", ""},
+		{"basic offset table", 2, []uint64{0, 32}, nil, unknown, []int{2, 2}, "", ""},
+		{"extended wins", 2, []uint64{0, 18}, []uint64{0, 32}, unknown, []int{2, 2}, "", ""},
+		{"stream starts", 2, nil, nil, starts, []int{2, 2}, "", ""},
+		{"cannot tell", 2, nil, nil, unknown, nil, "cannot tell", ""},
+		{"too few fragments", 5, nil, nil, unknown, nil, "fewer than the 5 frames", ""},
+		{"table count", 3, []uint64{0, 32}, nil, unknown, nil, "lists 2 frames, the header declares 3", ""},
+		{"not a fragment", 2, []uint64{0, 30}, nil, unknown, nil, "does not point to a fragment", ""},
+		{"first not zero", 2, []uint64{18, 32}, nil, unknown, nil, "does not point to a fragment", ""},
+		{"repeated", 2, []uint64{0, 0}, nil, unknown, nil, "does not point to a fragment", ""},
+		{"wrong start count", 3, nil, nil, starts, nil, "2 fragments begin a compressed frame", ""},
+		// Offset tables that cannot be right, with frames the fragments
+		// tell apart: found from the fragments, with a warning.
+		{"one entry too many", 2, []uint64{0, 32, 66}, nil, starts, []int{2, 2}, "", "lists 3 frames, the header declares 2"},
+		{"entries a few bytes off", 2, []uint64{0, 34}, nil, starts, []int{2, 2}, "", "entry 2 (34) does not point"},
+		{"off, one fragment a frame", 4, []uint64{0, 20, 36, 66}, nil, unknown, []int{1, 1, 1, 1}, "", "entry 2 (20)"},
+		{"entry at a fragment inside a frame", 2, []uint64{0, 18}, nil, starts, []int{2, 2}, "", "does not begin a compressed frame"},
+		{"wrong extended table", 2, nil, []uint64{0, 18}, starts, []int{2, 2}, "", "the extended offset table does not match"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := frameFragments(items, c.frames, c.bot, c.eot, c.starts)
+			got, warning, err := frameFragments(items, c.frames, c.bot, c.eot, c.starts)
 			if c.err != "" {
 				if err == nil || !strings.Contains(err.Error(), c.err) || KindOf(err) != Rejected {
 					t.Fatalf("error %v, want a rejection with %q", err, c.err)
@@ -69,6 +77,9 @@ func TestFrameFragments(t *testing.T) {
 			}
 			if g := lens(got); !equalInts(g, c.want) {
 				t.Fatalf("fragments per frame %v, want %v", g, c.want)
+			}
+			if (warning != "") != (c.warn != "") || !strings.Contains(warning, c.warn) {
+				t.Fatalf("warning %q, want %q", warning, c.warn)
 			}
 		})
 	}
@@ -148,6 +159,35 @@ func TestEncapsulatedShapes(t *testing.T) {
 			}
 		})
 	}
+	// Like GDCM's 00191113.dcm, from an angiography workstation: the Basic
+	// Offset Table has one entry too many and its offsets are a few bytes
+	// off, and the last fragment has an odd length. The frames are found
+	// from the fragments, all of them: the pixels equal the native image's.
+	t.Run("offset table that disagrees with the fragments", func(t *testing.T) {
+		native, compressed := rleSpec(func(f [][]byte) [][]byte {
+			last := f[len(f)-1]
+			frags := append(append([][]byte{}, f[:len(f)-1]...), last[:len(last)-3], last[len(last)-3:])
+			table := bot(f, 1)
+			for i := 4; i < len(table); i += 4 {
+				binary.LittleEndian.PutUint32(table[i:], binary.LittleEndian.Uint32(table[i:])+2)
+			}
+			table = binary.LittleEndian.AppendUint32(table, binary.LittleEndian.Uint32(table[len(table)-4:])+40)
+			return append([][]byte{table}, frags...)
+		})
+		in := fixture.Build(compressed)
+		n := 9 * 7 * 3 * 2
+		var out bytes.Buffer
+		rep, err := Remap(&out, bytes.NewReader(in), int64(len(in)), Params{Min: 0, Max: 1000, Version: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "basic offset table does not match the fragments (it lists 4 frames, the header declares 3)") {
+			t.Fatalf("warnings %q", rep.Warnings)
+		}
+		if got, want := out.Bytes()[out.Len()-n:], remapPixels(t, fixture.Build(native), n); !bytes.Equal(got, want) {
+			t.Fatal("decoded pixels differ from the native remap")
+		}
+	})
 	t.Run("extended offset table", func(t *testing.T) {
 		native, compressed := rleSpec(func(f [][]byte) [][]byte { return append([][]byte{nil}, cut(f, 2)...) })
 		var offsets, lengths []byte

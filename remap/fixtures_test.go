@@ -155,7 +155,7 @@ func TestRejections(t *testing.T) {
 		{"ybr gray", fixture.Build(with(func(s *fixture.Spec) { s.Photometric = "YBR_FULL" })), "signed YBR_FULL pixel data is not valid"},
 		{"ybr partial", fixture.Build(with(func(s *fixture.Spec) { s.Photometric = "YBR_PARTIAL_420" })), "YBR_PARTIAL_420 is not supported"},
 		{"bits stored > allocated", fixture.Build(with(func(s *fixture.Spec) { s.BitsStored = 17; s.BitsAllocated = 16 })), "bits stored 17"},
-		{"modality lut", fixture.Build(with(func(s *fixture.Spec) {
+		{"modality lut without data", fixture.Build(with(func(s *fixture.Spec) {
 			s.Extra = []fixture.Elem{fixture.Seq(0x0028, 0x3000, []fixture.Elem{fixture.US(0x0028, 0x3002, 4, 0, 16)})}
 		})), "modality LUT"},
 		{"negative slope", fixture.Build(with(func(s *fixture.Spec) {

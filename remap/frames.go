@@ -198,35 +198,69 @@ func grow(b *[]byte, n int) []byte {
 // the Basic Offset Table's offsets, eot the Extended Offset Table's (each
 // may be empty), and startsFrame tells whether a fragment begins with the
 // start of a compressed frame (a JPEG SOI marker) when it can be told.
-func frameFragments(items []span, frames int, bot, eot []uint64, startsFrame func(span) (bool, bool)) ([][]span, error) {
+//
+// An offset table that cannot be right (another number of entries than
+// frames, an entry that is not the start of a fragment, or of a fragment
+// that does not begin a compressed frame) is set aside, as dcmtk and GDCM
+// do: the frames are found from the fragments themselves, and warning says
+// so. Every fragment stays in some frame: nothing is cropped or filled in.
+func frameFragments(items []span, frames int, bot, eot []uint64, startsFrame func(span) (bool, bool)) (_ [][]span, warning string, _ error) {
 	if len(items) < 2 {
-		return nil, reject(StepPixels, "encapsulated pixel data holds no fragments")
+		return nil, "", reject(StepPixels, "encapsulated pixel data holds no fragments")
 	}
 	frags := items[1:]
-	offsets := eot
+	offsets, name := eot, "extended offset table"
 	if len(offsets) == 0 {
-		offsets = bot
+		offsets, name = bot, "basic offset table"
 	}
-	if len(offsets) > 0 {
-		if len(offsets) != frames {
-			return nil, reject(StepPixels, "the offset table lists %d frames, the header declares %d", len(offsets), frames)
+	if len(offsets) == 0 {
+		out, err := fragmentFrames(frags, frames, startsFrame)
+		if err != nil {
+			return nil, "", reject(StepPixels, "%v", err)
 		}
-		// Offsets count from the first fragment's item tag, 8 bytes
-		// before its value.
-		base := frags[0].offset - 8
-		starts := make([]int, 0, frames)
-		k := 0
-		for fi, off := range offsets {
-			for k < len(frags) && uint64(frags[k].offset-8-base) < off {
-				k++
-			}
-			if k == len(frags) || uint64(frags[k].offset-8-base) != off || (fi > 0 && k == starts[fi-1]) || (fi == 0 && k != 0) {
-				return nil, reject(StepPixels, "offset table entry %d (%d) does not point to a fragment of its own", fi+1, off)
-			}
-			starts = append(starts, k)
-		}
-		return split(frags, starts), nil
+		return out, "", nil
 	}
+	starts, terr := tableStarts(frags, frames, offsets, startsFrame)
+	if terr == nil {
+		return split(frags, starts), "", nil
+	}
+	out, err := fragmentFrames(frags, frames, startsFrame)
+	if err != nil {
+		return nil, "", reject(StepPixels, "the %s is wrong (%v), and the fragments do not tell the frames apart either: %v", name, terr, err)
+	}
+	return out, fmt.Sprintf("the %s does not match the fragments (%v): frames found from the fragments themselves", name, terr), nil
+}
+
+// tableStarts returns the first fragment of each frame as an offset table
+// gives it, or why the table cannot be right.
+func tableStarts(frags []span, frames int, offsets []uint64, startsFrame func(span) (bool, bool)) ([]int, error) {
+	if len(offsets) != frames {
+		return nil, fmt.Errorf("it lists %d frames, the header declares %d", len(offsets), frames)
+	}
+	// Offsets count from the first fragment's item tag, 8 bytes before
+	// its value.
+	base := frags[0].offset - 8
+	starts := make([]int, 0, frames)
+	k := 0
+	for fi, off := range offsets {
+		for k < len(frags) && uint64(frags[k].offset-8-base) < off {
+			k++
+		}
+		if k == len(frags) || uint64(frags[k].offset-8-base) != off || (fi > 0 && k == starts[fi-1]) || (fi == 0 && k != 0) {
+			return nil, fmt.Errorf("entry %d (%d) does not point to a fragment of its own", fi+1, off)
+		}
+		if begins, known := startsFrame(frags[k]); known && !begins {
+			return nil, fmt.Errorf("entry %d (%d) points to a fragment that does not begin a compressed frame", fi+1, off)
+		}
+		starts = append(starts, k)
+	}
+	return starts, nil
+}
+
+// fragmentFrames finds the frames from the fragments alone: all of them
+// for one frame, one each when there are as many as frames, else a frame
+// starts where a fragment starts with a new compressed stream.
+func fragmentFrames(frags []span, frames int, startsFrame func(span) (bool, bool)) ([][]span, error) {
 	switch {
 	case frames == 1:
 		// One frame over several fragments: only the first may begin a
@@ -249,22 +283,20 @@ func frameFragments(items []span, frames int, bot, eot []uint64, startsFrame fun
 	case len(frags) == frames:
 		return split(frags, nil), nil
 	case len(frags) < frames:
-		return nil, reject(StepPixels, "%d fragments hold fewer than the %d frames the header declares", len(frags), frames)
+		return nil, fmt.Errorf("%d fragments hold fewer than the %d frames the header declares", len(frags), frames)
 	}
-	// More fragments than frames and no offset table: a frame starts where
-	// a fragment starts with a new compressed stream.
 	starts := make([]int, 0, frames)
 	for k, s := range frags {
 		begins, known := startsFrame(s)
 		if !known {
-			return nil, reject(StepPixels, "%d fragments for %d frames and no offset table: cannot tell which fragments make which frame", len(frags), frames)
+			return nil, fmt.Errorf("%d fragments for %d frames and no offset table: cannot tell which fragments make which frame", len(frags), frames)
 		}
 		if begins {
 			starts = append(starts, k)
 		}
 	}
 	if len(starts) != frames || starts[0] != 0 {
-		return nil, reject(StepPixels, "%d fragments begin a compressed frame, the header declares %d frames", len(starts), frames)
+		return nil, fmt.Errorf("%d fragments begin a compressed frame, the header declares %d frames", len(starts), frames)
 	}
 	return split(frags, starts), nil
 }

@@ -133,7 +133,13 @@ func adversarialInputs() [][]byte {
 	}
 	ybr := fixture.Spec{SOPClass: fixture.SecondaryCap, Modality: "OT", Rows: 2, Columns: 4, BitsAllocated: 8, BitsStored: 8,
 		Photometric: "YBR_FULL_422", Values: fixture.Phantom(2, 8, 1, 0, 255)[:16]}
-	out = append(out, fixture.Build(rle), fixture.Build(palette), fixture.Build(ybr))
+	// A Modality LUT, and an offset table one entry too long and off.
+	lut := fixture.Spec{SOPClass: "1.2.840.10008.5.1.4.1.1.1", Modality: "CR", Rows: 4, Columns: 4, BitsAllocated: 16, BitsStored: 12,
+		Values: fixture.Phantom(4, 4, 1, 0, 4095), Extra: []fixture.Elem{lutSequence(3, 16, lutEntries(64), "US", false)}}
+	badTable := rle
+	badTable.Items = append([][]byte{{0, 0, 0, 0, 102, 0, 0, 0, 200, 0, 0, 0}}, badTable.Items[1:]...)
+	out = append(out, fixture.Build(rle), fixture.Build(palette), fixture.Build(ybr), charsetImage(),
+		charsetImageIn(fixture.DeflatedLE), fixture.Build(lut), fixture.Build(badTable))
 	return append(out, nil, []byte("DICM"), make([]byte, 132))
 }
 

@@ -78,6 +78,8 @@ type image struct {
 	convert conversion
 	stored  storedFormat // the pixel format as stored
 	palette *color.Palette
+
+	warnings []string // what was read in a way the caller should hear of
 }
 
 // storedFormat is the stored pixel format when it differs from the one
@@ -328,11 +330,23 @@ func readImage(ds *dicom.Dataset) (*image, error) {
 	if find(ds.Elements, tagFloatPixelData) != nil || find(ds.Elements, tagDoubleFloatPixelData) != nil {
 		return nil, reject(StepHeader, "float pixel data is not supported: only integer pixel data can be remapped")
 	}
-	if im.sopClass, ok = stringValue(ds, tag.SOPClassUID); !ok {
-		return nil, reject(StepHeader, "missing SOP Class UID")
-	}
-	if im.sopInstance, ok = stringValue(ds, tag.SOPInstanceUID); !ok {
-		return nil, reject(StepHeader, "missing SOP Instance UID")
+	// Some writers put the SOP Class and Instance UIDs only in the file
+	// meta; readers take them from there, and so does this tool, saying so.
+	for _, u := range []struct {
+		dst        *string
+		main, meta tag.Tag
+		name       string
+	}{
+		{&im.sopClass, tag.SOPClassUID, tag.MediaStorageSOPClassUID, "SOP Class UID"},
+		{&im.sopInstance, tag.SOPInstanceUID, tag.MediaStorageSOPInstanceUID, "SOP Instance UID"},
+	} {
+		if *u.dst, ok = stringValue(ds, u.main); ok {
+			continue
+		}
+		if *u.dst, ok = stringValue(ds, u.meta); !ok {
+			return nil, reject(StepHeader, "missing %s", u.name)
+		}
+		im.warnings = append(im.warnings, fmt.Sprintf("no %s in the data set: read from the file meta's Media Storage %s", u.name, u.name))
 	}
 	im.seriesInstance, _ = stringValue(ds, tag.SeriesInstanceUID)
 
@@ -456,7 +470,7 @@ func readImage(ds *dicom.Dataset) (*image, error) {
 		return nil, err
 	}
 
-	if err := checkModalityTransform(ds.Elements); err != nil {
+	if err := checkModalityTransform(ds.Elements, false); err != nil {
 		return nil, err
 	}
 	if err := checkFunctionalGroups(ds); err != nil {
@@ -514,11 +528,12 @@ func (im *image) attachPixels(limit int64, lay layout, src io.ReaderAt) error {
 	return nil
 }
 
-// checkModalityTransform refuses what a linear map of stored values cannot
-// honour: a non-linear Modality LUT or a rescale that reverses the order.
-func checkModalityTransform(elems []*dicom.Element) error {
-	if find(elems, tagModalityLUTSequence) != nil {
-		return reject(StepHeader, "a modality LUT sequence is not supported: the remap is linear")
+// checkModalityTransform refuses a rescale that reverses the order, and a
+// Modality LUT Sequence inside a functional group (inGroup), which no IOD
+// puts there.
+func checkModalityTransform(elems []*dicom.Element, inGroup bool) error {
+	if inGroup && find(elems, tagModalityLUTSequence) != nil {
+		return reject(StepHeader, "a modality LUT sequence in a functional group is not supported")
 	}
 	if e := find(elems, tag.RescaleSlope); e != nil {
 		s, err := floatOf(e)
@@ -542,7 +557,7 @@ func checkFunctionalGroups(ds *dicom.Dataset) error {
 				continue
 			}
 			for _, inner := range sequenceItems(e) {
-				if err := checkModalityTransform(inner); err != nil {
+				if err := checkModalityTransform(inner, true); err != nil {
 					return err
 				}
 			}

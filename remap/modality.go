@@ -22,6 +22,9 @@ import (
 type rescale struct {
 	slope, intercept *big.Rat
 	key              string // canonical "slope/intercept"
+	// lut, when set, is the modality transform instead (slope and
+	// intercept are then 1 and 0, the identity of the LUT's output).
+	lut *modalityLUT
 }
 
 var identityRescale = newRescale(big.NewRat(1, 1), new(big.Rat))
@@ -34,6 +37,9 @@ func (r rescale) identity() bool { return r.key == identityRescale.key }
 
 // modality returns v × slope + intercept.
 func (r rescale) modality(v int64) *big.Rat {
+	if r.lut != nil {
+		return new(big.Rat).SetInt64(r.lut.at(v))
+	}
 	m := new(big.Rat).SetInt64(v)
 	m.Mul(m, r.slope)
 	return m.Add(m, r.intercept)
@@ -82,7 +88,12 @@ type frameRescales struct {
 // readRescales reads the rescale of each frame: from the per-frame
 // functional group, else the shared one, else the top-level attributes.
 func readRescales(ds *dicom.Dataset, im *image) (frameRescales, error) {
-	top, ok, err := readRescale(ds.Elements)
+	// A Modality LUT Sequence, where there is one, is the transform; as
+	// pydicom, dcmtk and GDCM do, it wins over a rescale beside it.
+	top, ok, err := readModalityLUT(ds.Elements, im.signed, im.order)
+	if err == nil && !ok {
+		top, ok, err = readRescale(ds.Elements)
+	}
 	if err != nil {
 		return frameRescales{}, err
 	}
@@ -215,6 +226,10 @@ func (m modalityMap) at(v *big.Rat) int64 {
 // q(v) = floor((a·v + c)/den) is out − Min for v in [vA, vB]; below vA
 // every value maps to Min, above vB to Max.
 type storedMap struct {
+	// lut, when set, gives each stored value its modality value, which id
+	// (the map of the identity rescale) maps.
+	lut      *modalityLUT
+	id       *storedMap
 	lin      *linearMap // the stored source range is integral: today's map
 	min, max int64
 	vA, vB   int64
@@ -257,6 +272,11 @@ func ceilDiv(x, y *big.Int) *big.Int {
 // stored builds the map of r's stored values.
 func (m modalityMap) stored(r rescale) storedMap {
 	sm := storedMap{min: m.min, max: m.max}
+	if r.lut != nil {
+		id := m.stored(identityRescale)
+		sm.lut, sm.id = r.lut, &id
+		return sm
+	}
 	// L and H: the source range in r's stored values.
 	l := new(big.Rat).Sub(m.src.Lo, r.intercept)
 	l.Quo(l, r.slope)
@@ -316,6 +336,9 @@ func (sm *storedMap) exact(v int64) (int64, *big.Int) {
 
 // at maps one stored value.
 func (sm *storedMap) at(v int64) int64 {
+	if sm.lut != nil {
+		return sm.id.at(sm.lut.at(v))
+	}
 	if sm.pieces != nil {
 		return sm.pieceAt(v).at(v)
 	}
@@ -345,6 +368,12 @@ func (sm *storedMap) at(v int64) int64 {
 
 // fill sets out[i] to the map of stored value base+i.
 func fillStored[T uint16 | int64](sm *storedMap, base int64, out []T) {
+	if sm.lut != nil {
+		for i := range out {
+			out[i] = T(sm.at(base + int64(i)))
+		}
+		return
+	}
 	if sm.pieces != nil {
 		fillPieces(sm, base, out)
 		return

@@ -97,7 +97,7 @@ func measureModality(im *image, c sampleCodec, fr frameRescales, p Params, threa
 	var mm modalityMeasure
 	workers := im.pixels.workers(threads)
 	robust := p.Source == nil && (!p.Percentiles.extremes() || p.MaskBelow != nil)
-	if fr.single() && !robust {
+	if fr.single() && !robust && fr.groups[0].lut == nil {
 		// The common case, and today's scan: extremes of stored values.
 		r, anyPadding, ok, err := measure(im, c, threads)
 		if err != nil {
@@ -115,7 +115,12 @@ func measureModality(im *image, c sampleCodec, fr frameRescales, p Params, threa
 	if err := im.pixels.chunks(workers, sc.add, nil); err != nil {
 		return mm, err
 	}
-	hs, _, anyPadding := sc.result(im.padding)
+	hs, rs, anyPadding := sc.result(im.padding)
+	for i, r := range rs {
+		if r.lut != nil {
+			hs[i] = lutHistogram(hs[i], r.lut)
+		}
+	}
 	mm.anyPadding = anyPadding
 	var err error
 	if mm.extremes, mm.ok, err = HistogramExtremes(hs); err != nil {

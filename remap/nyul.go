@@ -221,6 +221,11 @@ func (pm *pieceMap) at(x *big.Rat) int64 {
 // stored builds the map of r's stored values: one storedMap per piece,
 // from the least stored value whose modality value reaches its bound.
 func (pm *pieceMap) stored(r rescale) storedMap {
+	if r.lut != nil {
+		// a Modality LUT: the pieces apply to its output values
+		id := pm.stored(identityRescale)
+		return storedMap{min: pm.min, max: pm.max, lut: r.lut, id: &id}
+	}
 	sm := storedMap{min: pm.min, max: pm.max}
 	from := -storedLimit - 1
 	for k, pl := range pm.pieces {

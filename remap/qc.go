@@ -77,6 +77,19 @@ func observe(ds *dicom.Dataset, im *image, inC sampleCodec, mapper *groupMapper,
 	case "PT":
 		sh.Units = elementText(ds, tagUnits)
 	}
+	// With a Modality LUT the observer sees modality values, the LUT's
+	// output, as if stored with rescale 1/0: the source range is in those
+	// units and no stored range stands for it. Padding is then told by the
+	// modality value of the padding stored values (exact unless another
+	// stored value has the same one).
+	lut := top.lut
+	if lut != nil && im.padding != nil {
+		padded := map[int64]bool{}
+		for v := max(im.padding.lo, lut.first-1); v <= min(im.padding.hi, lut.first+int64(len(lut.entries))); v++ {
+			padded[lut.at(v)] = true
+		}
+		sh.Padding = func(m int64) bool { return padded[m] }
+	}
 	p.Observe.Begin(sh)
 	outC := mapper.mappers[0].out
 	in, out := make([]int64, observeBatch), make([]int64, observeBatch)
@@ -93,6 +106,9 @@ func observe(ds *dicom.Dataset, im *image, inC sampleCodec, mapper *groupMapper,
 			n := min(len(b)/inC.bytes, observeBatch)
 			for i := range n {
 				in[i] = inC.value(inC.raw(b, i))
+				if lut != nil {
+					in[i] = lut.at(in[i])
+				}
 				out[i] = outC.value(outC.raw(mapped, i))
 			}
 			p.Observe.Samples(first, in[:n], out[:n])

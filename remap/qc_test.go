@@ -64,3 +64,25 @@ func TestObserver(t *testing.T) {
 		}
 	}
 }
+
+// With a Modality LUT the observer sees the LUT's modality values, and the
+// source range in them.
+func TestObserverModalityLUT(t *testing.T) {
+	entries := lutEntries(3000)
+	spec, values := crWithLUT(lutSequence(100, 16, entries, "US", false))
+	data := fixture.Build(spec)
+	rec := &recorder{}
+	var out bytes.Buffer
+	rep, err := Remap(&out, bytes.NewReader(data), int64(len(data)), Params{Min: 0, Max: 255, Version: "test", Observe: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := rec.shape.Source; s.Lo != rep.Source.Lo.Num().Int64() || s.Hi != rep.Source.Hi.Num().Int64() {
+		t.Fatalf("shape source %v, report %v", s, rep.Source)
+	}
+	for i, smp := range lutSamples(values, 100, entries) {
+		if rec.in[i] != smp.v {
+			t.Fatalf("sample %d: seen %d, modality value %d", i, rec.in[i], smp.v)
+		}
+	}
+}

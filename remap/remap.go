@@ -10,7 +10,8 @@
 //     RescaleIntercept (m = v without a rescale), exact: the decimal strings
 //     of the header are rationals, never floats. Enhanced images take the
 //     rescale of each frame from its Pixel Value Transformation functional
-//     group, so frames may differ. A Modality LUT Sequence or a slope that
+//     group, so frames may differ. A Modality LUT Sequence is applied as the
+//     modality transform instead (m = LUT[v], PS3.3 C.11.1). A slope that
 //     is not positive is refused.
 //   - Pixels equal to Pixel Padding Value, or inside the range it forms with
 //     Pixel Padding Range Limit, are padding: they are left out of the source
@@ -141,7 +142,10 @@ type Report struct {
 	OldSeries  string
 	NewSeries  string
 	Samples    int
-	rescaled   bool // some stored value is not its own modality value
+	// Warnings say what was read in a way the user should hear of (an
+	// offset table ignored, UIDs from the file meta), one sentence each.
+	Warnings []string
+	rescaled bool // some stored value is not its own modality value
 }
 
 // Remap reads a DICOM file of size bytes from src and writes the remapped
@@ -158,7 +162,7 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 	if err := im.pixels.fitMemory(p.frameLimit(), p.MemoryLimit); err != nil {
 		return Report{}, err
 	}
-	rep := Report{OldSOP: im.sopInstance, OldSeries: im.seriesInstance, Samples: im.samples()}
+	rep := Report{OldSOP: im.sopInstance, OldSeries: im.seriesInstance, Samples: im.samples(), Warnings: im.warnings}
 	// Refuse a range this image cannot store before reading its pixels.
 	outBits, outSigned, err := outputFormat(im, p.Min, p.Max)
 	if err != nil {
@@ -257,6 +261,11 @@ type Measurement struct {
 	Samples   int  // samples over all frames and channels
 	SeriesUID string
 	SOPUID    string
+	// SeriesKey groups files into series: the Series Instance UID, or for
+	// a file without one a key of its own, so that such a file is a series
+	// alone (its derived series UID comes from its SOP Instance UID).
+	SeriesKey string
+	Warnings  []string // as in Report
 	// Hist counts the samples the percentiles rank, per rescale: set when
 	// Params.Percentiles is, so that a series' percentiles can be computed
 	// from its files' (MergeHistograms, HistogramQuantiles).
@@ -283,8 +292,12 @@ func Measure(src io.ReaderAt, size int64, p Params) (Measurement, error) {
 	if p.Percentiles.extremes() {
 		meas.hist = nil // only percentiles need them
 	}
+	key := im.seriesInstance
+	if key == "" {
+		key = "instance " + im.sopInstance // never a UID: no clash with a real series
+	}
 	return Measurement{Source: meas.source, OK: meas.sourceOK, Samples: im.samples(), SeriesUID: im.seriesInstance,
-		SOPUID: im.sopInstance, Hist: meas.hist}, err
+		SOPUID: im.sopInstance, SeriesKey: key, Warnings: im.warnings, Hist: meas.hist}, err
 }
 
 // measure scans the pixel data for its extremes.
@@ -312,9 +325,29 @@ func load(src io.ReaderAt, size int64, limit int64) (dicom.Dataset, *image, erro
 			return dicom.Dataset{}, nil, err
 		}
 	}
-	ds, err := parse(src, size, lay)
+	text, textLayout := src, lay
+	if lay.ts == tsDeflatedLE && len(lay.charsets) > 0 {
+		// Text is decoded here, not by the library: it must see the data
+		// set inflated, where the character sets can be blanked.
+		var vsize int64
+		if text, vsize, textLayout, err = inflatedFile(src, size, lay, limit); err != nil {
+			return dicom.Dataset{}, nil, err
+		}
+		size = vsize
+	}
+	ds, err := parse(text, size, textLayout)
 	if err != nil {
 		return ds, nil, err
+	}
+	if ownCharsets(textLayout) {
+		if err := decodeText(&ds, text, textLayout.charsets); err != nil {
+			return ds, nil, err
+		}
+	}
+	if textLayout.ts != lay.ts {
+		if e := find(ds.Elements, tag.TransferSyntaxUID); e != nil {
+			setStrings(e, []string{lay.ts}) // as the file says
+		}
 	}
 	im, err := readImage(&ds)
 	if err != nil {
@@ -338,6 +371,11 @@ func parse(src io.ReaderAt, size int64, lay layout) (ds dicom.Dataset, err error
 		}
 	}()
 	opts := []dicom.ParseOption{dicom.SkipProcessingPixelDataValue(), dicom.AllowMissingMetaElementGroupLength()}
+	if ownCharsets(lay) {
+		// Text is decoded by decodeText: the parser keeps it as bytes.
+		src = patchedReader{src, lay.charsets, lay.emptySets}
+		opts = append(opts, dicom.AllowUnknownSpecificCharacterSet())
+	}
 	headEnd, tailStart := lay.pixelElement, lay.pixelOffset+lay.pixelLength
 	if lay.encap != nil {
 		headEnd, tailStart = lay.encap.start, lay.encap.end
@@ -366,6 +404,14 @@ func parse(src io.ReaderAt, size int64, lay layout) (ds dicom.Dataset, err error
 		}
 	}
 	return ds, nil
+}
+
+// ownCharsets reports whether the text of a file is decoded by decodeText
+// rather than the library: a file with a Specific Character Set, whose
+// bytes the parser reads as they are (a deflated one is inflated first, by
+// inflatedFile).
+func ownCharsets(lay layout) bool {
+	return len(lay.charsets) > 0 && lay.ts != tsDeflatedLE
 }
 
 // parseSpan parses the file up to end: from the start with its meta

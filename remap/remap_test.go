@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"math/big"
 	"math/rand"
+	"strings"
 	"testing"
+
+	"github.com/dicom-remap/dicom-remap/internal/fixture"
 
 	"github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
@@ -131,4 +134,68 @@ func decodeOutput(t *testing.T, out []byte) decoded {
 		}
 	}
 	return d
+}
+
+// TestUIDsFromFileMeta: a data set without SOP Class and Instance UIDs takes
+// them from the file meta, with a warning each, and the output carries both
+// in the data set.
+func TestUIDsFromFileMeta(t *testing.T) {
+	s := fixture.CTSlice(4, 4, 0, "5", "5")
+	s.Omit = []fixture.Elem{{Group: 0x0008, Element: 0x0016}, {Group: 0x0008, Element: 0x0018}}
+	in := fixture.Build(s)
+	whole := fixture.Build(fixture.CTSlice(4, 4, 0, "5", "5"))
+	if bytes.Contains(in, []byte{0x08, 0, 0x16, 0, 'U', 'I'}) || len(in) >= len(whole) {
+		t.Fatal("the fixture still holds SOP Class UID")
+	}
+	var out, ref bytes.Buffer
+	p := Params{Min: 0, Max: 255, Version: "test"}
+	rep, err := Remap(&out, bytes.NewReader(in), int64(len(in)), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Warnings) != 2 || !strings.Contains(rep.Warnings[0], "SOP Class UID") || !strings.Contains(rep.Warnings[1], "SOP Instance UID") {
+		t.Fatalf("warnings %q", rep.Warnings)
+	}
+	// The same object as with the UIDs in the data set.
+	want, err := Remap(&ref, bytes.NewReader(whole), int64(len(whole)), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.NewSOP != want.NewSOP || rep.OldSOP != want.OldSOP || len(want.Warnings) != 0 {
+		t.Fatalf("got %+v, want %+v", rep, want)
+	}
+	if !bytes.Equal(out.Bytes(), ref.Bytes()) {
+		t.Fatal("output differs from the one of the same image with its UIDs in the data set")
+	}
+	m, err := Measure(bytes.NewReader(in), int64(len(in)), p)
+	if err != nil || len(m.Warnings) != 2 || m.SOPUID != want.OldSOP {
+		t.Fatalf("measure: %+v, %v", m, err)
+	}
+}
+
+// TestSeriesKey: a file without a Series Instance UID is a series of its own.
+func TestSeriesKey(t *testing.T) {
+	keys := map[string]bool{}
+	for _, inst := range []string{"1", "2"} {
+		s := fixture.CTSlice(4, 4, 0, inst, "1")
+		s.Omit = []fixture.Elem{{Group: 0x0020, Element: 0x000e}}
+		in := fixture.Build(s)
+		m, err := Measure(bytes.NewReader(in), int64(len(in)), Params{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.SeriesUID != "" || m.SeriesKey == "" {
+			t.Fatalf("series %q, key %q", m.SeriesUID, m.SeriesKey)
+		}
+		keys[m.SeriesKey] = true
+	}
+	in := fixture.Build(fixture.CTSlice(4, 4, 0, "3", "1"))
+	m, err := Measure(bytes.NewReader(in), int64(len(in)), Params{})
+	if err != nil || m.SeriesKey != m.SeriesUID {
+		t.Fatalf("with a series UID: %+v, %v", m, err)
+	}
+	keys[m.SeriesKey] = true
+	if len(keys) != 3 {
+		t.Fatalf("keys %v", keys)
+	}
 }

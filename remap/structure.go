@@ -31,6 +31,8 @@ const (
 	tagItemDelim     = 0xfffee00d
 	tagSequenceDelim = 0xfffee0dd
 	tagPixelData     = 0x7fe00010
+
+	tagSpecificCharacterSet = 0x00080005
 )
 
 type structureScanner struct {
@@ -46,6 +48,8 @@ type structureScanner struct {
 	eot       [2]span
 	implicit  bool
 	elements  int
+	charsets  []span  // values of every (0008,0005), in file order
+	emptySets []int64 // for the empty ones, where the low byte of the element number lies
 }
 
 // layout is how a file is encoded, as the structure check found it. The
@@ -64,6 +68,12 @@ type layout struct {
 	// encap is where the top-level encapsulated Pixel Data lies, nil when
 	// the pixel data is native.
 	encap *encapLayout
+	// charsets are the values of every Specific Character Set, at any
+	// depth, in file order (offsets of the inflated stream when deflated);
+	// emptySets locate the element number's low byte of those that are
+	// empty, in order.
+	charsets  []span
+	emptySets []int64
 }
 
 // span is a run of bytes in the file.
@@ -144,6 +154,7 @@ func checkStructure(src io.ReaderAt, size int64, limit int64) (layout, error) {
 	err = s.elementsUntil(-1, 0, false)
 	lay.pixelElement, lay.pixelOffset, lay.pixelLength = s.pixelAt[0], s.pixelAt[1], s.pixelAt[2]
 	lay.encap = s.encap
+	lay.charsets, lay.emptySets = s.charsets, s.emptySets
 	if err == nil && s.eotStart > 0 {
 		if s.encap == nil {
 			return lay, s.fail("an extended offset table without encapsulated pixel data")
@@ -359,6 +370,16 @@ func (s *structureScanner) elementsUntil(end int64, depth int, delimited bool) e
 		container := vr == "SQ" || vr == "UN" || s.implicit || tagVal == tagPixelData
 		if length == undefinedLength && !container {
 			return s.fail("element (%04x,%04x) %s has an undefined length", group, elem, vr)
+		}
+		if tagVal == tagSpecificCharacterSet && (vr == "CS" || s.implicit) && length != undefinedLength {
+			s.charsets = append(s.charsets, span{s.offset, int64(length)})
+			if length == 0 {
+				low := start + 2 // the element number, little endian
+				if s.order == binary.BigEndian {
+					low++
+				}
+				s.emptySets = append(s.emptySets, low)
+			}
 		}
 		if tagVal == tagPixelData && depth == 0 && length != undefinedLength && s.seek != nil && s.pixelAt[1] == 0 {
 			s.pixelAt = [3]int64{start, s.offset, int64(length)}

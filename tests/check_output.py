@@ -138,7 +138,12 @@ def main():
         if not np.array_equal(arr, got):
             fail("pydicom pixel_array disagrees with the expected values")
 
-    if out.SOPInstanceUID == src.SOPInstanceUID or not out.SOPInstanceUID.startswith("2.25."):
+    # A data set without SOP UIDs is read with the file meta's (with a warning).
+    src_sop = src.get("SOPInstanceUID") or src.file_meta.MediaStorageSOPInstanceUID
+    src_class = src.get("SOPClassUID") or src.file_meta.MediaStorageSOPClassUID
+    if out.SOPClassUID != src_class:
+        fail("SOP Class UID %s, the input's is %s" % (out.get("SOPClassUID"), src_class))
+    if out.SOPInstanceUID == src_sop or not out.SOPInstanceUID.startswith("2.25."):
         fail("SOP Instance UID not new: %s" % out.SOPInstanceUID)
     if out.file_meta.MediaStorageSOPInstanceUID != out.SOPInstanceUID:
         fail("file meta SOP instance differs from the dataset's")
@@ -147,7 +152,7 @@ def main():
     if out.ImageType[0] != "DERIVED":
         fail("image type %s" % out.ImageType)
     ref = out.SourceImageSequence[0]
-    if ref.ReferencedSOPInstanceUID != src.SOPInstanceUID:
+    if ref.ReferencedSOPInstanceUID != src_sop:
         fail("source image sequence does not reference the input")
     for kw in ("VOILUTSequence", "IconImageSequence", "ModalityLUTSequence", "RealWorldValueMappingSequence"):
         if kw in out:

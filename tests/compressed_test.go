@@ -247,7 +247,9 @@ ds.save_as(out)
 		}
 		out := t.TempDir()
 		r := runCmd(t, "", binary, in, out, "0", "100")
-		if r.code != 3 || !strings.Contains(r.stderr, "offset table lists 2 frames, the header declares 3") {
+		// The table is set aside, and the fragments are too few: refused.
+		if r.code != 3 || !strings.Contains(r.stderr, "basic offset table is wrong (it lists 2 frames, the header declares 3)") ||
+			!strings.Contains(r.stderr, "2 fragments hold fewer than the 3 frames") {
 			t.Fatalf("exit %d: %s", r.code, r.stderr)
 		}
 		if entries, _ := os.ReadDir(out); len(entries) != 0 {
@@ -397,6 +399,83 @@ func TestCompressedSeries(t *testing.T) {
 		name := filepath.Base(f) + "-normalized.dcm"
 		if !bytes.Equal(mustRead(t, filepath.Join(outdir, name)), runs[0][name]) {
 			t.Fatalf("%s: the CWL workflow's output differs from series mode", name)
+		}
+	}
+}
+
+// TestOffsetTableDisagrees: a multi-frame RLE image whose Basic Offset
+// Table cannot be right, as in GDCM's 00191113.dcm (one entry too many,
+// offsets a few bytes off, an odd last fragment). dicom-remap finds the
+// frames from the fragments, with a warning: every sample is the remap of
+// the native frames. (On this file dcmtk's dcmdrle gets the last 11 samples
+// wrong: it ends an RLE segment at a fragment's end and fills the rest;
+// gdcmconv and pydicom refuse it. The synthetic source is the reference.)
+func TestOffsetTableDisagrees(t *testing.T) {
+	needPydicom(t)
+	native := fixture.CTSlice(12, 10, 3, "1", "1")
+	frames := fixture.RLEFrames(native)
+	var table []byte
+	entry := func(v int) { table = append(table, byte(v), byte(v>>8), byte(v>>16), byte(v>>24)) }
+	off := 0
+	for _, f := range frames {
+		entry(off + 2) // a few bytes off
+		off += 8 + len(f)
+	}
+	entry(off) // one entry too many
+	last := frames[len(frames)-1]
+	items := append(append([][]byte{table}, frames[:len(frames)-1]...), last[:len(last)-3], last[len(last)-3:])
+	compressed := native
+	compressed.TransferSyntax, compressed.Items = "1.2.840.10008.1.2.5", items
+	dir := t.TempDir()
+	in := write(t, filepath.Join(dir, "angio.dcm"), fixture.Build(compressed))
+	ref := write(t, filepath.Join(dir, "native.dcm"), fixture.Build(native))
+	out := t.TempDir()
+	r := runCmd(t, "", binary, in, out, "0", "200")
+	if r.code != 0 || !strings.Contains(r.stderr, "angio.dcm: warning: the basic offset table does not match the fragments (it lists 4 frames, the header declares 3): frames found from the fragments themselves") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	output := filepath.Join(out, "angio-normalized.dcm")
+	check := runCmd(t, "", debianPython, filepath.Join(repoRoot, "tests", "check_output.py"), "--reference", ref, in, output, "0", "200")
+	if check.code != 0 {
+		t.Fatalf("pydicom check: %s%s", check.stdout, check.stderr)
+	}
+	checkDciodvfy(t, ref, output)
+}
+
+// TestGDCMOffsetTableSample runs the real file: GDCM's 00191113.dcm (an
+// angiography workstation's JPEG Lossless, four frames, a Basic Offset
+// Table of five entries a few bytes off, an odd last fragment). The output
+// is checked sample by sample against both dcmtk's and GDCM's decoding.
+func TestGDCMOffsetTableSample(t *testing.T) {
+	needPydicom(t)
+	in := needFile(t, "/usr/share/doc/libgdcm3.0/examples/00191113.dcm", "GDCM's example (libgdcm3.0)")
+	dir := t.TempDir()
+	refs := []string{filepath.Join(dir, "dcmtk.dcm"), filepath.Join(dir, "gdcm.dcm")}
+	if r := runCmd(t, "", need(t, "dcmdjpeg"), in, refs[0]); r.code != 0 {
+		t.Fatalf("dcmdjpeg: %s", r.stderr)
+	}
+	if r := runCmd(t, "", need(t, "gdcmconv"), "--raw", in, refs[1]); r.code != 0 {
+		t.Fatalf("gdcmconv: %s", r.stderr)
+	}
+	out := t.TempDir()
+	r := runCmd(t, "", binary, in, out, "0", "200")
+	if r.code != 0 || !strings.Contains(r.stderr, "warning: the basic offset table does not match the fragments (it lists 5 frames, the header declares 4)") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	output := filepath.Join(out, "00191113-normalized.dcm")
+	for _, ref := range refs {
+		check := runCmd(t, "", debianPython, filepath.Join(repoRoot, "tests", "check_output.py"), "--reference", ref, in, output, "0", "200")
+		if check.code != 0 {
+			t.Fatalf("pydicom check against %s: %s%s", filepath.Base(ref), check.stdout, check.stderr)
+		}
+	}
+	// The Source Image Sequence names the input, whose UIDs have an
+	// illegal root (999.999): the one error dciodvfy may add.
+	dciodvfy := need(t, "dciodvfy")
+	inErr, outErr := dciodvfyErrors(t, dciodvfy, refs[0]), dciodvfyErrors(t, dciodvfy, output)
+	for e := range outErr {
+		if !inErr[e] && !(strings.Contains(e, "SourceImageSequence") && strings.Contains(e, "Illegal root for UID = <999.999.")) {
+			t.Errorf("dciodvfy error the input did not have: %s", e)
 		}
 	}
 }

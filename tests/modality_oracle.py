@@ -4,7 +4,8 @@ usage: /usr/bin/python3 modality_oracle.py INDIR OUTDIR MIN MAX [PLO:PHI|-] [MAS
 
 Reads every file of INDIR (one series) with pydicom, takes each sample's
 modality value m = v * RescaleSlope + RescaleIntercept as a
-fractions.Fraction from the header's decimal strings, chooses the source
+fractions.Fraction from the header's decimal strings (or, for a file with a
+Modality LUT Sequence, pydicom's own apply_modality_lut), chooses the source
 range over all slices (extremes of the non-padding samples at or above MASK,
 or the modality values of rank max(1, ceil(p/100 * N)), or with linear
 numpy's x[floor h] + frac(h)(x[floor h + 1] - x[floor h]), h = (N-1)p/100,
@@ -20,7 +21,9 @@ import struct
 import sys
 from fractions import Fraction
 
+import numpy as np
 import pydicom
+from pydicom.pixel_data_handlers.util import apply_modality_lut
 
 
 def stored(ds):
@@ -58,13 +61,17 @@ def main():
         intercept = decimal(ds.get("RescaleIntercept", "0"))
         pad = ds.get("PixelPaddingValue")
         vals = stored(ds)
-        slices.append((name, vals, slope, intercept, pad))
+        if "ModalityLUTSequence" in ds:
+            lut = apply_modality_lut(np.array(vals, dtype=np.int64), ds)
+            mods = [Fraction(int(m)) for m in lut]
+        else:
+            mods = [v * slope + intercept for v in vals]
+        slices.append((name, vals, mods, pad))
     counts = {}
-    for _, vals, slope, intercept, pad in slices:
-        for v in vals:
+    for _, vals, mods, pad in slices:
+        for v, m in zip(vals, mods):
             if pad is not None and v == pad:
                 continue
-            m = v * slope + intercept
             if mask is not None and m < mask:
                 continue
             counts[m] = counts.get(m, 0) + 1
@@ -116,13 +123,13 @@ def main():
             return tmax
         return tmin + math.floor((m - lo) * (tmax - tmin) / (hi - lo) + Fraction(1, 2))
 
-    for name, vals, slope, intercept, pad in slices:
+    for name, vals, mods, pad in slices:
         out = pydicom.dcmread(os.path.join(outdir, name + "-normalized.dcm"))
         got = stored(out)
         for i, v in enumerate(vals):
-            want = tmin if pad is not None and v == pad else remap(v * slope + intercept)
+            want = tmin if pad is not None and v == pad else remap(mods[i])
             if got[i] != want:
-                print(f"modality_oracle: {name} sample {i} (stored {v}, rescale {slope}/{intercept}): {got[i]}, want {want}")
+                print(f"modality_oracle: {name} sample {i} (stored {v}, modality value {mods[i]}): {got[i]}, want {want}")
                 sys.exit(1)
     print(lo, hi)
 

@@ -203,3 +203,86 @@ func TestCWLSeriesWorkflowPercentiles(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// makeLUTSeries writes a computed radiography series whose slices carry
+// their modality transform as a Modality LUT Sequence, each its own
+// non-linear table (rising, and for a stretch falling), and one slice with
+// a rescale instead: the series' values are in the LUTs' output units.
+func makeLUTSeries(t *testing.T) string {
+	dir := t.TempDir()
+	rng := rand.New(rand.NewSource(19))
+	for i := 1; i <= 4; i++ {
+		values := make([]int64, 24*20)
+		for j := range values {
+			values[j] = int64(rng.Intn(4096))
+		}
+		s := fixture.Spec{SOPClass: "1.2.840.10008.5.1.4.1.1.1", Modality: "CR", Rows: 24, Columns: 20,
+			BitsAllocated: 16, BitsStored: 12, Values: values, Instance: fmt.Sprint(i), Series: "19",
+			Extra: []fixture.Elem{fixture.Str(0x0018, 0x5101, "CS", "PA"), fixture.Str(0x0020, 0x0020, "CS", `A\F`)}}
+		if i == 4 {
+			s.Extra = append(s.Extra, fixture.Str(0x0028, 0x1052, "DS", "100"), fixture.Str(0x0028, 0x1053, "DS", "2.5"),
+				fixture.Str(0x0028, 0x1054, "LO", "OD"))
+		} else {
+			n, first := 3000+500*i, 50*i
+			var data []byte
+			for k := range n {
+				v := k*k/(n/8) + 11*(k%7)*i
+				if k > n/2 && k < n/2+60 {
+					v = (n/2)*(n/2)/(n/8) - 5*(k-n/2)
+				}
+				data = append(data, byte(v), byte(v>>8))
+			}
+			s.Extra = append(s.Extra, fixture.Seq(0x0028, 0x3000, []fixture.Elem{
+				fixture.US(0x0028, 0x3002, n, first, 16),
+				fixture.Str(0x0028, 0x3004, "LO", "OD"),
+				{Group: 0x0028, Element: 0x3006, VR: "OW", Value: data},
+			}))
+		}
+		write(t, filepath.Join(dir, fmt.Sprintf("IM%04d", i)), fixture.Build(s))
+	}
+	return dir
+}
+
+// TestModalityLUTSeries: a series with Modality LUT Sequences (refused
+// before) is one map over the modality values that pydicom's
+// apply_modality_lut gives, checked sample by sample by the oracle, with
+// and without percentiles and a mask in the LUTs' units; the phases give
+// the bytes of series mode; the outputs carry rescale 1/0 and no LUT, and
+// dciodvfy finds nothing new in them.
+func TestModalityLUTSeries(t *testing.T) {
+	needPydicom(t)
+	in := makeLUTSeries(t)
+	for _, opts := range [][]string{nil, {"--percentiles", "1:99"}, {"--mask-below", "3000"}} {
+		t.Run(fmt.Sprint(opts), func(t *testing.T) {
+			series := filepath.Join(t.TempDir(), "series")
+			if r := runCmd(t, "", binary, append(append([]string{"-q"}, opts...), in, series, "0", "32767")...); r.code != 0 {
+				t.Fatal(r.stderr)
+			}
+			pct, mask := "-", "-"
+			for i := 0; i+1 < len(opts); i += 2 {
+				if opts[i] == "--percentiles" {
+					pct = opts[i+1]
+				} else {
+					mask = opts[i+1]
+				}
+			}
+			r := runCmd(t, "", debianPython, filepath.Join(repoRoot, "tests", "modality_oracle.py"), in, series, "0", "32767", pct, mask)
+			if r.code != 0 {
+				t.Fatalf("oracle: %s%s", r.stdout, r.stderr)
+			}
+			checkPhases(t, in, outputs(t, series), opts)
+			if opts == nil {
+				out := filepath.Join(series, "IM0001-normalized.dcm")
+				hdr := runCmd(t, "", debianPython, "-c", `import pydicom, sys
+ds = pydicom.dcmread(sys.argv[1])
+assert "ModalityLUTSequence" not in ds, "LUT kept"
+assert (ds.RescaleSlope, ds.RescaleIntercept) == (1, 0), (ds.RescaleSlope, ds.RescaleIntercept)
+assert "through the modality LUT" in ds.DerivationDescription, ds.DerivationDescription`, out)
+				if hdr.code != 0 {
+					t.Fatalf("header: %s", hdr.stderr)
+				}
+				checkDciodvfy(t, filepath.Join(in, "IM0001"), out)
+			}
+		})
+	}
+}

@@ -192,10 +192,10 @@ func newSeriesQC(c *config, files []*inputFile, outputs []string) (*seriesQC, *f
 	index := map[string]int{}
 	var counts, within []int
 	for i, in := range files {
-		k, ok := index[in.meas.SeriesUID]
+		k, ok := index[in.meas.SeriesKey]
 		if !ok {
 			k = len(counts)
-			index[in.meas.SeriesUID] = k
+			index[in.meas.SeriesKey] = k
 			counts = append(counts, 0)
 		}
 		s.seriesOf[i] = k

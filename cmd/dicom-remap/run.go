@@ -155,6 +155,11 @@ func remapFile(c *config, stderr io.Writer) int {
 	if werr != nil {
 		return reportErr(c.input, werr, stderr)
 	}
+	if !c.quiet {
+		for _, w := range rep.Warnings {
+			fmt.Fprintf(stderr, "dicom-remap: %s: warning: %s\n", c.input, w)
+		}
+	}
 	if rep.Constant && !c.quiet {
 		fmt.Fprintf(stderr, "dicom-remap: %s: warning: constant image: every pixel set to %d\n", c.input, c.min)
 	}

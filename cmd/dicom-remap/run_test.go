@@ -36,6 +36,13 @@ func TestScripts(t *testing.T) {
 			htj2k.TransferSyntax = fixture.HTJ2K
 			truncated := ct
 			truncated.TruncatePixels = 100
+			metaUIDs := fixture.CTSlice(8, 8, 0, "9", "9")
+			metaUIDs.Omit = []fixture.Elem{{Group: 0x0008, Element: 0x0016}, {Group: 0x0008, Element: 0x0018}}
+			noSeries1, noSeries2 := fixture.CTSlice(8, 8, 0, "11", "1"), fixture.CTSlice(8, 8, 0, "12", "1")
+			noSeries2.Values = fixture.Phantom(8, 8, 1, 0, 100) // another range than noSeries1's
+			for _, s := range []*fixture.Spec{&noSeries1, &noSeries2} {
+				s.Omit = []fixture.Elem{{Group: 0x0020, Element: 0x000e}}
+			}
 			for name, data := range map[string][]byte{
 				"ct.dcm":        fixture.Build(ct),
 				"IM0001":        fixture.Build(ct),
@@ -44,6 +51,9 @@ func TestScripts(t *testing.T) {
 				"jpeg.dcm":      fixture.Build(jpeg),
 				"htj2k.dcm":     fixture.Build(htj2k),
 				"truncated.dcm": fixture.Build(truncated),
+				"metauids.dcm":  fixture.Build(metaUIDs),
+				"noseries1.dcm": fixture.Build(noSeries1),
+				"noseries2.dcm": fixture.Build(noSeries2),
 				"notdicom.txt":  []byte("just some text, not a DICOM file\n"),
 				// A key object note on ct.dcm, and one on an image of another study.
 				"ko.dcm":    object(classKO, "1.2.826.0.1.3680043.10.1.50", "1.2.826.0.1.3680043.10.1.5", fixture.Seq(0x0040, 0xa730, refItem(uidPrefix+"7"))),

@@ -496,7 +496,7 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 	// files whatever their rescales (PET slices each have their own).
 	bySeries := map[string][]rangeRecord{}
 	for _, in := range files {
-		bySeries[in.meas.SeriesUID] = append(bySeries[in.meas.SeriesUID], recordOf(in.meas, c))
+		bySeries[in.meas.SeriesKey] = append(bySeries[in.meas.SeriesKey], recordOf(in.meas, c))
 	}
 	type seriesRange struct {
 		r      *remap.ValueRange
@@ -523,7 +523,7 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 		case c.perFile:
 			return nil, ""
 		}
-		r := ranges[in.meas.SeriesUID]
+		r := ranges[in.meas.SeriesKey]
 		return r.r, r.method
 	}
 
@@ -646,6 +646,11 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 		stdout.Write(data)
 	}
 	if !c.quiet {
+		for i, rep := range reports {
+			for _, w := range rep.Warnings {
+				fmt.Fprintf(stderr, "dicom-remap: %s: warning: %s\n", oneLine(files[i].path), w)
+			}
+		}
 		for _, s := range skipped {
 			fmt.Fprintf(stderr, "dicom-remap: %s: skipped: %s\n", oneLine(filepath.Join(c.input, s.Path)), s.Reason)
 		}
@@ -672,10 +677,10 @@ func provenance(c *config, files []*inputFile, skipped []skippedFile, reports []
 	bySeries := map[string]int{}
 	for i, in := range files {
 		rep := reports[i]
-		k, ok := bySeries[in.meas.SeriesUID]
+		k, ok := bySeries[in.meas.SeriesKey]
 		if !ok {
 			k = len(rec.Series)
-			bySeries[in.meas.SeriesUID] = k
+			bySeries[in.meas.SeriesKey] = k
 			s := provenanceSeries{SourceSeriesUID: in.meas.SeriesUID, NewSeriesUID: rep.NewSeries}
 			if mode != "per file" {
 				s.SourceRange, s.RangeMethod = numbers(rep.Source), rep.Method
