@@ -323,7 +323,7 @@ func (t *t1) setSig(i int, neg bool) {
 
 // decodeBlock decodes cb's passes into t.data and t.flags.
 func (t *t1) decodeBlock(frags []fragment, cb *codeBlock, body []byte, orient int, style byte) {
-	w, h := int(cb.x1-cb.x0), int(cb.y1-cb.y0)
+	w, h := cb.x1-cb.x0, cb.y1-cb.y0
 	t.w, t.h, t.stride = w, h, w+2
 	n := w * h
 	if cap(t.data) < n {
@@ -645,6 +645,15 @@ func (t *t1) cleanupPass(p, orient int, causal bool) {
 // dequantised coefficients (T.800 E.1) into the tile-components.
 func (d *Decoder) decodeBlocks(ts *tileState) error {
 	im := &d.img
+	for i := range d.cblks {
+		cb := &d.cblks[i]
+		if cb.head >= 0 {
+			d.t1Work += (cb.x1 - cb.x0) * (cb.y1 - cb.y0) * int(min(cb.passes, max(0, 3*cb.numbps-2)))
+		}
+	}
+	if d.t1Work > d.t1WorkMax {
+		return errorf("code-blocks declare more coding passes than %d bytes of codestream can pay for", d.t1WorkMax/t1WorkPerByte)
+	}
 	irrev := false
 	for c := range im.ncomp {
 		irrev = irrev || !d.comps[c].cs.reversible
@@ -675,7 +684,7 @@ func (d *Decoder) decodeBlocks(ts *tileState) error {
 							continue
 						}
 						t.decodeBlock(d.frags, cb, ts.body, bd.kind, tc.cs.cbStyle)
-						off := base + (int(cb.y0)-bd.y0+bd.offy)*stride + int(cb.x0) - bd.x0 + bd.offx
+						off := base + (cb.y0-bd.y0+bd.offy)*stride + cb.x0 - bd.x0 + bd.offx
 						if tc.cs.reversible {
 							t.storeInt(d.coef[off:], stride, tc.roi)
 						} else {

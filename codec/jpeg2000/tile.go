@@ -52,7 +52,7 @@ type precinctBand struct {
 
 // codeBlock gathers what the packets say of one code-block.
 type codeBlock struct {
-	x0, y0, x1, y1 int32
+	x0, y0, x1, y1 int // on the band's grid, which spans 32 bits: see readSIZ
 	numbps         int32 // bit-planes to decode, ROI shift included
 	lblock         int32
 	passes         int32
@@ -85,7 +85,6 @@ type tileState struct {
 	hdrs       []byte // separate packet headers (PPM, PPT), nil for none
 	hpos       int
 	sop, eph   bool
-	skips      int // packets visited again
 	tile       int
 	tx0, ty0   int // the tile's origin on the reference grid
 	coefOffset [maxComps]int
@@ -147,6 +146,15 @@ func (d *Decoder) decodeTile(t int, parts []tilePart, dst []byte, f codec.Frame)
 		})
 		if err != nil {
 			return err
+		}
+	}
+	if !d.eoc {
+		// a lossless stream must be whole: a writer that cut it and padded
+		// the last byte would otherwise give a few wrong samples silently
+		for c := range im.ncomp {
+			if tp.comp[c].reversible {
+				return errorf("reversible (lossless) codestream without its EOC marker: cut short")
+			}
 		}
 	}
 	ts := tileState{sop: tp.sop, eph: tp.eph, tile: t}
@@ -314,8 +322,8 @@ func (d *Decoder) buildTile(tp *params, ts *tileState, tx0, ty0, tx1, ty1 int) e
 						for i := 0; i < cw; i++ {
 							x, y := (cx0+i)<<bd.cbw, (cy0+j)<<bd.cbh
 							d.cblks = append(d.cblks, codeBlock{
-								x0: int32(max(x, rx0)), y0: int32(max(y, ry0)),
-								x1: int32(min(x+1<<bd.cbw, rx1)), y1: int32(min(y+1<<bd.cbh, ry1)),
+								x0: max(x, rx0), y0: max(y, ry0),
+								x1: min(x+1<<bd.cbw, rx1), y1: min(y+1<<bd.cbh, ry1),
 								seg: -1, head: -1, tail: -1,
 							})
 						}
@@ -502,6 +510,9 @@ func (d *Decoder) progress(pg poc, ts *tileState) error {
 	switch pg.order {
 	case orderLRCP:
 		for l := 0; l < pg.le; l++ {
+			if err := d.charge(1); err != nil {
+				return err
+			}
 			for r := pg.rs; r < pg.re; r++ {
 				for c := pg.cs; c < pg.ce; c++ {
 					if err := d.precinctPackets(ts, c, r, l); err != nil {
@@ -514,6 +525,9 @@ func (d *Decoder) progress(pg poc, ts *tileState) error {
 	case orderRLCP:
 		for r := pg.rs; r < pg.re; r++ {
 			for l := 0; l < pg.le; l++ {
+				if err := d.charge(1); err != nil {
+					return err
+				}
 				for c := pg.cs; c < pg.ce; c++ {
 					if err := d.precinctPackets(ts, c, r, l); err != nil {
 						return err
@@ -532,6 +546,10 @@ func (d *Decoder) progress(pg poc, ts *tileState) error {
 		tc := &d.comps[c]
 		for r := pg.rs; r < min(pg.re, tc.nres); r++ {
 			res := &tc.res[r]
+			// sorting costs a few iterations per precinct
+			if err := d.charge(1 + 8*res.pw*res.ph); err != nil {
+				return err
+			}
 			s := tc.nres - 1 - r
 			for p := 0; p < res.pw*res.ph; p++ {
 				gx := floorShift(res.x0, res.ppx) + p%res.pw
@@ -578,6 +596,9 @@ func (d *Decoder) progress(pg poc, ts *tileState) error {
 
 // precinctPackets reads layer l's packets of every precinct of (c, r).
 func (d *Decoder) precinctPackets(ts *tileState, c, r, l int) error {
+	if err := d.charge(1); err != nil {
+		return err
+	}
 	tc := &d.comps[c]
 	if r >= tc.nres {
 		return nil
@@ -597,12 +618,10 @@ func (d *Decoder) packet(ts *tileState, c, r, p, l int) error {
 	tc := &d.comps[c]
 	res := &tc.res[r]
 	prec := &d.precs[res.prec0+p]
+	if err := d.charge(1); err != nil {
+		return err // progression order changes may revisit packets many times over
+	}
 	if int32(l) < prec.next {
-		// progression order changes may revisit packets many times over
-		ts.skips++
-		if ts.skips > 1<<20+256*len(ts.body) {
-			return errorf("progression order changes revisit too many packets")
-		}
 		return nil
 	}
 	prec.next = int32(l + 1)
@@ -621,6 +640,11 @@ func (d *Decoder) packet(ts *tileState, c, r, p, l int) error {
 		for b := 0; b < res.nb; b++ {
 			pb := &prec.bands[b]
 			bd := &res.bands[b]
+			// a code-block may cost no header bit (its inclusion tag tree
+			// already says no): charge it
+			if err := d.charge(int(pb.cw * pb.ch)); err != nil {
+				return err
+			}
 			for i := 0; i < int(pb.cw*pb.ch); i++ {
 				cb := &d.cblks[int(pb.cblk0)+i]
 				var in bool

@@ -1,0 +1,141 @@
+package jpeg2000
+
+import (
+	"encoding/binary"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dicom-remap/dicom-remap/codec"
+)
+
+// shiftOrigin moves the image and the tile grid of a codestream by dx, dy
+// on the reference grid (SIZ Xsiz, XOsiz, XTOsiz and their Y forms). A
+// shift by a multiple of every precinct and code-block size times
+// 2^levels changes no partition, so the samples must stay the same.
+func shiftOrigin(cs []byte, dx, dy uint32) []byte {
+	out := append([]byte{}, cs...)
+	add := func(off int, v uint32) {
+		binary.BigEndian.PutUint32(out[off:], binary.BigEndian.Uint32(out[off:])+v)
+	}
+	// SOC, SIZ marker and length, Rsiz: Xsiz lies at byte 8
+	add(8, dx)
+	add(12, dy)
+	add(16, dx)
+	add(20, dy)
+	add(32, dx)
+	add(36, dy)
+	return out
+}
+
+// TestLargeOrigin decodes images whose origin lies at or above 2^31 on
+// the reference grid: coordinates are 32-bit unsigned, and with no
+// decomposition level the code-blocks' coordinates are as large.
+func TestLargeOrigin(t *testing.T) {
+	for i, opts := range [][]string{
+		{"-n", "1"},
+		{"-n", "1", "-b", "16,16", "-t", "24,20"},
+		{"-n", "3", "-p", "RPCL", "-c", "[32,32]"},
+		{"-n", "2", "-I", "-r", "5"},
+	} {
+		im := synth(45, 37, 1+2*(i%2), 8, false, int64(i))
+		cs := opjEncode(t, im, "j2k", opts...)
+		f := im.frame()
+		want := decodeOK(t, cs, f)
+		for _, d := range [][2]uint32{{1 << 31, 0}, {0, 1 << 31}, {1<<32 - 1<<20, 1<<32 - 1<<20}} {
+			got := decodeOK(t, shiftOrigin(cs, d[0], d[1]), f)
+			if string(got) != string(want) {
+				t.Errorf("%v: origin moved by %d,%d changes the samples", opts, d[0], d[1])
+			}
+		}
+	}
+}
+
+// pocBomb rewrites a codestream to declare 65535 layers and adds 256
+// progression order changes that cover only resolutions the image does
+// not have: no packet is ever read, yet a naive reader walks layers x
+// changes x tiles.
+func pocBomb(t testing.TB, cs []byte) []byte {
+	t.Helper()
+	p := 2
+	sot := -1
+	for p+4 <= len(cs) {
+		m := cs[p+1]
+		if m == mSOT {
+			sot = p
+			break
+		}
+		if m == mCOD {
+			binary.BigEndian.PutUint16(cs[p+4+2:], 0xffff)
+		}
+		p += 2 + int(binary.BigEndian.Uint16(cs[p+2:]))
+	}
+	if sot < 0 {
+		t.Fatal("no SOT")
+	}
+	seg := []byte{0xff, mPOC}
+	seg = binary.BigEndian.AppendUint16(seg, 2+7*256)
+	for i := range 256 {
+		seg = append(seg, 20, 0, 0xff, 0xff, 21, 1, byte(i%2)) // resolutions 20..21, LRCP or RLCP
+	}
+	out := append([]byte{}, cs[:sot]...)
+	out = append(out, seg...)
+	return append(out, cs[sot:]...)
+}
+
+// TestWorkBudget checks that packet loops that read nothing are charged
+// to what the stream's bytes pay for.
+func TestWorkBudget(t *testing.T) {
+	im := synth(64, 64, 1, 8, false, 3)
+	cs := opjEncode(t, im, "j2k", "-n", "1", "-t", "8,8", "-I", "-r", "4")
+	bomb := pocBomb(t, cs)
+	f := im.frame()
+	var d Decoder
+	start := time.Now()
+	err := d.Decode(make([]byte, f.Size()), bomb, f)
+	var ce *codec.Error
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "pay for") {
+		t.Fatalf("got %v, want a refusal of the work", err)
+	}
+	t.Logf("refused in %v: %v", time.Since(start), err)
+	if d.work > d.workMax+1<<16 {
+		t.Errorf("work %d went beyond the budget %d", d.work, d.workMax)
+	}
+}
+
+// TestEOC checks that a reversible (lossless) stream must end with its
+// EOC marker, one padding byte allowed after it, while an irreversible
+// stream cut short still decodes what it holds.
+func TestEOC(t *testing.T) {
+	for _, c := range []struct {
+		opts     []string
+		lossless bool
+	}{
+		{[]string{"-n", "3"}, true},
+		{[]string{"-n", "2", "-t", "16,16"}, true},
+		{[]string{"-I", "-r", "3", "-n", "3"}, false},
+	} {
+		im := synth(40, 30, 1, 12, false, 5)
+		cs := opjEncode(t, im, "j2k", c.opts...)
+		f := im.frame()
+		if cs[len(cs)-2] != 0xff || cs[len(cs)-1] != mEOC {
+			t.Fatal("opj_compress wrote no EOC")
+		}
+		decodeOK(t, append(append([]byte{}, cs...), 0), f)
+		body := cs[:len(cs)-2]
+		padded := append(append([]byte{}, body[:len(body)-1]...), 0) // last data byte became a pad
+		for name, src := range map[string][]byte{"no EOC": body, "padded": padded} {
+			var d Decoder
+			err := d.Decode(make([]byte, f.Size()), src, f)
+			if c.lossless {
+				var ce *codec.Error
+				if !errors.As(err, &ce) || !strings.Contains(err.Error(), "EOC") {
+					t.Errorf("%v %s: got %v, want a refusal naming EOC", c.opts, name, err)
+				}
+			} else if err != nil {
+				t.Errorf("%v %s: irreversible stream refused: %v", c.opts, name, err)
+			}
+		}
+	}
+}
