@@ -52,7 +52,7 @@ type precinctBand struct {
 
 // codeBlock gathers what the packets say of one code-block.
 type codeBlock struct {
-	x0, y0, x1, y1 int // on the band's grid, which spans 32 bits: see readSIZ
+	x0, y0, x1, y1 int   // on the band's grid, which spans 32 bits: see readSIZ
 	numbps         int32 // bit-planes to decode, ROI shift included
 	lblock         int32
 	passes         int32
