@@ -146,12 +146,14 @@ type Decoder struct {
 	parts []tilePart
 	ppm   [][]byte // PPM segment data by Zppm
 
-	body  []byte // a tile's packet data, when it spans tile-parts
-	hdrs  []byte // a tile's packet headers from PPM or PPT
-	coef  []int32
-	fcoef []float32
-	line  []int32
-	fline []float32
+	body    []byte   // a tile's packet data, when it spans tile-parts
+	hdrs    []byte   // a tile's packet headers from PPM
+	ppt     []pptSeg // a tile's PPT segments
+	pptData []byte   // and their data joined
+	coef    []int32
+	fcoef   []float32
+	line    []int32
+	fline   []float32
 
 	comps   [maxComps]tileComp
 	precs   []precinct

@@ -72,6 +72,12 @@ type tagNode struct {
 	parent, value, low int32
 }
 
+// pptSeg is one PPT marker segment's data and index.
+type pptSeg struct {
+	z    byte
+	data []byte
+}
+
 // packetPos is a precinct in a position-driven progression.
 type packetPos struct {
 	c, r, p int32
@@ -123,7 +129,9 @@ func (d *Decoder) decodeTile(t int, parts []tilePart, dst []byte, f codec.Frame)
 	im := &d.img
 	tp := d.main
 	tp.cocSet, tp.qccSet = [maxComps]bool{}, [maxComps]bool{}
-	var ppt []byte
+	// PPT segments join in the order of their index Zppt, which need not
+	// be the order they are stored in (T.800 A.7.5)
+	d.ppt = d.ppt[:0]
 	for i := range parts {
 		first := i == 0
 		err := segments(parts[i].hdr, func(m byte, seg []byte) error {
@@ -135,7 +143,7 @@ func (d *Decoder) decodeTile(t int, parts []tilePart, dst []byte, f codec.Frame)
 				if len(seg) < 1 {
 					return errorf("empty PPT marker")
 				}
-				ppt = append(ppt, seg[1:]...)
+				d.ppt = append(d.ppt, pptSeg{z: seg[0], data: seg[1:]})
 				return nil
 			case mCOD, mCOC, mQCD, mQCC, mRGN:
 				if !first {
@@ -156,6 +164,19 @@ func (d *Decoder) decodeTile(t int, parts []tilePart, dst []byte, f codec.Frame)
 				return errorf("reversible (lossless) codestream without its EOC marker: cut short")
 			}
 		}
+	}
+	var ppt []byte
+	if len(d.ppt) > 0 {
+		slices.SortStableFunc(d.ppt, func(a, b pptSeg) int { return int(a.z) - int(b.z) })
+		ppt = d.pptData[:0]
+		for _, sg := range d.ppt {
+			ppt = append(ppt, sg.data...)
+		}
+		if ppt == nil {
+			ppt = []byte{} // headers in PPT, all empty
+		}
+		d.pptData = ppt
+		clear(d.ppt)
 	}
 	ts := tileState{sop: tp.sop, eph: tp.eph, tile: t}
 	if len(parts) == 1 {
