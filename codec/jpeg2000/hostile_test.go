@@ -139,3 +139,27 @@ func TestEOC(t *testing.T) {
 		}
 	}
 }
+
+// TestIrreversible tells 9/7 streams from 5/3 ones, by COD, COC or a
+// tile-part header.
+func TestIrreversible(t *testing.T) {
+	for _, c := range []struct {
+		opts []string
+		want bool
+	}{
+		{[]string{"-n", "3"}, false},
+		{[]string{"-n", "3", "-I", "-r", "5"}, true},
+		{[]string{"-n", "2", "-t", "16,16", "-I"}, true},
+		{[]string{"-n", "2", "-t", "16,16", "-r", "10,1"}, false},
+	} {
+		im := synth(40, 30, 3, 8, false, 5)
+		cs := opjEncode(t, im, "j2k", c.opts...)
+		if got, err := Irreversible(cs); err != nil || got != c.want {
+			t.Errorf("%v: got %v, %v; want %v", c.opts, got, err, c.want)
+		}
+		jp2 := opjEncode(t, im, "jp2", c.opts...)
+		if got, err := Irreversible(jp2); err != nil || got != c.want {
+			t.Errorf("%v JP2: got %v, %v; want %v", c.opts, got, err, c.want)
+		}
+	}
+}
