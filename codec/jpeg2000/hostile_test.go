@@ -163,3 +163,35 @@ func TestIrreversible(t *testing.T) {
 		}
 	}
 }
+
+// TestThreads decodes with 1 to 4 goroutines per frame: the same bytes,
+// for every wavelet, component transform, tiling and code-block style.
+func TestThreads(t *testing.T) {
+	for i, c := range []struct {
+		im   synthImage
+		opts []string
+	}{
+		{synth(300, 200, 1, 12, false, 1), []string{"-n", "5"}},
+		{synth(257, 190, 3, 8, false, 2), []string{"-I", "-r", "8", "-n", "4"}},
+		{synth(200, 150, 3, 8, false, 3), []string{"-n", "3", "-t", "64,64", "-b", "16,16"}},
+		{synth(180, 133, 1, 16, true, 4), []string{"-I", "-n", "6", "-M", "63"}},
+		{synth(129, 65, 3, 12, false, 5), []string{"-mct", "0", "-n", "4", "-p", "RPCL", "-c", "[32,32]"}},
+	} {
+		cs := opjEncode(t, c.im, "j2k", c.opts...)
+		f := c.im.frame()
+		want := decodeOK(t, cs, f)
+		for _, n := range []int{2, 3, 4} {
+			var d Decoder
+			d.SetThreads(n)
+			got := make([]byte, f.Size())
+			for range 2 { // the second frame reuses the workers
+				if err := d.Decode(got, cs, f); err != nil {
+					t.Fatalf("case %d, %d threads: %v", i, n, err)
+				}
+				if string(got) != string(want) {
+					t.Fatalf("case %d %v: %d threads give other bytes", i, c.opts, n)
+				}
+			}
+		}
+	}
+}

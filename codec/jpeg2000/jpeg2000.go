@@ -150,10 +150,12 @@ type Decoder struct {
 	hdrs    []byte   // a tile's packet headers from PPM
 	ppt     []pptSeg // a tile's PPT segments
 	pptData []byte   // and their data joined
-	coef    []int32
-	fcoef   []float32
-	line    []int32
-	fline   []float32
+	coef    []int32  // a tile's coefficients; irreversible ones as float32 (floats)
+	jobs    []blockJob
+	ts      tileState
+
+	threads int       // goroutines per frame, at least 1 (SetThreads)
+	ws      []*worker // their scratch spaces
 
 	comps   [maxComps]tileComp
 	precs   []precinct
@@ -176,7 +178,6 @@ type Decoder struct {
 	// tracePacket, when set, learns where each packet header of a tile's
 	// data lies; tests use it to move headers into PPM and PPT markers
 	tracePacket func(tile, start, end int)
-	t1          t1
 }
 
 // Decode decodes one frame's compressed bytes (all fragments of the frame,
@@ -197,6 +198,7 @@ func (d *Decoder) Decode(dst, src []byte, f codec.Frame) error {
 	if err != nil {
 		return err
 	}
+	d.threads = max(1, d.threads)
 	defer d.release()
 	d.work, d.workMax = 0, workBase+workPerByte*len(cs)
 	d.t1Work, d.t1WorkMax = 0, t1WorkBase+t1WorkPerByte*len(cs)
@@ -255,6 +257,7 @@ func (d *Decoder) release() {
 	d.parts = d.parts[:0]
 	clear(d.ppm)
 	d.ppm = d.ppm[:0]
+	d.ts = tileState{}
 }
 
 // codestream finds the codestream in src: src itself, or the contents of

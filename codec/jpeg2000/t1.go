@@ -1,6 +1,9 @@
 package jpeg2000
 
-import "math/bits"
+import (
+	"math/bits"
+	"unsafe"
+)
 
 // Tier-1: the MQ decoder (T.800 Annex C) and the three coding passes of
 // a code-block (Annex D).
@@ -641,32 +644,24 @@ func (t *t1) cleanupPass(p, orient int, causal bool) {
 	mq.a, mq.c = a, c
 }
 
+// blockJob is one code-block to decode and where its coefficients go.
+type blockJob struct {
+	cb     int32 // index in Decoder.cblks
+	kind   int8  // band orientation
+	rev    bool  // reversible: integer coefficients
+	style  byte  // code-block style
+	roi    int8
+	off    int // first coefficient in Decoder.coef
+	stride int
+	step   float32 // half the quantisation step, irreversible only
+}
+
 // decodeBlocks runs tier-1 on every code-block of the tile and writes the
-// dequantised coefficients (T.800 E.1) into the tile-components.
+// dequantised coefficients (T.800 E.1) into the tile-components. Code-
+// blocks are independent: with several threads they are decoded at once.
 func (d *Decoder) decodeBlocks(ts *tileState) error {
 	im := &d.img
-	for i := range d.cblks {
-		cb := &d.cblks[i]
-		if cb.head >= 0 {
-			d.t1Work += (cb.x1 - cb.x0) * (cb.y1 - cb.y0) * int(min(cb.passes, max(0, 3*cb.numbps-2)))
-		}
-	}
-	if d.t1Work > d.t1WorkMax {
-		return errorf("code-blocks declare more coding passes than %d bytes of codestream can pay for", d.t1WorkMax/t1WorkPerByte)
-	}
-	irrev := false
-	for c := range im.ncomp {
-		irrev = irrev || !d.comps[c].cs.reversible
-	}
-	if irrev {
-		n := len(d.coef)
-		if cap(d.fcoef) < n {
-			d.fcoef = make([]float32, n)
-		}
-		d.fcoef = d.fcoef[:n]
-		clear(d.fcoef)
-	}
-	t := &d.t1
+	d.jobs = d.jobs[:0]
 	for c := range im.ncomp {
 		tc := &d.comps[c]
 		stride := tc.x1 - tc.x0
@@ -679,23 +674,60 @@ func (d *Decoder) decodeBlocks(ts *tileState) error {
 					pb := &prec.bands[b]
 					bd := &res.bands[b]
 					for i := 0; i < int(pb.cw*pb.ch); i++ {
-						cb := &d.cblks[int(pb.cblk0)+i]
+						k := int(pb.cblk0) + i
+						cb := &d.cblks[k]
 						if cb.head < 0 {
 							continue
 						}
-						t.decodeBlock(d.frags, cb, ts.body, bd.kind, tc.cs.cbStyle)
-						off := base + (cb.y0-bd.y0+bd.offy)*stride + cb.x0 - bd.x0 + bd.offx
-						if tc.cs.reversible {
-							t.storeInt(d.coef[off:], stride, tc.roi)
-						} else {
-							t.storeFloat(d.fcoef[off:], stride, tc.roi, bd.step/2)
-						}
+						d.t1Work += (cb.x1 - cb.x0) * (cb.y1 - cb.y0) * int(min(cb.passes, max(0, 3*cb.numbps-2)))
+						d.jobs = append(d.jobs, blockJob{
+							cb: int32(k), kind: int8(bd.kind), rev: tc.cs.reversible, style: tc.cs.cbStyle, roi: int8(tc.roi),
+							off:    base + (cb.y0-bd.y0+bd.offy)*stride + cb.x0 - bd.x0 + bd.offx,
+							stride: stride, step: bd.step / 2,
+						})
 					}
 				}
 			}
 		}
 	}
+	if d.t1Work > d.t1WorkMax {
+		return errorf("code-blocks declare more coding passes than %d bytes of codestream can pay for", d.t1WorkMax/t1WorkPerByte)
+	}
+	fcoef := d.floats()
+	if d.threads == 1 { // no closure: one thread allocates nothing per frame
+		t := &d.workers(1)[0].t1
+		for i := range d.jobs {
+			d.decodeCodeBlock(t, &d.jobs[i], ts.body, fcoef)
+		}
+		return nil
+	}
+	d.each(len(d.jobs), func(w *worker, i int) {
+		d.decodeCodeBlock(&w.t1, &d.jobs[i], ts.body, fcoef)
+	})
 	return nil
+}
+
+// decodeCodeBlock decodes one code-block and stores its coefficients: the
+// one place where a block's coding passes are run, so that another block
+// coder (HTJ2K's) can be dispatched from here by the code-block style.
+func (d *Decoder) decodeCodeBlock(t *t1, j *blockJob, body []byte, fcoef []float32) {
+	cb := &d.cblks[j.cb]
+	t.decodeBlock(d.frags, cb, body, int(j.kind), j.style)
+	if j.rev {
+		t.storeInt(d.coef[j.off:], j.stride, int(j.roi))
+	} else {
+		t.storeFloat(fcoef[j.off:], j.stride, int(j.roi), j.step)
+	}
+}
+
+// floats is the coefficient buffer seen as float32, for irreversible
+// components: each component uses one of the two views of its own part,
+// so one buffer of 4 bytes a sample serves both.
+func (d *Decoder) floats() []float32 {
+	if len(d.coef) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(d.coef))), len(d.coef))
 }
 
 func (t *t1) magnitude(i, j int, roi int) (int32, bool) {

@@ -178,7 +178,10 @@ func (d *Decoder) decodeTile(t int, parts []tilePart, dst []byte, f codec.Frame)
 		d.pptData = ppt
 		clear(d.ppt)
 	}
-	ts := tileState{sop: tp.sop, eph: tp.eph, tile: t}
+	// the tile state lives in the decoder: the workers see it, and a
+	// local would escape to the heap once per tile
+	d.ts = tileState{sop: tp.sop, eph: tp.eph, tile: t}
+	ts := &d.ts
 	if len(parts) == 1 {
 		ts.body = parts[0].body
 	} else {
@@ -214,19 +217,19 @@ func (d *Decoder) decodeTile(t int, parts []tilePart, dst []byte, f codec.Frame)
 		return errorf("component transform over subsampled components")
 	}
 	ts.tx0, ts.ty0 = tx0, ty0
-	if err := d.buildTile(&tp, &ts, tx0, ty0, tx1, ty1); err != nil {
+	if err := d.buildTile(&tp, ts, tx0, ty0, tx1, ty1); err != nil {
 		return err
 	}
-	if err := d.readPackets(&tp, &ts); err != nil {
+	if err := d.readPackets(&tp, ts); err != nil {
 		return err
 	}
-	if err := d.decodeBlocks(&ts); err != nil {
+	if err := d.decodeBlocks(ts); err != nil {
 		return err
 	}
 	for c := range im.ncomp {
 		d.inverseDWT(&d.comps[c], ts.coefOffset[c])
 	}
-	return d.output(&tp, &ts, dst, f)
+	return d.output(&tp, ts, dst, f)
 }
 
 // buildTile lays out resolutions, bands, precincts and code-blocks of
