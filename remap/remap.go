@@ -122,6 +122,7 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 	if err != nil {
 		return Report{}, err
 	}
+	im.pixels.setFrameThreads(p.Threads)
 	rep := Report{OldSOP: im.sopInstance, OldSeries: im.seriesInstance, Samples: im.samples()}
 	// Refuse a range this image cannot store before reading its pixels.
 	outBits, outSigned, err := outputFormat(im, p.Min, p.Max)
@@ -218,6 +219,7 @@ func Measure(src io.ReaderAt, size int64, p Params) (Measurement, error) {
 	if err != nil {
 		return Measurement{}, err
 	}
+	im.pixels.setFrameThreads(p.Threads)
 	fr, err := readRescales(&ds, im)
 	if err != nil {
 		return Measurement{}, err
