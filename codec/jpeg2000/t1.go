@@ -301,23 +301,19 @@ func (t *t1) resetContexts() {
 	t.ctx[ctxUni] = 46 << 1
 }
 
-// setSig makes the sample at flag index i significant.
+// setSig makes the sample at flag index i significant; without branches
+// on the sign, which is random.
 func (t *t1) setSig(i int, neg bool) {
-	fl := t.flags
-	s := t.stride
+	var n uint16
 	if neg {
-		fl[i] |= fSig | fNeg
-		fl[i-s] |= fS | fSneg
-		fl[i+s] |= fN | fNneg
-		fl[i-1] |= fE | fEneg
-		fl[i+1] |= fW | fWneg
-	} else {
-		fl[i] |= fSig
-		fl[i-s] |= fS
-		fl[i+s] |= fN
-		fl[i-1] |= fE
-		fl[i+1] |= fW
+		n = 1
 	}
+	fl, s := t.flags, t.stride
+	fl[i] |= fSig | n<<15
+	fl[i-s] |= fS | n<<9
+	fl[i+s] |= fN | n<<8
+	fl[i-1] |= fE | n<<11
+	fl[i+1] |= fW | n<<10
 	fl[i-s-1] |= fSE
 	fl[i-s+1] |= fSW
 	fl[i+s-1] |= fNE
@@ -396,14 +392,6 @@ func passKind(k, numbps int) (typ, plane int) {
 	return (k - 1) % 3, numbps - 1 - (k+2)/3
 }
 
-func (t *t1) sign(f uint16, raw bool) bool {
-	if raw {
-		return t.raw.bit() != 0
-	}
-	sc := scContext[scIndex(f)]
-	return t.mq.decode(&t.ctx[sc&0x1f])^int(sc>>7) != 0
-}
-
 // The passes below decode their symbols with the MQ decoder's common case
 // (a most probable symbol, no renormalisation) written out in place: Go
 // does not inline decode, and this is where tier-1 spends its time. They
@@ -451,9 +439,24 @@ func (t *t1) sigPass(p, orient int, causal, raw bool) {
 					}
 				}
 				if bit != 0 {
-					mq.a, mq.c = a, c
-					neg := t.sign(f, raw)
-					a, c = mq.a, mq.c
+					var neg bool
+					if raw {
+						neg = t.raw.bit() != 0
+					} else {
+						// the sign, its MQ common case in place
+						sc := scContext[scIndex(f)]
+						scx := &t.ctx[sc&0x1f]
+						sst := &mqStates[*scx]
+						var sb int
+						if a2 := a - sst.qe; a2&0x8000 != 0 && c >= sst.qe16 {
+							a, c, sb = a2, c-sst.qe16, int(sst.mps)
+						} else {
+							mq.a, mq.c = a, c
+							sb = mq.decodeSlow(scx)
+							a, c = mq.a, mq.c
+						}
+						neg = sb^int(sc>>7) != 0
+					}
 					data[(y0+k)*w+x] = one
 					t.setSig(i, neg)
 				}
@@ -572,11 +575,11 @@ func (t *t1) cleanupPass(p, orient int, causal bool) {
 				if f0&f1&f2&f3&fSig != 0 && (f0|f1|f2|f3)&fVisit == 0 {
 					continue // all significant before this bit-plane
 				}
-				last := fl[i0+3*s]
+				last := f3
 				if causal {
 					last &^= causalMask
 				}
-				if (fl[i0]|fl[i0+s]|fl[i0+2*s]|last)&(fSig|fVisit|0xff) == 0 {
+				if (f0|f1|f2|last)&(fSig|fVisit|0xff) == 0 {
 					// run-length mode (T.800 D.3.4)
 					cx := &t.ctx[ctxRL]
 					st := &mqStates[*cx]
@@ -600,9 +603,19 @@ func (t *t1) cleanupPass(p, orient int, causal bool) {
 					if causal && k == 3 {
 						f &^= causalMask
 					}
-					mq.a, mq.c = a, c
-					neg := t.sign(f, false)
-					a, c = mq.a, mq.c
+					// the sign, its MQ common case in place
+					sc := scContext[scIndex(f)]
+					scx := &t.ctx[sc&0x1f]
+					sst := &mqStates[*scx]
+					var sb int
+					if a2 := a - sst.qe; a2&0x8000 != 0 && c >= sst.qe16 {
+						a, c, sb = a2, c-sst.qe16, int(sst.mps)
+					} else {
+						mq.a, mq.c = a, c
+						sb = mq.decodeSlow(scx)
+						a, c = mq.a, mq.c
+					}
+					neg := sb^int(sc>>7) != 0
 					data[(y0+k)*w+x] = one
 					t.setSig(i, neg)
 					k++
@@ -632,9 +645,19 @@ func (t *t1) cleanupPass(p, orient int, causal bool) {
 					a, c = mq.a, mq.c
 				}
 				if bit != 0 {
-					mq.a, mq.c = a, c
-					neg := t.sign(f, false)
-					a, c = mq.a, mq.c
+					// the sign, its MQ common case in place
+					sc := scContext[scIndex(f)]
+					scx := &t.ctx[sc&0x1f]
+					sst := &mqStates[*scx]
+					var sb int
+					if a2 := a - sst.qe; a2&0x8000 != 0 && c >= sst.qe16 {
+						a, c, sb = a2, c-sst.qe16, int(sst.mps)
+					} else {
+						mq.a, mq.c = a, c
+						sb = mq.decodeSlow(scx)
+						a, c = mq.a, mq.c
+					}
+					neg := sb^int(sc>>7) != 0
 					data[(y0+k)*w+x] = one
 					t.setSig(i, neg)
 				}
