@@ -381,6 +381,23 @@ func (d *Decoder) output(tp *params, ts *tileState, dst []byte, f codec.Frame) e
 	return nil
 }
 
+// blankTile writes a tile whose coefficients are all zero: the level
+// shift of each component (the inverse transforms of zero are zero).
+func (d *Decoder) blankTile(ts *tileState, dst []byte, f codec.Frame) {
+	im := &d.img
+	n, bps := im.ncomp, f.Bits/8
+	for c := range n {
+		tc := &d.comps[c]
+		row := grow(&d.workers(1)[0].line, tc.x1-tc.x0)
+		clear(row)
+		for j := range tc.y1 - tc.y0 {
+			x := tc.x0*tc.dx - im.x0
+			y := (tc.y0+j)*tc.dy - im.y0
+			d.store(dst, row, c, ((y*f.Columns+x)*n+c)*bps, tc.dx*n*bps, bps)
+		}
+	}
+}
+
 // outRows writes rows [lo, hi) of component c without a component
 // transform.
 func (d *Decoder) outRows(wk *worker, ts *tileState, dst []byte, f codec.Frame, c, lo, hi int) {

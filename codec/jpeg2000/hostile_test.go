@@ -3,6 +3,7 @@ package jpeg2000
 import (
 	"encoding/binary"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -194,4 +195,75 @@ func TestThreads(t *testing.T) {
 			}
 		}
 	}
+}
+
+// constant is an image of one value: after the level shift every
+// coefficient is zero, and an encoder includes no code-block.
+func constant(w, h, comps, bits int, v int32) synthImage {
+	im := synthImage{w: w, h: h, comps: comps, bits: bits}
+	for range comps {
+		p := make([]int32, w*h)
+		for i := range p {
+			p[i] = v
+		}
+		im.planes = append(im.planes, p)
+	}
+	return im
+}
+
+// allocated runs fn and returns the bytes it allocated.
+func allocated(fn func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// TestDeclaredSize checks that memory follows what the packets hold, not
+// what SIZ declares: a blank image of 4096 x 4096 from a few hundred
+// bytes decodes without coefficient memory, and a header that declares
+// 8192 x 8192 over a 64 x 64 stream's packets fails before any.
+func TestDeclaredSize(t *testing.T) {
+	for _, c := range []struct {
+		im   synthImage
+		opts []string
+	}{
+		{constant(4096, 4096, 1, 8, 128), nil},
+		{constant(2048, 1024, 3, 8, 128), []string{"-I"}},
+	} {
+		cs := opjEncode(t, c.im, "j2k", c.opts...)
+		f := c.im.frame()
+		out := make([]byte, f.Size())
+		var d Decoder
+		var err error
+		got := allocated(func() { err = d.Decode(out, cs, f) })
+		if err != nil {
+			t.Fatalf("%d bytes: %v", len(cs), err)
+		}
+		if d, where := maxDiff(decoded(out, c.im, f), c.im.planes, c.im.w); d != 0 {
+			t.Fatalf("blank image differs by %d at %s", d, where)
+		}
+		if got > 4<<20 { // code-block records; coefficients would be 64 MB
+			t.Errorf("%dx%d blank image from %d bytes: %d bytes allocated", c.im.w, c.im.h, len(cs), got)
+		}
+		t.Logf("%dx%d blank image from %d bytes: %d bytes allocated", c.im.w, c.im.h, len(cs), got)
+	}
+	im := synth(64, 64, 1, 8, false, 9)
+	cs := opjEncode(t, im, "j2k")
+	for _, off := range []int{8, 12, 24, 28} { // Xsiz, Ysiz, XTsiz, YTsiz
+		binary.BigEndian.PutUint32(cs[off:], 8192)
+	}
+	f := codec.Frame{Columns: 8192, Rows: 8192, Samples: 1, Bits: 8}
+	out := make([]byte, f.Size())
+	var d Decoder
+	var err error
+	got := allocated(func() { err = d.Decode(out, cs, f) })
+	if err == nil {
+		t.Fatal("a 64x64 stream declared 8192x8192 decodes")
+	}
+	if got > 16<<20 {
+		t.Errorf("lying header: %d bytes allocated before %v", got, err)
+	}
+	t.Logf("lying header: %d bytes allocated before %v", got, err)
 }

@@ -679,10 +679,9 @@ type blockJob struct {
 	step   float32 // half the quantisation step, irreversible only
 }
 
-// decodeBlocks runs tier-1 on every code-block of the tile and writes the
-// dequantised coefficients (T.800 E.1) into the tile-components. Code-
-// blocks are independent: with several threads they are decoded at once.
-func (d *Decoder) decodeBlocks(ts *tileState) error {
+// planBlocks lists the code-blocks of the tile that have data, as jobs,
+// and charges their coding passes to the tier-1 budget.
+func (d *Decoder) planBlocks(ts *tileState) error {
 	im := &d.img
 	d.jobs = d.jobs[:0]
 	for c := range im.ncomp {
@@ -716,18 +715,24 @@ func (d *Decoder) decodeBlocks(ts *tileState) error {
 	if d.t1Work > d.t1WorkMax {
 		return errorf("code-blocks declare more coding passes than %d bytes of codestream can pay for", d.t1WorkMax/t1WorkPerByte)
 	}
+	return nil
+}
+
+// decodeBlocks runs tier-1 on the planned code-blocks and writes the
+// dequantised coefficients (T.800 E.1) into the tile-components. Code-
+// blocks are independent: with several threads they are decoded at once.
+func (d *Decoder) decodeBlocks(ts *tileState) {
 	fcoef := d.floats()
 	if d.threads == 1 { // no closure: one thread allocates nothing per frame
 		t := &d.workers(1)[0].t1
 		for i := range d.jobs {
 			d.decodeCodeBlock(t, &d.jobs[i], ts.body, fcoef)
 		}
-		return nil
+		return
 	}
 	d.each(len(d.jobs), func(w *worker, i int) {
 		d.decodeCodeBlock(&w.t1, &d.jobs[i], ts.body, fcoef)
 	})
-	return nil
 }
 
 // decodeCodeBlock decodes one code-block and stores its coefficients: the

@@ -94,6 +94,7 @@ type tileState struct {
 	tile       int
 	tx0, ty0   int // the tile's origin on the reference grid
 	coefOffset [maxComps]int
+	coefLen    int // coefficients of all its components
 }
 
 func ceilDiv(a, b int) int {
@@ -223,9 +224,21 @@ func (d *Decoder) decodeTile(t int, parts []tilePart, dst []byte, f codec.Frame)
 	if err := d.readPackets(&tp, ts); err != nil {
 		return err
 	}
-	if err := d.decodeBlocks(ts); err != nil {
+	if err := d.planBlocks(ts); err != nil {
 		return err
 	}
+	if len(d.jobs) == 0 {
+		// no code-block has data: every coefficient is zero, and so is
+		// every sample before the level shift; no coefficient memory for
+		// a tile that a few bytes declare
+		d.blankTile(ts, dst, f)
+		return nil
+	}
+	// the coefficients, allocated only now that the packets have been
+	// read: a header that lies about the size fails before this
+	d.coef = grow(&d.coef, ts.coefLen)
+	clear(d.coef)
+	d.decodeBlocks(ts)
 	for c := range im.ncomp {
 		d.inverseDWT(&d.comps[c], ts.coefOffset[c])
 	}
@@ -358,11 +371,7 @@ func (d *Decoder) buildTile(tp *params, ts *tileState, tx0, ty0, tx1, ty1 int) e
 			}
 		}
 	}
-	if cap(d.coef) < total {
-		d.coef = make([]int32, total)
-	}
-	d.coef = d.coef[:total]
-	clear(d.coef)
+	ts.coefLen = total // allocated once the packets are read (decodeTile)
 	return nil
 }
 
