@@ -49,6 +49,11 @@ func FuzzDecode(f *testing.F) {
 		im = synth(40, 30, 1, 12, false, 5)
 		cs = opjEncode(f, im, "j2k", "-n", "3")
 		f.Add(append(cs[:len(cs)-3:len(cs)-3], 0), uint16(39), uint16(29), uint8(0), uint8(1))
+		im = synth(64, 48, 1, 8, false, 1)
+		cs = opjEncode(f, im, "j2k", "-r", "10,3,1", "-n", "4")
+		f.Add(reversePPT(f, moveHeaders(f, cs, im, false, 5)), uint16(63), uint16(47), uint8(0), uint8(0))
+		im = constant(300, 300, 1, 8, 128)
+		f.Add(opjEncode(f, im, "j2k"), uint16(299), uint16(299), uint8(0), uint8(0))
 	}
 	f.Fuzz(func(t *testing.T, src []byte, cols, rows uint16, samples, bits uint8) {
 		fr := codec.Frame{Columns: 1 + int(cols)%300, Rows: 1 + int(rows)%300, Samples: 1 + 2*int(samples&1), Bits: 8 + 8*int(bits&1)}

@@ -9,7 +9,7 @@ import (
 // packet headers travel in PPM markers of the main header (ppm) or PPT
 // markers of each tile-part header, split into segments of at most
 // chunk bytes so that headers straddle markers.
-func moveHeaders(t *testing.T, cs []byte, im synthImage, ppm bool, chunk int) []byte {
+func moveHeaders(t testing.TB, cs []byte, im synthImage, ppm bool, chunk int) []byte {
 	t.Helper()
 	type span struct{ start, end int }
 	spans := map[int][]span{}
@@ -111,7 +111,7 @@ func TestPackedPacketHeaders(t *testing.T) {
 
 // reversePPT stores the PPT segments of every tile-part header in reverse
 // order, their Zppt indices unchanged.
-func reversePPT(t *testing.T, cs []byte) []byte {
+func reversePPT(t testing.TB, cs []byte) []byte {
 	t.Helper()
 	out := append([]byte{}, cs...)
 	reversed := 0
