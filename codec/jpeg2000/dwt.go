@@ -465,9 +465,18 @@ func (d *Decoder) outMCT(wk *worker, ts *tileState, dst []byte, f codec.Frame, l
 	}
 }
 
+const roundMagic float32 = 3 << 22
+
 // roundRow rounds the float samples src into dst.
 func roundRow(dst []int32, src []float32) {
 	for i, v := range src[:len(dst)] {
+		if v > -1<<22 && v < 1<<22 {
+			// adding 1.5 x 2^23 leaves no fraction bit in a float32, and
+			// the addition rounds half to even: RoundToEven, without the
+			// software fallback that GOAMD64=v1 gets for it
+			dst[i] = int32(float32(v+roundMagic) - roundMagic)
+			continue
+		}
 		x := math.RoundToEven(float64(v))
 		// written so that NaN, from a corrupt stream, also gives a fixed
 		// value on every platform
@@ -495,6 +504,13 @@ func (d *Decoder) store(dst []byte, row []int32, c, p, step, bps int) {
 			p += step
 		}
 	case 2:
+		if step == 2 && p >= 0 && p+2*len(row) <= len(dst) { // one component: contiguous
+			out := dst[p : p+2*len(row)]
+			for i, v := range row {
+				binary.LittleEndian.PutUint16(out[2*i:], uint16(max(lo, min(hi, v+shift))))
+			}
+			return
+		}
 		for _, v := range row {
 			binary.LittleEndian.PutUint16(dst[p:], uint16(max(lo, min(hi, v+shift))))
 			p += step

@@ -3,6 +3,7 @@ package jpeg2000
 import (
 	"encoding/binary"
 	"errors"
+	"math"
 	"runtime"
 	"strings"
 	"testing"
@@ -266,4 +267,34 @@ func TestDeclaredSize(t *testing.T) {
 		t.Errorf("lying header: %d bytes allocated before %v", got, err)
 	}
 	t.Logf("lying header: %d bytes allocated before %v", got, err)
+}
+
+// TestRoundRow checks the fast rounding against math.RoundToEven around
+// every boundary it has: halves, the 2^22 limit, infinities and NaN.
+func TestRoundRow(t *testing.T) {
+	var src []float32
+	for _, v := range []float32{0, 0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 0.49999997, 1 << 22, 1<<22 - 0.5, -(1 << 22), -(1<<22 - 0.5), 1<<22 + 1, 3e9, -3e9} {
+		src = append(src, v, -v)
+	}
+	for i := range 100000 {
+		src = append(src, float32(i-50000)/64, float32(i)*37.3-1e6)
+	}
+	src = append(src, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()))
+	got := make([]int32, len(src))
+	roundRow(got, src)
+	for i, v := range src {
+		x := math.RoundToEven(float64(v))
+		want := int32(0)
+		switch {
+		case !(x > -1<<30):
+			want = -1 << 30
+		case !(x < 1<<30):
+			want = 1 << 30
+		default:
+			want = int32(x)
+		}
+		if got[i] != want {
+			t.Fatalf("%v rounds to %d, want %d", v, got[i], want)
+		}
+	}
 }
