@@ -767,12 +767,28 @@ func (t *t1) magnitude(i, j int, roi int) (int32, bool) {
 }
 
 func (t *t1) storeInt(dst []int32, stride, roi int) {
+	if roi > 0 {
+		for j := 0; j < t.h; j++ {
+			row := dst[j*stride : j*stride+t.w]
+			for i := range row {
+				m, neg := t.magnitude(i, j, roi)
+				m >>= 1
+				if neg {
+					m = -m
+				}
+				row[i] = m
+			}
+		}
+		return
+	}
+	w, s := t.w, t.stride
 	for j := 0; j < t.h; j++ {
-		row := dst[j*stride : j*stride+t.w]
+		row := dst[j*stride : j*stride+w]
+		data := t.data[j*w : j*w+w]
+		fl := t.flags[(j+1)*s+1 : (j+1)*s+1+w]
 		for i := range row {
-			m, neg := t.magnitude(i, j, roi)
-			m >>= 1
-			if neg {
+			m := data[i] >> 1
+			if fl[i]&fNeg != 0 {
 				m = -m
 			}
 			row[i] = m
