@@ -23,8 +23,9 @@ var syntaxCodecs = map[string]syntaxCodec{
 	"1.2.840.10008.1.2.4.81": {uid: "1.2.840.10008.1.2.4.81", name: "JPEG-LS Near-Lossless", newDecoder: newJPEGLS, jpeg: true,
 		lossy: true, method: "ISO_14495_1"},
 	tsJ2KLossless: {uid: tsJ2KLossless, name: "JPEG 2000 Lossless", newDecoder: newJPEG2000, j2k: true},
-	// Lossless or lossy: the input's own Lossy Image Compression is kept.
-	tsJ2K: {uid: tsJ2K, name: "JPEG 2000", newDecoder: newJPEG2000, j2k: true},
+	// Lossless or lossy: the input's own Lossy Image Compression is kept,
+	// and set when the stream is irreversible (attachEncapsulated).
+	tsJ2K: {uid: tsJ2K, name: "JPEG 2000", newDecoder: newJPEG2000, j2k: true, method: "ISO_15444_1"},
 }
 
 // JPEG 2000 syntaxes: .90 is lossless only; .91 may be either, and is

@@ -4,10 +4,12 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/dicom-remap/dicom-remap/codec"
 	"github.com/dicom-remap/dicom-remap/codec/color"
+	"github.com/dicom-remap/dicom-remap/codec/jpeg2000"
 	"github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
 )
@@ -22,6 +24,9 @@ type syntaxCodec struct {
 	// method is the (0028,2114) code that names the compression.
 	lossy  bool
 	method string
+	// ratio is the compression ratio, for a stream found lossy that the
+	// input did not flag
+	ratio string
 	// jpeg streams begin with an SOI marker, so that a frame's first
 	// fragment can be told from the others without an offset table.
 	jpeg bool
@@ -267,6 +272,30 @@ func (im *image) attachEncapsulated(limit int64, lay layout, src io.ReaderAt) er
 		return err
 	}
 	im.pixels.frames = fs
+	if im.syntax.j2k && !im.syntax.lossy && len(fs.fragments) > 0 {
+		// .91 streams are lossless or lossy by their wavelet: an
+		// irreversible one is lossy, and the output must say so and
+		// name the method (an unreadable stream is refused when decoded)
+		first, err := fs.compressed(0, &frameWorker{})
+		if err != nil {
+			return err
+		}
+		if irr, _ := jpeg2000.Irreversible(first); irr {
+			im.syntax.lossy = true
+			// the ratio is Type 1C beside the flag: decoded bytes over
+			// compressed bytes, as PS3.3 C.7.6.1.1.5 computes it
+			var n int64
+			for _, f := range fs.fragments {
+				for _, s := range f {
+					n += s.length
+				}
+			}
+			if n > 0 {
+				r := float64(fs.stored.Size()) * float64(fs.count) / float64(n)
+				im.syntax.ratio = strconv.FormatFloat(r, 'f', 2, 64)
+			}
+		}
+	}
 	return nil
 }
 

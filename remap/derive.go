@@ -236,9 +236,17 @@ func deriveFormat(e *editor, im *image) {
 	}
 	if im.syntax != nil && im.syntax.lossy {
 		e.set(tagLossyCompression, "CS", []string{"01"})
-		if find(e.elems, tagLossyMethod) == nil {
-			e.set(tagLossyMethod, "CS", []string{im.syntax.method})
-		}
+	}
+	// 01 needs a method (Type 1C): the input's, else the syntax's own,
+	// which for JPEG 2000 .91 is also the best guess when the input said
+	// 01 over a reversible stream (gdcmconv --j2k --lossy truncates 5/3
+	// layers and names no method)
+	flagged := strings.TrimSpace(textOf(find(e.elems, tagLossyCompression))) == "01"
+	if flagged && find(e.elems, tagLossyMethod) == nil && im.syntax != nil && im.syntax.method != "" {
+		e.set(tagLossyMethod, "CS", []string{im.syntax.method})
+	}
+	if flagged && find(e.elems, tagLossyRatio) == nil && im.syntax != nil && im.syntax.ratio != "" {
+		e.set(tagLossyRatio, "DS", []string{im.syntax.ratio})
 	}
 }
 

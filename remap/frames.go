@@ -56,7 +56,20 @@ type frameSource struct {
 	indexBits  int  // bits stored of palette indices
 	signed     bool // palette indices are signed
 
+	// threads is how many goroutines a decoder that can use them gives
+	// one frame: the threads the frame workers leave idle, when frames
+	// are fewer than threads (a single large frame)
+	threads int
+
 	buffers sync.Pool
+}
+
+// setFrameThreads shares the threads between frame workers and the
+// decoders: a frame is decoded by threads / workers goroutines.
+func (s pixelSource) setFrameThreads(threads int) {
+	if s.frames != nil {
+		s.frames.threads = max(1, threadLimit(threads)/s.workers(threads))
+	}
 }
 
 // frameWorker holds one goroutine's scratch space.
@@ -87,6 +100,9 @@ func (f *frameSource) read(i int, dst []byte, w *frameWorker) error {
 		}
 		if w.dec == nil {
 			w.dec = f.newDecoder()
+			if t, ok := w.dec.(interface{ SetThreads(int) }); ok {
+				t.SetThreads(f.threads)
+			}
 		}
 		if err := w.dec.Decode(stored, src, f.stored); err != nil {
 			var ce *codec.Error

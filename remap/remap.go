@@ -159,6 +159,7 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 	if err != nil {
 		return Report{}, err
 	}
+	im.pixels.setFrameThreads(p.Threads)
 	if err := im.pixels.fitMemory(p.frameLimit(), p.MemoryLimit); err != nil {
 		return Report{}, err
 	}
@@ -280,6 +281,7 @@ func Measure(src io.ReaderAt, size int64, p Params) (Measurement, error) {
 	if err != nil {
 		return Measurement{}, err
 	}
+	im.pixels.setFrameThreads(p.Threads)
 	if err := im.pixels.fitMemory(p.frameLimit(), p.MemoryLimit); err != nil {
 		return Measurement{}, err
 	}

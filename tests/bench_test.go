@@ -17,6 +17,8 @@ func TestBenchmarkHarness(t *testing.T) {
 	need(t, "dcmconv")
 	need(t, "dcmcjpls")
 	need(t, "gdcmconv")
+	need(t, "opj_decompress")
+	need(t, "grk_decompress")
 	out := t.TempDir()
 	cmd := exec.Command("go", "run", "./tests/bench", "-small", "-out", out)
 	cmd.Dir = repoRoot
@@ -47,13 +49,14 @@ func TestBenchmarkHarness(t *testing.T) {
 	}
 	// Every goal of the performance issues is judged: five ratios, the
 	// memory bound of each single-file dataset, the cost of percentiles on
-	// the multi-frame file and the series, and for each of the four
+	// the multi-frame file and the series, for each of the four
 	// compressed datasets its speed against dcmtk and GDCM and its memory
-	// bound.
-	if len(rep.Targets) != 5+4+2+2*4 {
-		t.Errorf("%d targets judged, want 19: %+v", len(rep.Targets), rep.Targets)
+	// bound, and for each of the four JPEG 2000 datasets its wall and CPU
+	// time against OpenJPEG and its memory bound.
+	if len(rep.Targets) != 5+4+2+2*4+3*4 {
+		t.Errorf("%d targets judged, want 31: %+v", len(rep.Targets), rep.Targets)
 	}
-	for _, p := range []string{"dicom-remap", "paper (pydicom+numpy)", "dcmconv (copy, no remap)", "cp", "dicom-remap --version (start-up only)", "dicom-remap series, 2 worker(s)", "dcmtk dcmdjpls", "gdcmconv --raw"} {
+	for _, p := range []string{"dicom-remap", "paper (pydicom+numpy)", "dcmconv (copy, no remap)", "cp", "dicom-remap --version (start-up only)", "dicom-remap series, 2 worker(s)", "dcmtk dcmdjpls", "gdcmconv --raw", "opj_decompress", "grk_decompress -H 2"} {
 		if !peers[p] {
 			t.Errorf("no timing for %s", p)
 		}

@@ -479,3 +479,52 @@ func TestGDCMOffsetTableSample(t *testing.T) {
 		}
 	}
 }
+
+// TestJ2KLossyMethod: an output that says Lossy Image Compression 01 names
+// the method (Type 1C). gdcmconv --j2k --lossy flags an enhanced CT 01 over
+// a truncated 5/3 stream and names no method; an irreversible (9/7) .91
+// stream whose header does not say lossy is flagged 01 with ISO_15444_1.
+func TestJ2KLossyMethod(t *testing.T) {
+	gdcmconv := need(t, "gdcmconv")
+	dciodvfy := need(t, "dciodvfy")
+	dcmodify := need(t, "dcmodify")
+	dir := t.TempDir()
+	enhanced := filepath.Join(moduleSamples(t), "5.dcm")
+	ct := write(t, filepath.Join(dir, "ct.dcm"), fixture.Build(fixture.CTSlice(48, 40, 3, "1", "1")))
+	for _, c := range []struct {
+		name, src string
+		args      []string
+		unflag    bool // erase the lossy attributes gdcmconv wrote
+	}{
+		{"enhanced-ct-truncated-53", enhanced, []string{"--j2k", "--lossy"}, false},
+		{"enhanced-ct-97-unflagged", enhanced, []string{"--j2k", "--lossy", "--irreversible", "-q", "30"}, true},
+		{"ct-97-unflagged", ct, []string{"--j2k", "--lossy", "--irreversible", "-q", "30"}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			in := filepath.Join(t.TempDir(), c.name+".dcm")
+			if r := runCmd(t, "", gdcmconv, append(append([]string{}, c.args...), c.src, in)...); r.code != 0 {
+				t.Fatalf("gdcmconv: %s%s", r.stdout, r.stderr)
+			}
+			if c.unflag {
+				if r := runCmd(t, "", dcmodify, "-nb", "-imt", "-ea", "(0028,2110)", "-ea", "(0028,2112)", "-ea", "(0028,2114)", in); r.code != 0 {
+					t.Fatalf("dcmodify: %s", r.stderr)
+				}
+			}
+			out := t.TempDir()
+			if r := runCmd(t, "", binary, in, out, "0", "200"); r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			output := filepath.Join(out, outputNameOf(in))
+			dump := runCmd(t, "", "dcmdump", "-q", "+P", "LossyImageCompression", "+P", "LossyImageCompressionMethod", output)
+			if !strings.Contains(dump.stdout, "[01]") || !strings.Contains(dump.stdout, "[ISO_15444_1]") {
+				t.Fatalf("want 01 and ISO_15444_1, got %q", dump.stdout)
+			}
+			for e := range dciodvfyErrors(t, dciodvfy, output) {
+				if strings.Contains(e, "Lossy") {
+					t.Errorf("dciodvfy: %s", e)
+				}
+			}
+			checkDciodvfy(t, in, output)
+		})
+	}
+}

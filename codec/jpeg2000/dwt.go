@@ -22,13 +22,21 @@ const (
 	invK97 float32 = 0.8128662109375
 )
 
+// stripWidth is how many columns the vertical pass lifts at a time: a
+// strip of every row of the level fits the caches better than whole rows,
+// and needs a scratch of rh x stripWidth instead of the level's size.
+const stripWidth = 32
+
 // inverseDWT reconstructs a tile-component from its sub-bands, lowest
 // resolution first (T.800 F.3): each level transforms rows, then columns.
 // The coefficients of a level lie low-pass first, high-pass after, in the
-// rectangle at the top left of the tile-component.
+// rectangle at the top left of the tile-component. Rows, then column
+// strips, are shared among the workers: each sample sees the same
+// operations whatever the split.
 func (d *Decoder) inverseDWT(tc *tileComp, base int) {
 	stride := tc.x1 - tc.x0
-	n := (tc.x1 - tc.x0) * (tc.y1 - tc.y0)
+	fcoef := d.floats()
+	d.workers(1)
 	for r := 1; r < tc.nres; r++ {
 		res, prev := &tc.res[r], &tc.res[r-1]
 		rw, rh := res.x1-res.x0, res.y1-res.y0
@@ -37,29 +45,100 @@ func (d *Decoder) inverseDWT(tc *tileComp, base int) {
 		}
 		snx, sny := prev.x1-prev.x0, prev.y1-prev.y0
 		casx, casy := res.x0&1, res.y0&1
+		strips := (rw + stripWidth - 1) / stripWidth
+		// the bodies are methods, and closures are made only for several
+		// threads: one thread allocates nothing per frame
 		if tc.cs.reversible {
-			if cap(d.line) < max(2*rw, n) {
-				d.line = make([]int32, max(2*rw, n))
-			}
 			c := d.coef[base:]
-			for j := range rh {
-				row := c[j*stride : j*stride+rw]
-				lift53(row[:snx], row[snx:], casx)
-				interleave(row, snx, casx, d.line[:rw])
+			if d.threads == 1 {
+				rows53(d.ws[0], c, stride, rw, snx, casx, 0, rh)
+				cols53(d.ws[0], c, stride, rw, rh, sny, casy, 0, strips)
+				continue
 			}
-			liftRows53(c, stride, rw, rh, sny, casy, d.line[:rw*rh])
+			d.parallel(rh, 64, func(w *worker, lo, hi int) { rows53(w, c, stride, rw, snx, casx, lo, hi) })
+			d.parallel(strips, 4, func(w *worker, lo, hi int) { cols53(w, c, stride, rw, rh, sny, casy, lo, hi) })
 		} else {
-			if cap(d.fline) < max(2*rw, n) {
-				d.fline = make([]float32, max(2*rw, n))
+			c := fcoef[base:]
+			if d.threads == 1 {
+				rows97(d.ws[0], c, stride, rw, snx, casx, 0, rh)
+				cols97(d.ws[0], c, stride, rw, rh, sny, casy, 0, strips)
+				continue
 			}
-			c := d.fcoef[base:]
-			for j := range rh {
-				row := c[j*stride : j*stride+rw]
-				lift97(row[:snx], row[snx:], casx)
-				interleave(row, snx, casx, d.fline[:rw])
-			}
-			liftRows97(c, stride, rw, rh, sny, casy, d.fline[:rw*rh])
+			d.parallel(rh, 64, func(w *worker, lo, hi int) { rows97(w, c, stride, rw, snx, casx, lo, hi) })
+			d.parallel(strips, 4, func(w *worker, lo, hi int) { cols97(w, c, stride, rw, rh, sny, casy, lo, hi) })
 		}
+	}
+}
+
+// rows53 lifts rows [lo, hi) of a level horizontally and interleaves them.
+func rows53(w *worker, c []int32, stride, rw, snx, casx, lo, hi int) {
+	line := grow(&w.line, rw)
+	for j := lo; j < hi; j++ {
+		row := c[j*stride : j*stride+rw]
+		lift53(row[:snx], row[snx:], casx)
+		interleave(row, snx, casx, line)
+	}
+}
+
+// cols53 lifts column strips [lo, hi) of a level vertically and
+// interleaves their rows.
+func cols53(w *worker, c []int32, stride, rw, rh, sny, casy, lo, hi int) {
+	tmp := grow(&w.strip, rh*stripWidth)
+	for s := lo; s < hi; s++ {
+		x0 := s * stripWidth
+		sw := min(stripWidth, rw-x0)
+		gather(tmp, c[x0:], stride, sw, rh)
+		liftRows53(tmp, sw, sw, rh, sny, casy)
+		scatter(c[x0:], tmp, stride, sw, rh, sny, casy)
+	}
+}
+
+func rows97(w *worker, c []float32, stride, rw, snx, casx, lo, hi int) {
+	line := grow(&w.fline, rw)
+	for j := lo; j < hi; j++ {
+		row := c[j*stride : j*stride+rw]
+		lift97(row[:snx], row[snx:], casx)
+		interleave(row, snx, casx, line)
+	}
+}
+
+func cols97(w *worker, c []float32, stride, rw, rh, sny, casy, lo, hi int) {
+	tmp := grow(&w.fstrip, rh*stripWidth)
+	for s := lo; s < hi; s++ {
+		x0 := s * stripWidth
+		sw := min(stripWidth, rw-x0)
+		gather(tmp, c[x0:], stride, sw, rh)
+		liftRows97(tmp, sw, sw, rh, sny, casy)
+		scatter(c[x0:], tmp, stride, sw, rh, sny, casy)
+	}
+}
+
+// grow returns (*b)[:n], reallocating when it is too small.
+func grow[T any](b *[]T, n int) []T {
+	if cap(*b) < n {
+		*b = make([]T, n)
+	}
+	return (*b)[:n]
+}
+
+// gather copies sw columns of rh rows of c into tmp, sw apart.
+func gather[T int32 | float32](tmp, c []T, stride, sw, rh int) {
+	for i := range rh {
+		copy(tmp[i*sw:i*sw+sw], c[i*stride:i*stride+sw])
+	}
+}
+
+// scatter writes the lifted rows of tmp back into c, the low-pass rows
+// (the first sn) and the high-pass rows in alternation.
+func scatter[T int32 | float32](c, tmp []T, stride, sw, rh, sn, cas int) {
+	for i := range rh {
+		var dst int
+		if i < sn {
+			dst = 2*i + cas
+		} else {
+			dst = 2*(i-sn) + 1 - cas
+		}
+		copy(c[dst*stride:dst*stride+sw], tmp[i*sw:i*sw+sw])
 	}
 }
 
@@ -185,8 +264,8 @@ func step97(dst, src []float32, off int, c float32) {
 }
 
 // liftRows53 undoes the vertical 5/3 lifting of a level, whole rows at a
-// time, then interleaves the rows.
-func liftRows53(c []int32, stride, rw, rh, sn, cas int, tmp []int32) {
+// time; the rows stay low-pass first (scatter interleaves them).
+func liftRows53(c []int32, stride, rw, rh, sn, cas int) {
 	dn := rh - sn
 	row := func(i int) []int32 { return c[i*stride : i*stride+rw] }
 	if rh == 1 {
@@ -215,10 +294,9 @@ func liftRows53(c []int32, stride, rw, rh, sn, cas int, tmp []int32) {
 			h[x] += (l0[x] + l1[x]) >> 1
 		}
 	}
-	interleaveRows(c, stride, rw, rh, sn, cas, tmp)
 }
 
-func liftRows97(c []float32, stride, rw, rh, sn, cas int, tmp []float32) {
+func liftRows97(c []float32, stride, rw, rh, sn, cas int) {
 	dn := rh - sn
 	row := func(i int) []float32 { return c[i*stride : i*stride+rw] }
 	if rh == 1 {
@@ -267,24 +345,6 @@ func liftRows97(c []float32, stride, rw, rh, sn, cas int, tmp []float32) {
 	stepHi(gamma97)
 	stepLo(beta97)
 	stepHi(alpha97)
-	interleaveRows(c, stride, rw, rh, sn, cas, tmp)
-}
-
-// interleaveRows puts the low-pass rows (the first sn) and the high-pass
-// rows in alternation, through tmp (rw*rh).
-func interleaveRows[T int32 | float32](c []T, stride, rw, rh, sn, cas int, tmp []T) {
-	for i := range rh {
-		var dstRow int
-		if i < sn {
-			dstRow = 2*i + cas
-		} else {
-			dstRow = 2*(i-sn) + 1 - cas
-		}
-		copy(tmp[dstRow*rw:dstRow*rw+rw], c[i*stride:i*stride+rw])
-	}
-	for i := range rh {
-		copy(c[i*stride:i*stride+rw], tmp[i*rw:i*rw+rw])
-	}
 }
 
 // output applies the inverse component transform, the DC level shift and
@@ -298,81 +358,125 @@ func (d *Decoder) output(tp *params, ts *tileState, dst []byte, f codec.Frame) e
 	if mct && (d.comps[0].cs.reversible != d.comps[1].cs.reversible || d.comps[0].cs.reversible != d.comps[2].cs.reversible) {
 		return errorf("component transform over reversible and irreversible components")
 	}
-	tw := d.comps[0].x1 - d.comps[0].x0 // the widest component
-	if cap(d.line) < n*tw {
-		d.line = make([]int32, n*tw)
-	}
-	vals := d.line[:n*tw]
-	if cap(d.fline) < n*tw {
-		d.fline = make([]float32, n*tw)
-	}
-	fv := d.fline[:n*tw]
-	bps := f.Bits / 8
+	// the coefficients are not needed after this: integer rows are
+	// transformed in place, float rows are rounded into a worker's line
 	if !mct {
 		for c := range n {
-			tc := &d.comps[c]
-			w := tc.x1 - tc.x0
-			row, frow := vals[:w], fv[:w]
-			for j := range tc.y1 - tc.y0 {
-				if d.fetchRow(ts, c, j, row, frow) {
-					roundRow(row, frow)
-				}
-				x := tc.x0*tc.dx - im.x0
-				y := (tc.y0+j)*tc.dy - im.y0
-				d.store(dst, row, c, ((y*f.Columns+x)*n+c)*bps, tc.dx*n*bps, bps)
+			rows := d.comps[c].y1 - d.comps[c].y0
+			if d.threads == 1 {
+				d.outRows(d.workers(1)[0], ts, dst, f, c, 0, rows)
+				continue
 			}
+			d.parallel(rows, 16, func(w *worker, lo, hi int) { d.outRows(w, ts, dst, f, c, lo, hi) })
 		}
 		return nil
 	}
 	// the component transform needs components of one size: the first's
+	rows := d.comps[0].y1 - d.comps[0].y0
+	if d.threads == 1 {
+		d.outMCT(d.workers(1)[0], ts, dst, f, 0, rows)
+		return nil
+	}
+	d.parallel(rows, 16, func(w *worker, lo, hi int) { d.outMCT(w, ts, dst, f, lo, hi) })
+	return nil
+}
+
+// blankTile writes a tile whose coefficients are all zero: the level
+// shift of each component (the inverse transforms of zero are zero).
+func (d *Decoder) blankTile(ts *tileState, dst []byte, f codec.Frame) {
+	im := &d.img
+	n, bps := im.ncomp, f.Bits/8
+	for c := range n {
+		tc := &d.comps[c]
+		row := grow(&d.workers(1)[0].line, tc.x1-tc.x0)
+		clear(row)
+		for j := range tc.y1 - tc.y0 {
+			x := tc.x0*tc.dx - im.x0
+			y := (tc.y0+j)*tc.dy - im.y0
+			d.store(dst, row, c, ((y*f.Columns+x)*n+c)*bps, tc.dx*n*bps, bps)
+		}
+	}
+}
+
+// outRows writes rows [lo, hi) of component c without a component
+// transform.
+func (d *Decoder) outRows(wk *worker, ts *tileState, dst []byte, f codec.Frame, c, lo, hi int) {
+	im := &d.img
+	n, bps := im.ncomp, f.Bits/8
+	tc := &d.comps[c]
+	w := tc.x1 - tc.x0
+	fcoef := d.floats()
+	for j := lo; j < hi; j++ {
+		off := ts.coefOffset[c] + j*w
+		row := d.coef[off : off+w]
+		if !tc.cs.reversible {
+			row = grow(&wk.line, w)
+			roundRow(row, fcoef[off:off+w])
+		}
+		x := tc.x0*tc.dx - im.x0
+		y := (tc.y0+j)*tc.dy - im.y0
+		d.store(dst, row, c, ((y*f.Columns+x)*n+c)*bps, tc.dx*n*bps, bps)
+	}
+}
+
+// outMCT writes rows [lo, hi) of three components through the inverse
+// component transform.
+func (d *Decoder) outMCT(wk *worker, ts *tileState, dst []byte, f codec.Frame, lo, hi int) {
+	im := &d.img
+	n, bps := im.ncomp, f.Bits/8
 	tc0 := &d.comps[0]
-	for j := range tc0.y1 - tc0.y0 {
+	tw := tc0.x1 - tc0.x0
+	fcoef := d.floats()
+	for j := lo; j < hi; j++ {
+		var rows [3][]int32
 		for c := range n {
-			d.fetchRow(ts, c, j, vals[c*tw:c*tw+tw], fv[c*tw:c*tw+tw])
+			off := ts.coefOffset[c] + j*tw
+			rows[c] = d.coef[off : off+tw]
 		}
 		if tc0.cs.reversible {
-			y0, y1, y2 := vals[:tw], vals[tw:2*tw], vals[2*tw:3*tw]
+			y0, y1, y2 := rows[0], rows[1][:len(rows[0])], rows[2][:len(rows[0])]
 			for i := range y0 {
 				g := y0[i] - (y1[i]+y2[i])>>2
 				y0[i], y1[i], y2[i] = y2[i]+g, g, y1[i]+g
 			}
 		} else {
-			y0, y1, y2 := fv[:tw], fv[tw:2*tw], fv[2*tw:3*tw]
+			var fr [3][]float32
+			for c := range n {
+				off := ts.coefOffset[c] + j*tw
+				fr[c] = fcoef[off : off+tw]
+			}
+			y0, y1, y2 := fr[0], fr[1][:len(fr[0])], fr[2][:len(fr[0])]
 			for i := range y0 {
 				y, u, v := y0[i], y1[i], y2[i]
 				y0[i] = y + float32(v*1.402)
 				y1[i] = y - float32(u*0.34413) - float32(v*0.71414)
 				y2[i] = y + float32(u*1.772)
 			}
+			line := grow(&wk.line, 3*tw)
 			for c := range n {
-				roundRow(vals[c*tw:c*tw+tw], fv[c*tw:c*tw+tw])
+				rows[c] = line[c*tw : c*tw+tw]
+				roundRow(rows[c], fr[c])
 			}
 		}
 		p := ((tc0.y0+j-im.y0)*f.Columns + tc0.x0 - im.x0) * n * bps
 		for c := range n {
-			d.store(dst, vals[c*tw:c*tw+tw], c, p+c*bps, n*bps, bps)
+			d.store(dst, rows[c], c, p+c*bps, n*bps, bps)
 		}
 	}
-	return nil
 }
 
-// fetchRow reads row j of component c's coefficients into row, or for
-// an irreversible component into frow, and says which: true for frow.
-func (d *Decoder) fetchRow(ts *tileState, c, j int, row []int32, frow []float32) bool {
-	tc := &d.comps[c]
-	w := tc.x1 - tc.x0
-	off := ts.coefOffset[c] + j*w
-	if tc.cs.reversible {
-		copy(row, d.coef[off:off+w])
-		return false
-	}
-	copy(frow, d.fcoef[off:off+w])
-	return true
-}
+const roundMagic float32 = 3 << 22
 
 // roundRow rounds the float samples src into dst.
 func roundRow(dst []int32, src []float32) {
 	for i, v := range src[:len(dst)] {
+		if v > -1<<22 && v < 1<<22 {
+			// adding 1.5 x 2^23 leaves no fraction bit in a float32, and
+			// the addition rounds half to even: RoundToEven, without the
+			// software fallback that GOAMD64=v1 gets for it
+			dst[i] = int32(float32(v+roundMagic) - roundMagic)
+			continue
+		}
 		x := math.RoundToEven(float64(v))
 		// written so that NaN, from a corrupt stream, also gives a fixed
 		// value on every platform
@@ -400,6 +504,13 @@ func (d *Decoder) store(dst []byte, row []int32, c, p, step, bps int) {
 			p += step
 		}
 	case 2:
+		if step == 2 && p >= 0 && p+2*len(row) <= len(dst) { // one component: contiguous
+			out := dst[p : p+2*len(row)]
+			for i, v := range row {
+				binary.LittleEndian.PutUint16(out[2*i:], uint16(max(lo, min(hi, v+shift))))
+			}
+			return
+		}
 		for _, v := range row {
 			binary.LittleEndian.PutUint16(dst[p:], uint16(max(lo, min(hi, v+shift))))
 			p += step

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"runtime"
 	"testing"
 
 	"github.com/dicom-remap/dicom-remap/codec"
@@ -11,7 +12,10 @@ import (
 
 // FuzzDecode checks, for any input, that the decoder does not panic and
 // either fails with a *codec.Error or writes every byte of dst: two runs
-// into buffers prefilled differently must give the same output. The frame
+// into buffers prefilled differently must give the same output. Its work
+// stays within the budgets the stream's bytes pay for, its allocation
+// within a multiple of the frame, and a reversible stream it accepts
+// ends with EOC. The frame
 // is taken from the stream's SIZ marker when it is small, so that
 // mutations reach the packets rather than stop at the size check.
 func FuzzDecode(f *testing.F) {
@@ -34,6 +38,23 @@ func FuzzDecode(f *testing.F) {
 	// subsampled components, an image offset and precincts
 	sub := subCase{15, 11, 8, false, [3][2]int{{1, 1}, {2, 2}, {2, 1}}, "-n 2 -d 1,1 -p RPCL -c [8,8]"}
 	f.Add(sub.encode(f, 7), uint16(14), uint16(10), uint8(1), uint8(0))
+	// the hostile cases of hostile_test.go
+	{
+		im := synth(45, 37, 1, 8, false, 1)
+		cs := opjEncode(f, im, "j2k", "-n", "1", "-b", "16,16", "-t", "24,20")
+		f.Add(shiftOrigin(cs, 1<<31, 1<<31), uint16(44), uint16(36), uint8(0), uint8(0))
+		im = synth(64, 64, 1, 8, false, 3)
+		cs = opjEncode(f, im, "j2k", "-n", "1", "-t", "16,16", "-I", "-r", "4")
+		f.Add(pocBomb(f, cs), uint16(63), uint16(63), uint8(0), uint8(0))
+		im = synth(40, 30, 1, 12, false, 5)
+		cs = opjEncode(f, im, "j2k", "-n", "3")
+		f.Add(append(cs[:len(cs)-3:len(cs)-3], 0), uint16(39), uint16(29), uint8(0), uint8(1))
+		im = synth(64, 48, 1, 8, false, 1)
+		cs = opjEncode(f, im, "j2k", "-r", "10,3,1", "-n", "4")
+		f.Add(reversePPT(f, moveHeaders(f, cs, im, false, 5)), uint16(63), uint16(47), uint8(0), uint8(0))
+		im = constant(300, 300, 1, 8, 128)
+		f.Add(opjEncode(f, im, "j2k"), uint16(299), uint16(299), uint8(0), uint8(0))
+	}
 	f.Fuzz(func(t *testing.T, src []byte, cols, rows uint16, samples, bits uint8) {
 		fr := codec.Frame{Columns: 1 + int(cols)%300, Rows: 1 + int(rows)%300, Samples: 1 + 2*int(samples&1), Bits: 8 + 8*int(bits&1)}
 		if len(src) >= 42 && src[0] == 0xff && src[1] == mSOC && src[2] == 0xff && src[3] == mSIZ {
@@ -47,7 +68,18 @@ func FuzzDecode(f *testing.F) {
 		size := fr.Size()
 		var d Decoder
 		a := make([]byte, size)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
 		err := d.Decode(a, src, fr)
+		runtime.ReadMemStats(&after)
+		// coefficients and scratch of a few words per sample, code-block
+		// and fragment records bounded by the samples and the bytes
+		if got, limit := after.TotalAlloc-before.TotalAlloc, uint64(64*size+64*len(src)+1<<20); got > limit {
+			t.Fatalf("allocated %d bytes for a frame of %d from %d bytes", got, size, len(src))
+		}
+		if d.work > d.workMax+1<<16 || d.t1Work > d.t1WorkMax && err == nil {
+			t.Fatalf("work %d of %d, tier-1 %d of %d", d.work, d.workMax, d.t1Work, d.t1WorkMax)
+		}
 		if err != nil {
 			var ce *codec.Error
 			if !errors.As(err, &ce) {
@@ -61,6 +93,9 @@ func FuzzDecode(f *testing.F) {
 		}
 		if !bytes.Equal(a, b) {
 			t.Fatalf("output depends on dst's previous content")
+		}
+		if !d.eoc && d.comps[0].cs.reversible {
+			t.Fatalf("reversible stream without EOC accepted")
 		}
 	})
 }

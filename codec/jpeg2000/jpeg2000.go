@@ -20,6 +20,7 @@ package jpeg2000
 
 import (
 	"encoding/binary"
+	"math"
 	"slices"
 
 	"github.com/dicom-remap/dicom-remap/codec"
@@ -145,12 +146,16 @@ type Decoder struct {
 	parts []tilePart
 	ppm   [][]byte // PPM segment data by Zppm
 
-	body  []byte // a tile's packet data, when it spans tile-parts
-	hdrs  []byte // a tile's packet headers from PPM or PPT
-	coef  []int32
-	fcoef []float32
-	line  []int32
-	fline []float32
+	body    []byte   // a tile's packet data, when it spans tile-parts
+	hdrs    []byte   // a tile's packet headers from PPM
+	ppt     []pptSeg // a tile's PPT segments
+	pptData []byte   // and their data joined
+	coef    []int32  // a tile's coefficients; irreversible ones as float32 (floats)
+	jobs    []blockJob
+	ts      tileState
+
+	threads int       // goroutines per frame, at least 1 (SetThreads)
+	ws      []*worker // their scratch spaces
 
 	comps   [maxComps]tileComp
 	precs   []precinct
@@ -160,10 +165,19 @@ type Decoder struct {
 	pending []int32
 	order   []packetPos
 
+	// work counts the packet loops' iterations (packets read, packets
+	// skipped, empty resolutions and layers walked, code-blocks visited)
+	// and t1Work the samples times coding passes tier-1 will run; both
+	// are bounded by what the codestream's bytes can pay for, so that a
+	// small stream cannot declare hours of work (65535 layers and 256
+	// progression changes over empty resolutions, say)
+	work, workMax     int
+	t1Work, t1WorkMax int
+	eoc               bool // the codestream ends with EOC
+
 	// tracePacket, when set, learns where each packet header of a tile's
 	// data lies; tests use it to move headers into PPM and PPT markers
 	tracePacket func(tile, start, end int)
-	t1          t1
 }
 
 // Decode decodes one frame's compressed bytes (all fragments of the frame,
@@ -184,7 +198,10 @@ func (d *Decoder) Decode(dst, src []byte, f codec.Frame) error {
 	if err != nil {
 		return err
 	}
+	d.threads = max(1, d.threads)
 	defer d.release()
+	d.work, d.workMax = 0, workBase+workPerByte*len(cs)
+	d.t1Work, d.t1WorkMax = 0, t1WorkBase+t1WorkPerByte*len(cs)
 	if err := d.readHeaders(cs, f); err != nil {
 		return err
 	}
@@ -212,12 +229,35 @@ func (d *Decoder) Decode(dst, src []byte, f codec.Frame) error {
 	return nil
 }
 
+// Work budgets: a packet loop iteration is a few nanoseconds, a sample
+// coding pass one to three. A valid stream spends at most a few loop
+// iterations per byte (every packet takes a byte) and, at the
+// compression ratios medical images use, well under a thousand sample
+// passes per byte; the budgets allow many times that.
+const (
+	workBase      = 1 << 20
+	workPerByte   = 256
+	t1WorkBase    = 1 << 26
+	t1WorkPerByte = 1 << 12
+)
+
+// charge adds n iterations to the frame's work and fails once the
+// codestream can no longer pay for them.
+func (d *Decoder) charge(n int) error {
+	d.work += n
+	if d.work > d.workMax {
+		return errorf("packet loops need more work than %d bytes of codestream can pay for", d.workMax/workPerByte)
+	}
+	return nil
+}
+
 // release drops references to the caller's data.
 func (d *Decoder) release() {
 	clear(d.parts)
 	d.parts = d.parts[:0]
 	clear(d.ppm)
 	d.ppm = d.ppm[:0]
+	d.ts = tileState{}
 }
 
 // codestream finds the codestream in src: src itself, or the contents of
@@ -260,6 +300,7 @@ func codestream(src []byte) ([]byte, error) {
 // readHeaders parses the main header and splits the rest into tile-parts.
 func (d *Decoder) readHeaders(cs []byte, f codec.Frame) error {
 	d.main = params{}
+	d.eoc = false
 	d.parts = d.parts[:0]
 	d.ppm = d.ppm[:0]
 	p := 2
@@ -346,6 +387,7 @@ func (d *Decoder) readHeaders(cs []byte, f codec.Frame) error {
 			end = p + psot
 		} else if end >= 2 && cs[end-2] == 0xff && cs[end-1] == mEOC {
 			end -= 2
+			d.eoc = true
 		}
 		q := p + 12
 		for {
@@ -385,7 +427,11 @@ func (d *Decoder) readHeaders(cs []byte, f codec.Frame) error {
 			return errorf("more tile-parts than the data can hold")
 		}
 	}
-	// after the last tile-part: EOC, possibly padding, or nothing
+	// after the last tile-part: EOC, possibly padding, or nothing (a cut
+	// stream, which only an irreversible stream may be: see decodeTile)
+	if p+2 <= len(cs) && cs[p] == 0xff && cs[p+1] == mEOC {
+		d.eoc = true
+	}
 	return nil
 }
 
@@ -397,6 +443,11 @@ func (d *Decoder) readSIZ(seg []byte, f codec.Frame) error {
 	rsiz := binary.BigEndian.Uint16(seg)
 	if rsiz&0x4000 != 0 {
 		return errorf("HTJ2K codestream (Rsiz 0x%04x): %w", rsiz, codec.ErrUnsupported)
+	}
+	// reference grid coordinates are 32-bit unsigned and code-block,
+	// precinct and tile arithmetic adds to them: it needs 64-bit ints
+	if math.MaxInt < math.MaxUint32<<1 {
+		return errorf("JPEG 2000 needs a 64-bit platform: %w", codec.ErrUnsupported)
 	}
 	u := func(i int) int { return int(binary.BigEndian.Uint32(seg[2+4*i:])) }
 	im := image{x1: u(0), y1: u(1), x0: u(2), y0: u(3), tw: u(4), th: u(5), tx0: u(6), ty0: u(7)}

@@ -9,7 +9,7 @@ import (
 // packet headers travel in PPM markers of the main header (ppm) or PPT
 // markers of each tile-part header, split into segments of at most
 // chunk bytes so that headers straddle markers.
-func moveHeaders(t *testing.T, cs []byte, im synthImage, ppm bool, chunk int) []byte {
+func moveHeaders(t testing.TB, cs []byte, im synthImage, ppm bool, chunk int) []byte {
 	t.Helper()
 	type span struct{ start, end int }
 	spans := map[int][]span{}
@@ -105,6 +105,66 @@ func TestPackedPacketHeaders(t *testing.T) {
 					t.Fatalf("%v ppm=%v chunk %d: differs from the source by %d at %s", c.opts, ppm, chunk, d, where)
 				}
 			}
+		}
+	}
+}
+
+// reversePPT stores the PPT segments of every tile-part header in reverse
+// order, their Zppt indices unchanged.
+func reversePPT(t testing.TB, cs []byte) []byte {
+	t.Helper()
+	out := append([]byte{}, cs...)
+	reversed := 0
+	for p := 2; p+12 <= len(out); {
+		if out[p] != 0xff || out[p+1] != mSOT {
+			p += 2 + int(binary.BigEndian.Uint16(out[p+2:]))
+			continue
+		}
+		psot := int(binary.BigEndian.Uint32(out[p+6:]))
+		q := p + 12
+		var segs [][]byte
+		start := -1
+		for out[q+1] != mSOD {
+			n := 2 + int(binary.BigEndian.Uint16(out[q+2:]))
+			if out[q+1] == mPPT {
+				if start < 0 {
+					start = q
+				}
+				segs = append(segs, append([]byte{}, out[q:q+n]...))
+			}
+			q += n
+		}
+		if len(segs) > 1 {
+			at := start
+			for i := len(segs) - 1; i >= 0; i-- {
+				at += copy(out[at:], segs[i])
+			}
+			reversed++
+		}
+		p += psot
+	}
+	if reversed == 0 {
+		t.Fatal("no tile-part with several PPT segments")
+	}
+	return out
+}
+
+// TestPPTOrder decodes streams whose PPT segments are stored out of the
+// order of their index: they must be joined by Zppt.
+func TestPPTOrder(t *testing.T) {
+	for _, c := range []struct {
+		im   synthImage
+		opts []string
+	}{
+		{synth(64, 48, 1, 8, false, 1), []string{"-r", "10,3,1", "-n", "4"}},
+		{synth(70, 50, 3, 12, false, 2), []string{"-t", "40,32", "-n", "3", "-SOP", "-EPH", "-p", "RPCL", "-c", "[16,16]"}},
+	} {
+		cs := opjEncode(t, c.im, "j2k", c.opts...)
+		f := c.im.frame()
+		moved := reversePPT(t, moveHeaders(t, cs, c.im, false, 5))
+		got := decoded(decodeOK(t, moved, f), c.im, f)
+		if d, where := maxDiff(got, c.im.planes, c.im.w); d != 0 {
+			t.Fatalf("%v: differs from the source by %d at %s", c.opts, d, where)
 		}
 	}
 }

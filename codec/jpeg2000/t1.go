@@ -1,6 +1,9 @@
 package jpeg2000
 
-import "math/bits"
+import (
+	"math/bits"
+	"unsafe"
+)
 
 // Tier-1: the MQ decoder (T.800 Annex C) and the three coding passes of
 // a code-block (Annex D).
@@ -298,23 +301,19 @@ func (t *t1) resetContexts() {
 	t.ctx[ctxUni] = 46 << 1
 }
 
-// setSig makes the sample at flag index i significant.
+// setSig makes the sample at flag index i significant; without branches
+// on the sign, which is random.
 func (t *t1) setSig(i int, neg bool) {
-	fl := t.flags
-	s := t.stride
+	var n uint16
 	if neg {
-		fl[i] |= fSig | fNeg
-		fl[i-s] |= fS | fSneg
-		fl[i+s] |= fN | fNneg
-		fl[i-1] |= fE | fEneg
-		fl[i+1] |= fW | fWneg
-	} else {
-		fl[i] |= fSig
-		fl[i-s] |= fS
-		fl[i+s] |= fN
-		fl[i-1] |= fE
-		fl[i+1] |= fW
+		n = 1
 	}
+	fl, s := t.flags, t.stride
+	fl[i] |= fSig | n<<15
+	fl[i-s] |= fS | n<<9
+	fl[i+s] |= fN | n<<8
+	fl[i-1] |= fE | n<<11
+	fl[i+1] |= fW | n<<10
 	fl[i-s-1] |= fSE
 	fl[i-s+1] |= fSW
 	fl[i+s-1] |= fNE
@@ -323,7 +322,7 @@ func (t *t1) setSig(i int, neg bool) {
 
 // decodeBlock decodes cb's passes into t.data and t.flags.
 func (t *t1) decodeBlock(frags []fragment, cb *codeBlock, body []byte, orient int, style byte) {
-	w, h := int(cb.x1-cb.x0), int(cb.y1-cb.y0)
+	w, h := cb.x1-cb.x0, cb.y1-cb.y0
 	t.w, t.h, t.stride = w, h, w+2
 	n := w * h
 	if cap(t.data) < n {
@@ -393,14 +392,6 @@ func passKind(k, numbps int) (typ, plane int) {
 	return (k - 1) % 3, numbps - 1 - (k+2)/3
 }
 
-func (t *t1) sign(f uint16, raw bool) bool {
-	if raw {
-		return t.raw.bit() != 0
-	}
-	sc := scContext[scIndex(f)]
-	return t.mq.decode(&t.ctx[sc&0x1f])^int(sc>>7) != 0
-}
-
 // The passes below decode their symbols with the MQ decoder's common case
 // (a most probable symbol, no renormalisation) written out in place: Go
 // does not inline decode, and this is where tier-1 spends its time. They
@@ -448,9 +439,24 @@ func (t *t1) sigPass(p, orient int, causal, raw bool) {
 					}
 				}
 				if bit != 0 {
-					mq.a, mq.c = a, c
-					neg := t.sign(f, raw)
-					a, c = mq.a, mq.c
+					var neg bool
+					if raw {
+						neg = t.raw.bit() != 0
+					} else {
+						// the sign, its MQ common case in place
+						sc := scContext[scIndex(f)]
+						scx := &t.ctx[sc&0x1f]
+						sst := &mqStates[*scx]
+						var sb int
+						if a2 := a - sst.qe; a2&0x8000 != 0 && c >= sst.qe16 {
+							a, c, sb = a2, c-sst.qe16, int(sst.mps)
+						} else {
+							mq.a, mq.c = a, c
+							sb = mq.decodeSlow(scx)
+							a, c = mq.a, mq.c
+						}
+						neg = sb^int(sc>>7) != 0
+					}
 					data[(y0+k)*w+x] = one
 					t.setSig(i, neg)
 				}
@@ -569,11 +575,11 @@ func (t *t1) cleanupPass(p, orient int, causal bool) {
 				if f0&f1&f2&f3&fSig != 0 && (f0|f1|f2|f3)&fVisit == 0 {
 					continue // all significant before this bit-plane
 				}
-				last := fl[i0+3*s]
+				last := f3
 				if causal {
 					last &^= causalMask
 				}
-				if (fl[i0]|fl[i0+s]|fl[i0+2*s]|last)&(fSig|fVisit|0xff) == 0 {
+				if (f0|f1|f2|last)&(fSig|fVisit|0xff) == 0 {
 					// run-length mode (T.800 D.3.4)
 					cx := &t.ctx[ctxRL]
 					st := &mqStates[*cx]
@@ -597,9 +603,19 @@ func (t *t1) cleanupPass(p, orient int, causal bool) {
 					if causal && k == 3 {
 						f &^= causalMask
 					}
-					mq.a, mq.c = a, c
-					neg := t.sign(f, false)
-					a, c = mq.a, mq.c
+					// the sign, its MQ common case in place
+					sc := scContext[scIndex(f)]
+					scx := &t.ctx[sc&0x1f]
+					sst := &mqStates[*scx]
+					var sb int
+					if a2 := a - sst.qe; a2&0x8000 != 0 && c >= sst.qe16 {
+						a, c, sb = a2, c-sst.qe16, int(sst.mps)
+					} else {
+						mq.a, mq.c = a, c
+						sb = mq.decodeSlow(scx)
+						a, c = mq.a, mq.c
+					}
+					neg := sb^int(sc>>7) != 0
 					data[(y0+k)*w+x] = one
 					t.setSig(i, neg)
 					k++
@@ -629,9 +645,19 @@ func (t *t1) cleanupPass(p, orient int, causal bool) {
 					a, c = mq.a, mq.c
 				}
 				if bit != 0 {
-					mq.a, mq.c = a, c
-					neg := t.sign(f, false)
-					a, c = mq.a, mq.c
+					// the sign, its MQ common case in place
+					sc := scContext[scIndex(f)]
+					scx := &t.ctx[sc&0x1f]
+					sst := &mqStates[*scx]
+					var sb int
+					if a2 := a - sst.qe; a2&0x8000 != 0 && c >= sst.qe16 {
+						a, c, sb = a2, c-sst.qe16, int(sst.mps)
+					} else {
+						mq.a, mq.c = a, c
+						sb = mq.decodeSlow(scx)
+						a, c = mq.a, mq.c
+					}
+					neg := sb^int(sc>>7) != 0
 					data[(y0+k)*w+x] = one
 					t.setSig(i, neg)
 				}
@@ -641,23 +667,23 @@ func (t *t1) cleanupPass(p, orient int, causal bool) {
 	mq.a, mq.c = a, c
 }
 
-// decodeBlocks runs tier-1 on every code-block of the tile and writes the
-// dequantised coefficients (T.800 E.1) into the tile-components.
-func (d *Decoder) decodeBlocks(ts *tileState) error {
+// blockJob is one code-block to decode and where its coefficients go.
+type blockJob struct {
+	cb     int32 // index in Decoder.cblks
+	kind   int8  // band orientation
+	rev    bool  // reversible: integer coefficients
+	style  byte  // code-block style
+	roi    int8
+	off    int // first coefficient in Decoder.coef
+	stride int
+	step   float32 // half the quantisation step, irreversible only
+}
+
+// planBlocks lists the code-blocks of the tile that have data, as jobs,
+// and charges their coding passes to the tier-1 budget.
+func (d *Decoder) planBlocks(ts *tileState) error {
 	im := &d.img
-	irrev := false
-	for c := range im.ncomp {
-		irrev = irrev || !d.comps[c].cs.reversible
-	}
-	if irrev {
-		n := len(d.coef)
-		if cap(d.fcoef) < n {
-			d.fcoef = make([]float32, n)
-		}
-		d.fcoef = d.fcoef[:n]
-		clear(d.fcoef)
-	}
-	t := &d.t1
+	d.jobs = d.jobs[:0]
 	for c := range im.ncomp {
 		tc := &d.comps[c]
 		stride := tc.x1 - tc.x0
@@ -670,23 +696,66 @@ func (d *Decoder) decodeBlocks(ts *tileState) error {
 					pb := &prec.bands[b]
 					bd := &res.bands[b]
 					for i := 0; i < int(pb.cw*pb.ch); i++ {
-						cb := &d.cblks[int(pb.cblk0)+i]
+						k := int(pb.cblk0) + i
+						cb := &d.cblks[k]
 						if cb.head < 0 {
 							continue
 						}
-						t.decodeBlock(d.frags, cb, ts.body, bd.kind, tc.cs.cbStyle)
-						off := base + (int(cb.y0)-bd.y0+bd.offy)*stride + int(cb.x0) - bd.x0 + bd.offx
-						if tc.cs.reversible {
-							t.storeInt(d.coef[off:], stride, tc.roi)
-						} else {
-							t.storeFloat(d.fcoef[off:], stride, tc.roi, bd.step/2)
-						}
+						d.t1Work += (cb.x1 - cb.x0) * (cb.y1 - cb.y0) * int(min(cb.passes, max(0, 3*cb.numbps-2)))
+						d.jobs = append(d.jobs, blockJob{
+							cb: int32(k), kind: int8(bd.kind), rev: tc.cs.reversible, style: tc.cs.cbStyle, roi: int8(tc.roi),
+							off:    base + (cb.y0-bd.y0+bd.offy)*stride + cb.x0 - bd.x0 + bd.offx,
+							stride: stride, step: bd.step / 2,
+						})
 					}
 				}
 			}
 		}
 	}
+	if d.t1Work > d.t1WorkMax {
+		return errorf("code-blocks declare more coding passes than %d bytes of codestream can pay for", d.t1WorkMax/t1WorkPerByte)
+	}
 	return nil
+}
+
+// decodeBlocks runs tier-1 on the planned code-blocks and writes the
+// dequantised coefficients (T.800 E.1) into the tile-components. Code-
+// blocks are independent: with several threads they are decoded at once.
+func (d *Decoder) decodeBlocks(ts *tileState) {
+	fcoef := d.floats()
+	if d.threads == 1 { // no closure: one thread allocates nothing per frame
+		t := &d.workers(1)[0].t1
+		for i := range d.jobs {
+			d.decodeCodeBlock(t, &d.jobs[i], ts.body, fcoef)
+		}
+		return
+	}
+	d.each(len(d.jobs), func(w *worker, i int) {
+		d.decodeCodeBlock(&w.t1, &d.jobs[i], ts.body, fcoef)
+	})
+}
+
+// decodeCodeBlock decodes one code-block and stores its coefficients: the
+// one place where a block's coding passes are run, so that another block
+// coder (HTJ2K's) can be dispatched from here by the code-block style.
+func (d *Decoder) decodeCodeBlock(t *t1, j *blockJob, body []byte, fcoef []float32) {
+	cb := &d.cblks[j.cb]
+	t.decodeBlock(d.frags, cb, body, int(j.kind), j.style)
+	if j.rev {
+		t.storeInt(d.coef[j.off:], j.stride, int(j.roi))
+	} else {
+		t.storeFloat(fcoef[j.off:], j.stride, int(j.roi), j.step)
+	}
+}
+
+// floats is the coefficient buffer seen as float32, for irreversible
+// components: each component uses one of the two views of its own part,
+// so one buffer of 4 bytes a sample serves both.
+func (d *Decoder) floats() []float32 {
+	if len(d.coef) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(d.coef))), len(d.coef))
 }
 
 func (t *t1) magnitude(i, j int, roi int) (int32, bool) {
@@ -698,12 +767,28 @@ func (t *t1) magnitude(i, j int, roi int) (int32, bool) {
 }
 
 func (t *t1) storeInt(dst []int32, stride, roi int) {
+	if roi > 0 {
+		for j := 0; j < t.h; j++ {
+			row := dst[j*stride : j*stride+t.w]
+			for i := range row {
+				m, neg := t.magnitude(i, j, roi)
+				m >>= 1
+				if neg {
+					m = -m
+				}
+				row[i] = m
+			}
+		}
+		return
+	}
+	w, s := t.w, t.stride
 	for j := 0; j < t.h; j++ {
-		row := dst[j*stride : j*stride+t.w]
+		row := dst[j*stride : j*stride+w]
+		data := t.data[j*w : j*w+w]
+		fl := t.flags[(j+1)*s+1 : (j+1)*s+1+w]
 		for i := range row {
-			m, neg := t.magnitude(i, j, roi)
-			m >>= 1
-			if neg {
+			m := data[i] >> 1
+			if fl[i]&fNeg != 0 {
 				m = -m
 			}
 			row[i] = m

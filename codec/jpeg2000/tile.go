@@ -52,7 +52,7 @@ type precinctBand struct {
 
 // codeBlock gathers what the packets say of one code-block.
 type codeBlock struct {
-	x0, y0, x1, y1 int32
+	x0, y0, x1, y1 int   // on the band's grid, which spans 32 bits: see readSIZ
 	numbps         int32 // bit-planes to decode, ROI shift included
 	lblock         int32
 	passes         int32
@@ -72,6 +72,12 @@ type tagNode struct {
 	parent, value, low int32
 }
 
+// pptSeg is one PPT marker segment's data and index.
+type pptSeg struct {
+	z    byte
+	data []byte
+}
+
 // packetPos is a precinct in a position-driven progression.
 type packetPos struct {
 	c, r, p int32
@@ -85,10 +91,10 @@ type tileState struct {
 	hdrs       []byte // separate packet headers (PPM, PPT), nil for none
 	hpos       int
 	sop, eph   bool
-	skips      int // packets visited again
 	tile       int
 	tx0, ty0   int // the tile's origin on the reference grid
 	coefOffset [maxComps]int
+	coefLen    int // coefficients of all its components
 }
 
 func ceilDiv(a, b int) int {
@@ -124,7 +130,9 @@ func (d *Decoder) decodeTile(t int, parts []tilePart, dst []byte, f codec.Frame)
 	im := &d.img
 	tp := d.main
 	tp.cocSet, tp.qccSet = [maxComps]bool{}, [maxComps]bool{}
-	var ppt []byte
+	// PPT segments join in the order of their index Zppt, which need not
+	// be the order they are stored in (T.800 A.7.5)
+	d.ppt = d.ppt[:0]
 	for i := range parts {
 		first := i == 0
 		err := segments(parts[i].hdr, func(m byte, seg []byte) error {
@@ -136,7 +144,7 @@ func (d *Decoder) decodeTile(t int, parts []tilePart, dst []byte, f codec.Frame)
 				if len(seg) < 1 {
 					return errorf("empty PPT marker")
 				}
-				ppt = append(ppt, seg[1:]...)
+				d.ppt = append(d.ppt, pptSeg{z: seg[0], data: seg[1:]})
 				return nil
 			case mCOD, mCOC, mQCD, mQCC, mRGN:
 				if !first {
@@ -149,7 +157,32 @@ func (d *Decoder) decodeTile(t int, parts []tilePart, dst []byte, f codec.Frame)
 			return err
 		}
 	}
-	ts := tileState{sop: tp.sop, eph: tp.eph, tile: t}
+	if !d.eoc {
+		// a lossless stream must be whole: a writer that cut it and padded
+		// the last byte would otherwise give a few wrong samples silently
+		for c := range im.ncomp {
+			if tp.comp[c].reversible {
+				return errorf("reversible (lossless) codestream without its EOC marker: cut short")
+			}
+		}
+	}
+	var ppt []byte
+	if len(d.ppt) > 0 {
+		slices.SortStableFunc(d.ppt, func(a, b pptSeg) int { return int(a.z) - int(b.z) })
+		ppt = d.pptData[:0]
+		for _, sg := range d.ppt {
+			ppt = append(ppt, sg.data...)
+		}
+		if ppt == nil {
+			ppt = []byte{} // headers in PPT, all empty
+		}
+		d.pptData = ppt
+		clear(d.ppt)
+	}
+	// the tile state lives in the decoder: the workers see it, and a
+	// local would escape to the heap once per tile
+	d.ts = tileState{sop: tp.sop, eph: tp.eph, tile: t}
+	ts := &d.ts
 	if len(parts) == 1 {
 		ts.body = parts[0].body
 	} else {
@@ -185,19 +218,31 @@ func (d *Decoder) decodeTile(t int, parts []tilePart, dst []byte, f codec.Frame)
 		return errorf("component transform over subsampled components")
 	}
 	ts.tx0, ts.ty0 = tx0, ty0
-	if err := d.buildTile(&tp, &ts, tx0, ty0, tx1, ty1); err != nil {
+	if err := d.buildTile(&tp, ts, tx0, ty0, tx1, ty1); err != nil {
 		return err
 	}
-	if err := d.readPackets(&tp, &ts); err != nil {
+	if err := d.readPackets(&tp, ts); err != nil {
 		return err
 	}
-	if err := d.decodeBlocks(&ts); err != nil {
+	if err := d.planBlocks(ts); err != nil {
 		return err
 	}
+	if len(d.jobs) == 0 {
+		// no code-block has data: every coefficient is zero, and so is
+		// every sample before the level shift; no coefficient memory for
+		// a tile that a few bytes declare
+		d.blankTile(ts, dst, f)
+		return nil
+	}
+	// the coefficients, allocated only now that the packets have been
+	// read: a header that lies about the size fails before this
+	d.coef = grow(&d.coef, ts.coefLen)
+	clear(d.coef)
+	d.decodeBlocks(ts)
 	for c := range im.ncomp {
 		d.inverseDWT(&d.comps[c], ts.coefOffset[c])
 	}
-	return d.output(&tp, &ts, dst, f)
+	return d.output(&tp, ts, dst, f)
 }
 
 // buildTile lays out resolutions, bands, precincts and code-blocks of
@@ -314,8 +359,8 @@ func (d *Decoder) buildTile(tp *params, ts *tileState, tx0, ty0, tx1, ty1 int) e
 						for i := 0; i < cw; i++ {
 							x, y := (cx0+i)<<bd.cbw, (cy0+j)<<bd.cbh
 							d.cblks = append(d.cblks, codeBlock{
-								x0: int32(max(x, rx0)), y0: int32(max(y, ry0)),
-								x1: int32(min(x+1<<bd.cbw, rx1)), y1: int32(min(y+1<<bd.cbh, ry1)),
+								x0: max(x, rx0), y0: max(y, ry0),
+								x1: min(x+1<<bd.cbw, rx1), y1: min(y+1<<bd.cbh, ry1),
 								seg: -1, head: -1, tail: -1,
 							})
 						}
@@ -326,11 +371,7 @@ func (d *Decoder) buildTile(tp *params, ts *tileState, tx0, ty0, tx1, ty1 int) e
 			}
 		}
 	}
-	if cap(d.coef) < total {
-		d.coef = make([]int32, total)
-	}
-	d.coef = d.coef[:total]
-	clear(d.coef)
+	ts.coefLen = total // allocated once the packets are read (decodeTile)
 	return nil
 }
 
@@ -502,6 +543,9 @@ func (d *Decoder) progress(pg poc, ts *tileState) error {
 	switch pg.order {
 	case orderLRCP:
 		for l := 0; l < pg.le; l++ {
+			if err := d.charge(1); err != nil {
+				return err
+			}
 			for r := pg.rs; r < pg.re; r++ {
 				for c := pg.cs; c < pg.ce; c++ {
 					if err := d.precinctPackets(ts, c, r, l); err != nil {
@@ -514,6 +558,9 @@ func (d *Decoder) progress(pg poc, ts *tileState) error {
 	case orderRLCP:
 		for r := pg.rs; r < pg.re; r++ {
 			for l := 0; l < pg.le; l++ {
+				if err := d.charge(1); err != nil {
+					return err
+				}
 				for c := pg.cs; c < pg.ce; c++ {
 					if err := d.precinctPackets(ts, c, r, l); err != nil {
 						return err
@@ -532,6 +579,10 @@ func (d *Decoder) progress(pg poc, ts *tileState) error {
 		tc := &d.comps[c]
 		for r := pg.rs; r < min(pg.re, tc.nres); r++ {
 			res := &tc.res[r]
+			// sorting costs a few iterations per precinct
+			if err := d.charge(1 + 8*res.pw*res.ph); err != nil {
+				return err
+			}
 			s := tc.nres - 1 - r
 			for p := 0; p < res.pw*res.ph; p++ {
 				gx := floorShift(res.x0, res.ppx) + p%res.pw
@@ -578,6 +629,9 @@ func (d *Decoder) progress(pg poc, ts *tileState) error {
 
 // precinctPackets reads layer l's packets of every precinct of (c, r).
 func (d *Decoder) precinctPackets(ts *tileState, c, r, l int) error {
+	if err := d.charge(1); err != nil {
+		return err
+	}
 	tc := &d.comps[c]
 	if r >= tc.nres {
 		return nil
@@ -597,12 +651,10 @@ func (d *Decoder) packet(ts *tileState, c, r, p, l int) error {
 	tc := &d.comps[c]
 	res := &tc.res[r]
 	prec := &d.precs[res.prec0+p]
+	if err := d.charge(1); err != nil {
+		return err // progression order changes may revisit packets many times over
+	}
 	if int32(l) < prec.next {
-		// progression order changes may revisit packets many times over
-		ts.skips++
-		if ts.skips > 1<<20+256*len(ts.body) {
-			return errorf("progression order changes revisit too many packets")
-		}
 		return nil
 	}
 	prec.next = int32(l + 1)
@@ -621,6 +673,11 @@ func (d *Decoder) packet(ts *tileState, c, r, p, l int) error {
 		for b := 0; b < res.nb; b++ {
 			pb := &prec.bands[b]
 			bd := &res.bands[b]
+			// a code-block may cost no header bit (its inclusion tag tree
+			// already says no): charge it
+			if err := d.charge(int(pb.cw * pb.ch)); err != nil {
+				return err
+			}
 			for i := 0; i < int(pb.cw*pb.ch); i++ {
 				cb := &d.cblks[int(pb.cblk0)+i]
 				var in bool

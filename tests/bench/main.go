@@ -39,23 +39,30 @@ type dataset struct {
 	// decoded frame (the memory bound allows a few).
 	decompressor string
 	FrameBytes   int64 `json:"decoded_frame_bytes,omitempty"`
+	// For JPEG 2000: a directory holding each frame's codestream, which
+	// the codec-only peers (OpenJPEG, Grok) decode, and the frame count.
+	codestreams string
+	Frames      int `json:"frames,omitempty"`
 }
 
 // Timing is one peer on one dataset.
 type Timing struct {
-	Dataset   string    `json:"dataset"`
-	Peer      string    `json:"peer"`
-	Runs      int       `json:"runs"`
-	Seconds   []float64 `json:"seconds"`
-	Min       float64   `json:"min_s"`
-	Median    float64   `json:"median_s"`
-	Max       float64   `json:"max_s"`
-	PeakRSS   int64     `json:"peak_rss_bytes"`
-	MBps      float64   `json:"mb_per_s"`
-	RSSRatio  float64   `json:"rss_over_input"`
-	VsRemap   float64   `json:"median_over_dicom_remap"`
-	Skipped   string    `json:"skipped,omitempty"`
-	InputSize int64     `json:"input_bytes"`
+	Dataset string    `json:"dataset"`
+	Peer    string    `json:"peer"`
+	Runs    int       `json:"runs"`
+	Seconds []float64 `json:"seconds"`
+	Min     float64   `json:"min_s"`
+	Median  float64   `json:"median_s"`
+	Max     float64   `json:"max_s"`
+	PeakRSS int64     `json:"peak_rss_bytes"`
+	// CPU is the median run's user + system seconds (GNU time), 0 unknown.
+	CPU       float64 `json:"cpu_s,omitempty"`
+	cpus      []float64
+	MBps      float64 `json:"mb_per_s"`
+	RSSRatio  float64 `json:"rss_over_input"`
+	VsRemap   float64 `json:"median_over_dicom_remap"`
+	Skipped   string  `json:"skipped,omitempty"`
+	InputSize int64   `json:"input_bytes"`
 	// FrameBytes is one decoded frame of a compressed input, else 0.
 	FrameBytes int64 `json:"decoded_frame_bytes,omitempty"`
 }
@@ -117,6 +124,18 @@ func targets(rep Report) []Target {
 				faster = g
 			}
 			ratio(d.Name+": faster of dcmtk and GDCM decompressing / dicom-remap", ">= 1", faster, find(d.Name, "dicom-remap"), true, 1)
+		}
+	}
+	for _, d := range rep.Datasets {
+		if d.codestreams == "" {
+			continue
+		}
+		// JPEG 2000: at most OpenJPEG's wall and CPU time (issue 22)
+		us, opj := find(d.Name, "dicom-remap"), find(d.Name, "opj_decompress")
+		ratio(d.Name+": dicom-remap / opj_decompress, wall", "<= 1", us, opj, false, 1)
+		if us != nil && opj != nil && us.CPU > 0 && opj.CPU > 0 {
+			v := us.CPU / opj.CPU
+			out = append(out, Target{d.Name + ": dicom-remap / opj_decompress, CPU", v, "<= 1", v <= 1})
 		}
 	}
 	for _, t := range rep.Timings {
@@ -193,7 +212,23 @@ func run(small bool, runs int, outDir, only string, keep bool) error {
 			// DICOM library's init (its tag dictionary), then exit.
 			{"dicom-remap --version (start-up only)", func(string) []string { return []string{bin, "--version"} }, ""},
 		}
-		if d.decompressor != "" {
+		switch {
+		case d.codestreams != "":
+			// JPEG 2000: dicom-remap decoding, remapping and writing the
+			// DICOM file, against GDCM decompressing it and against the C
+			// and C++ codecs decoding its frames' bare codestreams, all
+			// frames in one process (-ImgDir, -y)
+			peers = []peer{
+				peers[0],
+				{"gdcmconv --raw", func(o string) []string { return []string{"gdcmconv", "--raw", d.path, filepath.Join(o, "raw.dcm")} }, needTool("gdcmconv")},
+				// -ImgDir writes next to its input: decode a copy (a few MB)
+				{"opj_decompress", opjDir(d.codestreams, ""), needTool("opj_decompress")},
+				{"opj_decompress -threads 2", opjDir(d.codestreams, "-threads 2"), needTool("opj_decompress")},
+				{"grk_decompress -H 2", func(o string) []string {
+					return []string{"grk_decompress", "-H", "2", "-y", d.codestreams, "-O", "RAW", "-a", o}
+				}, needTool("grk_decompress")},
+			}
+		case d.decompressor != "":
 			// Decoding, remapping and writing, against the toolkits merely
 			// decompressing the same file.
 			peers = []peer{
@@ -252,6 +287,13 @@ type peer struct {
 	skip string
 }
 
+// opjDir decodes every codestream of dir with one opj_decompress process.
+func opjDir(dir, opts string) func(string) []string {
+	return func(o string) []string {
+		return []string{"sh", "-c", `cp -r "$0" "$1/in" && opj_decompress ` + opts + ` -ImgDir "$1/in" -OutFor RAW >/dev/null 2>&1`, dir, o}
+	}
+}
+
 // seriesMode runs dicom-remap on the series directory with w workers.
 func seriesMode(bin, dir string, w int) func(string) []string {
 	return func(o string) []string { return []string{bin, "-q", "--workers", fmt.Sprint(w), dir, o, "0", "100"} }
@@ -292,7 +334,7 @@ func measure(t *Timing, work string, cmd func(string) []string, runs int) error 
 		// this process's size.
 		rssFile := filepath.Join(work, "rss")
 		if timeTool != "" {
-			args = append([]string{timeTool, "-f", "%M", "-o", rssFile}, args...)
+			args = append([]string{timeTool, "-f", "%M %U %S", "-o", rssFile}, args...)
 		}
 		c := exec.Command(args[0], args[1:]...)
 		var stderr strings.Builder
@@ -305,8 +347,10 @@ func measure(t *Timing, work string, cmd func(string) []string, runs int) error 
 		}
 		if data, err := os.ReadFile(rssFile); err == nil && i >= 0 {
 			var kb int64
-			fmt.Sscan(strings.TrimSpace(string(data)), &kb)
+			var user, sys float64
+			fmt.Sscan(strings.TrimSpace(string(data)), &kb, &user, &sys)
 			t.PeakRSS = max(t.PeakRSS, kb*1024)
+			t.cpus = append(t.cpus, user+sys)
 		}
 		// Each run starts from a quiet disk: no run pays for the writeback
 		// of the one before (for every peer alike).
@@ -326,6 +370,11 @@ func measure(t *Timing, work string, cmd func(string) []string, runs int) error 
 	if len(s)%2 == 0 {
 		t.Median = (s[len(s)/2-1] + s[len(s)/2]) / 2
 	}
+	if len(t.cpus) > 0 {
+		c := slices.Clone(t.cpus)
+		slices.Sort(c)
+		t.CPU = c[len(c)/2]
+	}
 	t.MBps = float64(t.InputSize) / 1e6 / t.Median
 	t.RSSRatio = float64(t.PeakRSS) / float64(t.InputSize)
 	return nil
@@ -335,8 +384,8 @@ func summary(t Timing) string {
 	if t.Skipped != "" {
 		return "skipped: " + t.Skipped
 	}
-	return fmt.Sprintf("median %.3fs (min %.3f, max %.3f), %.0f MB/s, peak RSS %.1f MB, x%.2f of dicom-remap",
-		t.Median, t.Min, t.Max, t.MBps, float64(t.PeakRSS)/1e6, t.VsRemap)
+	return fmt.Sprintf("median %.3fs (min %.3f, max %.3f), CPU %.3fs, %.0f MB/s, peak RSS %.1f MB, x%.2f of dicom-remap",
+		t.Median, t.Min, t.Max, t.CPU, t.MBps, float64(t.PeakRSS)/1e6, t.VsRemap)
 }
 
 func needPython() string {
@@ -398,6 +447,11 @@ func generate(work string, small bool) ([]dataset, error) {
 		return nil, err
 	}
 	sets = append(sets, compressed...)
+	j2k, err := generateJ2K(work, small)
+	if err != nil {
+		return nil, err
+	}
+	sets = append(sets, j2k...)
 	dir := filepath.Join(work, "series")
 	os.MkdirAll(dir, 0o755)
 	var total int64
@@ -467,6 +521,61 @@ func generateCompressed(work string, small bool) ([]dataset, error) {
 	return sets, nil
 }
 
+// generateJ2K compresses, with GDCM (OpenJPEG inside), the multi-frame CT
+// reversibly (5/3) and irreversibly (9/7), a radiograph and an RGB image
+// as one frame each, and keeps each frame's codestream for the codec-only
+// peers; without gdcmconv it makes none.
+func generateJ2K(work string, small bool) ([]dataset, error) {
+	if needTool("gdcmconv") != "" {
+		fmt.Fprintln(os.Stderr, "bench: no JPEG 2000 datasets:", needTool("gdcmconv"))
+		return nil, nil
+	}
+	size, frames, xray, rgb := 512, 300, 3000, 1024
+	if small {
+		size, frames, xray, rgb = 64, 3, 100, 32
+	}
+	ctName := fmt.Sprintf("%dx%dx%d", size, size, frames)
+	var sets []dataset
+	for _, c := range []struct {
+		name  string
+		spec  fixture.Spec
+		args  []string
+		frame int64
+	}{
+		{"j2k-53-ct-" + ctName, fixture.CTSlice(size, size, frames, "1", "1"), []string{"--j2k"}, int64(size * size * 2)},
+		{"j2k-97-ct-" + ctName, fixture.CTSlice(size, size, frames, "1", "1"), []string{"--j2k", "--lossy", "--irreversible", "-q", "40"}, int64(size * size * 2)},
+		{fmt.Sprintf("j2k-53-radiograph-%d", xray), fixture.Radiograph(xray), []string{"--j2k"}, int64(xray * xray * 2)},
+		{fmt.Sprintf("j2k-53-rgb-%d", rgb), fixture.RGB(rgb), []string{"--j2k"}, int64(rgb * rgb * 3)},
+	} {
+		native := filepath.Join(work, c.name+"-native.dcm")
+		if err := os.WriteFile(native, fixture.Build(c.spec), 0o644); err != nil {
+			return nil, err
+		}
+		path := filepath.Join(work, c.name+".dcm")
+		if out, err := exec.Command("gdcmconv", append(c.args, native, path)...).CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("gdcmconv: %v: %s", err, out)
+		}
+		os.Remove(native)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		_, frags, err := fixture.Fragments(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", c.name, err)
+		}
+		dir := filepath.Join(work, c.name+"-codestreams")
+		os.MkdirAll(dir, 0o755)
+		for i, f := range frags { // GDCM writes one fragment per frame
+			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%04d.j2k", i+1)), f, 0o644); err != nil {
+				return nil, err
+			}
+		}
+		sets = append(sets, dataset{Name: c.name, Bytes: int64(len(data)), path: path, FrameBytes: c.frame, codestreams: dir, Frames: len(frags)})
+	}
+	return sets, nil
+}
+
 func writeReport(rep Report, outDir string) error {
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return err
@@ -481,14 +590,14 @@ func writeReport(rep Report, outDir string) error {
 	if rep.Small {
 		md.WriteString(" (small sizes: the harness only)")
 	}
-	md.WriteString("\n\n| dataset | input MB | peer | median s | min s | max s | MB/s | peak RSS MB | RSS / input | median / dicom-remap |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	md.WriteString("\n\n| dataset | input MB | peer | median s | min s | max s | CPU s | MB/s | peak RSS MB | RSS / input | median / dicom-remap |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, t := range rep.Timings {
 		if t.Skipped != "" {
-			fmt.Fprintf(&md, "| %s | %.1f | %s | skipped: %s | | | | | | |\n", t.Dataset, float64(t.InputSize)/1e6, t.Peer, t.Skipped)
+			fmt.Fprintf(&md, "| %s | %.1f | %s | skipped: %s | | | | | | | |\n", t.Dataset, float64(t.InputSize)/1e6, t.Peer, t.Skipped)
 			continue
 		}
-		fmt.Fprintf(&md, "| %s | %.1f | %s | %.3f | %.3f | %.3f | %.0f | %.1f | %.2f | %.2f |\n", t.Dataset, float64(t.InputSize)/1e6,
-			t.Peer, t.Median, t.Min, t.Max, t.MBps, float64(t.PeakRSS)/1e6, t.RSSRatio, t.VsRemap)
+		fmt.Fprintf(&md, "| %s | %.1f | %s | %.3f | %.3f | %.3f | %.3f | %.0f | %.1f | %.2f | %.2f |\n", t.Dataset, float64(t.InputSize)/1e6,
+			t.Peer, t.Median, t.Min, t.Max, t.CPU, t.MBps, float64(t.PeakRSS)/1e6, t.RSSRatio, t.VsRemap)
 	}
 	md.WriteString("\n| goal | this run | target | met |\n|---|---|---|---|\n")
 	for _, t := range rep.Targets {
