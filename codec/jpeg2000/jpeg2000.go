@@ -11,7 +11,8 @@
 // YRsiz): each is decoded at its own resolution and its samples are
 // replicated over their XRsiz x YRsiz blocks of the reference grid, as
 // OpenJPEG's upsampling does, so the frame is always full resolution.
-// HTJ2K (Part 15) is refused.
+// HTJ2K (Part 15: the CAP marker, HT code-blocks, decoded by package
+// htj2k) is read too, for the transfer syntaxes .201, .202 and .203.
 //
 // Arithmetic is deterministic across architectures: the 9/7 wavelet and
 // ICT are float32 with an explicit conversion around every product, so no
@@ -164,6 +165,7 @@ type Decoder struct {
 	// data lies; tests use it to move headers into PPM and PPT markers
 	tracePacket func(tile, start, end int)
 	t1          t1
+	ht          htState
 }
 
 // Decode decodes one frame's compressed bytes (all fragments of the frame,
@@ -297,7 +299,9 @@ func (d *Decoder) readHeaders(cs []byte, f codec.Frame) error {
 				return err
 			}
 		case mCAP:
-			return errorf("CAP marker (HTJ2K or other Part 2/15 capabilities): %w", codec.ErrUnsupported)
+			if err := readCAP(seg); err != nil {
+				return err
+			}
 		case mPPM:
 			if len(seg) < 1 {
 				return errorf("empty PPM marker")
@@ -393,10 +397,6 @@ func (d *Decoder) readHeaders(cs []byte, f codec.Frame) error {
 func (d *Decoder) readSIZ(seg []byte, f codec.Frame) error {
 	if len(seg) < 36 {
 		return errorf("truncated SIZ marker")
-	}
-	rsiz := binary.BigEndian.Uint16(seg)
-	if rsiz&0x4000 != 0 {
-		return errorf("HTJ2K codestream (Rsiz 0x%04x): %w", rsiz, codec.ErrUnsupported)
 	}
 	u := func(i int) int { return int(binary.BigEndian.Uint32(seg[2+4*i:])) }
 	im := image{x1: u(0), y1: u(1), x0: u(2), y0: u(3), tw: u(4), th: u(5), tx0: u(6), ty0: u(7)}
@@ -586,8 +586,8 @@ func (cs *codingStyle) read(s []byte, userPrecincts bool) error {
 	if cs.cbw > 10 || cs.cbh > 10 || cs.cbw+cs.cbh > 12 {
 		return errorf("code-block size 2^%d x 2^%d", cs.cbw, cs.cbh)
 	}
-	if cs.cbStyle&0xc0 != 0 {
-		return errorf("code-block style 0x%02x (HTJ2K): %w", cs.cbStyle, codec.ErrUnsupported)
+	if cs.cbStyle&styleMixed != 0 {
+		return errorf("code-block style 0x%02x (HT and Part 1 code-blocks mixed): %w", cs.cbStyle, codec.ErrUnsupported)
 	}
 	s = s[5:]
 	for r := 0; r <= cs.levels; r++ {

@@ -712,6 +712,8 @@ func (d *Decoder) readLengths(cb *codeBlock, n int, style byte, br *bitReader) e
 	for n > 0 {
 		if cb.seg < 0 || cb.segPasses == cb.segMax {
 			switch {
+			case style&styleHT != 0:
+				cb.segMax = htSegMax(cb.seg, n)
 			case style&styleTermAll != 0:
 				cb.segMax = 1
 			case style&styleBypass != 0:
