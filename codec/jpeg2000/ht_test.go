@@ -158,3 +158,43 @@ func TestHTOpenJPHLossless(t *testing.T) {
 		})
 	}
 }
+
+// HT lossy cases: identical to opj_decompress. Grok's 9/7 HT output is
+// near-lossless (it ignores rates for HT); OpenJPH's -qstep quantises.
+var grkLossy = []opjCase{
+	{64, 64, 1, 8, false, "-I"},
+	{128, 96, 3, 8, false, "-I"},
+	{100, 70, 1, 12, true, "-I -n 3"},
+	{37, 29, 3, 16, true, "-I -n 4 -t 32,16"},
+	{131, 77, 3, 8, false, "-I -p RPCL -c [32,32] -t 64,40 -SOP -EPH"},
+	{17, 13, 1, 8, false, "-I -n 1"},
+}
+
+var ojphLossy = []opjCase{
+	{64, 64, 1, 8, false, "-qstep 0.01"},
+	{128, 96, 3, 8, false, "-qstep 0.05"},
+	{200, 130, 1, 16, false, "-qstep 0.001 -num_decomps 4"},
+	{131, 77, 3, 12, false, "-qstep 0.02 -tile_size {64,40} -block_size {32,32}"},
+	{99, 57, 1, 10, false, "-qstep 0.1 -num_decomps 0"},
+}
+
+func TestHTLossy(t *testing.T) {
+	run := func(name string, i int, c opjCase, enc func(synthImage) []byte) {
+		t.Run(name+"/"+c.String(), func(t *testing.T) {
+			im := synth(c.w, c.h, c.comps, c.bits, c.signed, int64(400+i))
+			cs := enc(im)
+			want := opjDecode(t, cs, im)
+			f := im.frame()
+			got := decoded(decodeOK(t, cs, f), im, f)
+			if d, where := maxDiff(got, want, im.w); d != 0 {
+				t.Fatalf("differs from opj_decompress by %d at %s", d, where)
+			}
+		})
+	}
+	for i, c := range grkLossy {
+		run("grok", i, c, func(im synthImage) []byte { return grkEncode(t, im, strings.Fields(c.opts)...) })
+	}
+	for i, c := range ojphLossy {
+		run("openjph", i, c, func(im synthImage) []byte { return ojphEncode(t, im, strings.Fields(c.opts)...) })
+	}
+}
