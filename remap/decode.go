@@ -8,6 +8,7 @@ import (
 
 	"github.com/dicom-remap/dicom-remap/codec"
 	"github.com/dicom-remap/dicom-remap/codec/color"
+	"github.com/dicom-remap/dicom-remap/codec/jpeg2000"
 	"github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
 )
@@ -39,8 +40,6 @@ func syntaxCodecOf(ts string) (*syntaxCodec, error) {
 	switch {
 	case ts == "1.2.840.10008.1.2.4.92" || ts == "1.2.840.10008.1.2.4.93":
 		return nil, reject(StepHeader, "transfer syntax %s (JPEG 2000 Part 2 multi-component) is not supported: decompress first, e.g. gdcmconv --raw", ts)
-	case strings.HasPrefix(ts, "1.2.840.10008.1.2.4.20"):
-		return nil, reject(StepHeader, "transfer syntax %s (HTJ2K) is not supported yet: decompress first, e.g. gdcmconv --raw", ts)
 	case strings.HasPrefix(ts, "1.2.840.10008.1.2.4.10"):
 		return nil, reject(StepHeader, "transfer syntax %s is video (MPEG or HEVC): not supported", ts)
 	case strings.HasPrefix(ts, "1.2.840.10008.1.2.4."):
@@ -241,6 +240,18 @@ func (im *image) attachEncapsulated(limit int64, lay layout, src io.ReaderAt) er
 		return err
 	}
 	fs.file, fs.newDecoder = src, im.syntax.newDecoder
+	if im.syntax.uid == tsHTJ2K {
+		// lossy when irreversible: the first frame tells
+		first, err := fs.compressed(0, &frameWorker{})
+		if err != nil {
+			return err
+		}
+		in, err := jpeg2000.Inspect(first)
+		if err != nil {
+			return reject(StepPixels, "frame 1 of %d: %v", im.frames, err)
+		}
+		im.lossyStream = in.Irreversible
+	}
 	im.pixels.frames = fs
 	return nil
 }

@@ -219,7 +219,7 @@ func deriveFormat(e *editor, im *image) {
 	if im.samplesPerPixel == 3 && (im.syntax != nil || im.convert != convertNone) {
 		e.set(tag.PlanarConfiguration, "US", []int{0}) // decoded frames are interleaved
 	}
-	if im.syntax != nil && im.syntax.lossy {
+	if im.syntax != nil && (im.syntax.lossy || im.lossyStream) {
 		e.set(tagLossyCompression, "CS", []string{"01"})
 		if find(e.elems, tagLossyMethod) == nil {
 			e.set(tagLossyMethod, "CS", []string{im.syntax.method})

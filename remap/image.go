@@ -74,10 +74,12 @@ type image struct {
 
 	// The fields above describe the samples the map sees. Where they are
 	// decoded or converted from what is stored, these say how.
-	syntax  *syntaxCodec // the decoder of an encapsulated transfer syntax, nil when native
-	convert conversion
-	stored  storedFormat // the pixel format as stored
-	palette *color.Palette
+	syntax *syntaxCodec // the decoder of an encapsulated transfer syntax, nil when native
+	// lossyStream: the codestream is lossy where the syntax may be either
+	lossyStream bool
+	convert     conversion
+	stored      storedFormat // the pixel format as stored
+	palette     *color.Palette
 }
 
 // storedFormat is the stored pixel format when it differs from the one
