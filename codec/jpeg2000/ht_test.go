@@ -198,3 +198,60 @@ func TestHTLossy(t *testing.T) {
 		run("openjph", i, c, func(im synthImage) []byte { return ojphEncode(t, im, strings.Fields(c.opts)...) })
 	}
 }
+
+// TestHTCorpus decodes every codestream (.j2c, .j2k) or JPH/JP2 file in
+// the directory DICOM_REMAP_HT_CORPUS names, such as Kakadu's HT streams
+// with refinement passes, and compares each with opj_decompress. It skips
+// when the variable is unset: the files are not ours to commit.
+func TestHTCorpus(t *testing.T) {
+	dir := os.Getenv("DICOM_REMAP_HT_CORPUS")
+	if dir == "" {
+		t.Skip("DICOM_REMAP_HT_CORPUS is not set")
+	}
+	names, err := filepath.Glob(filepath.Join(dir, "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		t.Run(filepath.Base(name), func(t *testing.T) {
+			src, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cs, err := codestream(src)
+			if err != nil {
+				t.Skip(err)
+			}
+			i := bytes.Index(cs, []byte{0xff, mSIZ})
+			if i < 0 || i+42 > len(cs) {
+				t.Skip("no SIZ")
+			}
+			seg := cs[i+4:]
+			u := func(k int) int { return int(binary.BigEndian.Uint32(seg[2+4*k:])) }
+			nc := int(binary.BigEndian.Uint16(seg[34:]))
+			prec, signed := int(seg[36]&0x7f)+1, seg[36]&0x80 != 0
+			for c := 1; c < nc; c++ {
+				if seg[36+3*c+1] != 1 || seg[36+3*c+2] != 1 {
+					t.Skip("subsampled")
+				}
+			}
+			if nc != 1 && nc != 3 {
+				t.Skipf("%d components", nc)
+			}
+			im := synthImage{w: u(0) - u(2), h: u(1) - u(3), comps: nc, bits: prec, signed: signed}
+			want, err := opjDecodeMaybe(t, src, im)
+			if err != nil {
+				t.Skip(err)
+			}
+			f := im.frame()
+			out := make([]byte, f.Size())
+			var d Decoder
+			if err := d.Decode(out, src, f); err != nil {
+				t.Fatal(err)
+			}
+			if dd, where := maxDiff(decoded(out, im, f), want, im.w); dd != 0 {
+				t.Fatalf("differs from opj_decompress by %d at %s", dd, where)
+			}
+		})
+	}
+}
