@@ -34,7 +34,12 @@ func FuzzDecode(f *testing.F) {
 	// subsampled components, an image offset and precincts
 	sub := subCase{15, 11, 8, false, [3][2]int{{1, 1}, {2, 2}, {2, 1}}, "-n 2 -d 1,1 -p RPCL -c [8,8]"}
 	f.Add(sub.encode(f, 7), uint16(14), uint16(10), uint8(1), uint8(0))
-	f.Fuzz(func(t *testing.T, src []byte, cols, rows uint16, samples, bits uint8) {
+	f.Fuzz(fuzzDecode)
+}
+
+// fuzzDecode is FuzzDecode's property, which FuzzDecodeHT shares.
+func fuzzDecode(t *testing.T, src []byte, cols, rows uint16, samples, bits uint8) {
+	{
 		fr := codec.Frame{Columns: 1 + int(cols)%300, Rows: 1 + int(rows)%300, Samples: 1 + 2*int(samples&1), Bits: 8 + 8*int(bits&1)}
 		if len(src) >= 42 && src[0] == 0xff && src[1] == mSOC && src[2] == 0xff && src[3] == mSIZ {
 			w := int(binary.BigEndian.Uint32(src[8:])) - int(binary.BigEndian.Uint32(src[16:]))
@@ -62,5 +67,5 @@ func FuzzDecode(f *testing.F) {
 		if !bytes.Equal(a, b) {
 			t.Fatalf("output depends on dst's previous content")
 		}
-	})
+	}
 }
