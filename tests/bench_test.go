@@ -17,6 +17,8 @@ func TestBenchmarkHarness(t *testing.T) {
 	need(t, "dcmconv")
 	need(t, "dcmcjpls")
 	need(t, "gdcmconv")
+	need(t, "grk_compress")
+	need(t, "opj_compress")
 	out := t.TempDir()
 	cmd := exec.Command("go", "run", "./tests/bench", "-small", "-out", out)
 	cmd.Dir = repoRoot
@@ -49,11 +51,12 @@ func TestBenchmarkHarness(t *testing.T) {
 	// memory bound of each single-file dataset, the cost of percentiles on
 	// the multi-frame file and the series, and for each of the four
 	// compressed datasets its speed against dcmtk and GDCM and its memory
-	// bound.
-	if len(rep.Targets) != 5+4+2+2*4 {
-		t.Errorf("%d targets judged, want 19: %+v", len(rep.Targets), rep.Targets)
+	// bound; HTJ2K against Part 1 on the radiograph, and the memory bound
+	// of each.
+	if len(rep.Targets) != 5+4+2+2*4+3 {
+		t.Errorf("%d targets judged, want 22: %+v", len(rep.Targets), rep.Targets)
 	}
-	for _, p := range []string{"dicom-remap", "paper (pydicom+numpy)", "dcmconv (copy, no remap)", "cp", "dicom-remap --version (start-up only)", "dicom-remap series, 2 worker(s)", "dcmtk dcmdjpls", "gdcmconv --raw"} {
+	for _, p := range []string{"dicom-remap", "paper (pydicom+numpy)", "dcmconv (copy, no remap)", "cp", "dicom-remap --version (start-up only)", "dicom-remap series, 2 worker(s)", "dcmtk dcmdjpls", "gdcmconv --raw", "opj_decompress", "grk_decompress", "ojph_expand"} {
 		if !peers[p] {
 			t.Errorf("no timing for %s", p)
 		}

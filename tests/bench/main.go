@@ -39,6 +39,9 @@ type dataset struct {
 	// decoded frame (the memory bound allows a few).
 	decompressor string
 	FrameBytes   int64 `json:"decoded_frame_bytes,omitempty"`
+	// For a JPEG 2000 or HTJ2K file: its frame's codestream, which the C
+	// and C++ decoders read.
+	codestream string
 }
 
 // Timing is one peer on one dataset.
@@ -118,6 +121,7 @@ func targets(rep Report) []Target {
 			ratio(d.Name+": faster of dcmtk and GDCM decompressing / dicom-remap", ">= 1", faster, find(d.Name, "dicom-remap"), true, 1)
 		}
 	}
+	out = append(out, htTargets(find)...)
 	for _, t := range rep.Timings {
 		if t.Peer == "dicom-remap" && t.PeakRSS > 0 {
 			if t.FrameBytes > 0 {
@@ -200,6 +204,9 @@ func run(small bool, runs int, outDir, only string, keep bool) error {
 				{"dcmtk " + d.decompressor, func(o string) []string { return []string{d.decompressor, d.path, filepath.Join(o, "raw.dcm")} }, needTool(d.decompressor)},
 				{"gdcmconv --raw", func(o string) []string { return []string{"gdcmconv", "--raw", d.path, filepath.Join(o, "raw.dcm")} }, needTool("gdcmconv")},
 			}
+		}
+		if d.codestream != "" {
+			peers = codestreamPeers(bin, d)
 		}
 		if d.series {
 			// Series mode in one process, with 1 and 2 workers; and one
@@ -389,6 +396,11 @@ func generate(work string, small bool) ([]dataset, error) {
 		return nil, err
 	}
 	sets = append(sets, compressed...)
+	ht, err := generateHTJ2K(work, small)
+	if err != nil {
+		return nil, err
+	}
+	sets = append(sets, ht...)
 	dir := filepath.Join(work, "series")
 	os.MkdirAll(dir, 0o755)
 	var total int64
