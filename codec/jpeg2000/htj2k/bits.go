@@ -1,6 +1,9 @@
 package htj2k
 
-import "math/bits"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // The four bit-streams of an HT code-block (T.814 clause 7): MagSgn and
 // SigProp grow forward, VLC and MagRef backward from the end of their
@@ -25,9 +28,24 @@ func (r *fwdReader) init(data []byte, fill byte) {
 	r.refill()
 }
 
-// refill tops the accumulator up to at least 57 bits.
+// hasFF reports whether a byte of v is 0xFF.
+func hasFF(v uint32) bool {
+	x := ^v
+	return (x-0x01010101)&^x&0x80808080 != 0
+}
+
+// refill tops the accumulator up to at least 57 bits: four bytes at a time
+// while none needs unstuffing, else one.
 func (r *fwdReader) refill() {
 	for r.n <= 56 {
+		if r.n <= 32 && !r.unstuff && r.pos+4 <= len(r.data) {
+			if v := binary.LittleEndian.Uint32(r.data[r.pos:]); !hasFF(v) {
+				r.acc |= uint64(v) << r.n
+				r.n += 32
+				r.pos += 4
+				continue
+			}
+		}
 		b := r.fill
 		if r.pos < len(r.data) {
 			b = r.data[r.pos]
@@ -104,6 +122,18 @@ func (r *revReader) initMRP(seg []byte) {
 
 func (r *revReader) refill() {
 	for r.n <= 56 {
+		if r.n <= 32 && r.pos >= 3 {
+			// the next four bytes, read backward; none with its low
+			// seven bits set means no stuffing among them
+			v := binary.BigEndian.Uint32(r.data[r.pos-3:])
+			if !hasFF(v | 0x80808080) {
+				r.acc |= uint64(v) << r.n
+				r.n += 32
+				r.pos -= 4
+				r.unstuff = v>>24 > 0x8f
+				continue
+			}
+		}
 		var b byte
 		if r.pos >= 0 {
 			b = r.data[r.pos]

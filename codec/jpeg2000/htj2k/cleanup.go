@@ -100,8 +100,17 @@ func (d *Decoder) cleanup(dst []uint32, b *Block) error {
 					nw, n, ne := uint32(above[q]), uint32(above[q+1]), uint32(above[q+2])
 					c = (nw>>3|n>>1)&1 | ((left>>2|left>>3)&1)<<1 | ((n>>3|ne>>1)&1)<<2
 				}
+				sig := c != 0
+				if !sig {
+					// MEL's common case, a zero event of a run, in place
+					if mel.run > 0 {
+						mel.run--
+					} else {
+						sig = mel.event() == 1
+					}
+				}
 				var e uint32
-				if c != 0 || mel.event() == 1 {
+				if sig {
 					e = uint32(tab[c<<7|uint32(vlc.peek()&0x7f)])
 					vlc.skip(uint(e & 7))
 				}
@@ -158,25 +167,28 @@ func (d *Decoder) cleanup(dst []uint32, b *Block) error {
 					continue
 				}
 				ek, e1 := e>>12, e>>8&0xf
-				for n := uint(0); n < 4; n++ {
-					col := 2*q + int(n>>1)
-					if col >= w {
-						break
-					}
-					if rho>>n&1 == 0 {
-						continue
-					}
+				col := 2 * q
+				if col+1 >= w {
+					rho &= 3 // the right column lies outside: its samples are not coded
+				}
+				base := y*w + col
+				// samples in order: (x, y), (x, y+1), (x+1, y), (x+1, y+1)
+				for sig := rho; sig != 0; sig &= sig - 1 {
+					n := uint(bits.TrailingZeros32(sig))
 					msv := ms.peek()
 					m := uint(uq - ek>>n&1)
 					ms.skip(m)
 					v := msv&(1<<m-1) | uint64(e1>>n&1)<<m | 1
-					row := y + int(n&1)
-					if row < h {
-						dst[row*w+col] = uint32(msv)<<31 | uint32((v+2)<<(p-1))&0x7fffffff
+					val := uint32(msv)<<31 | uint32((v+2)<<(p-1))&0x7fffffff
+					i := base + int(n>>1)
+					if n&1 == 0 {
+						dst[i] = val
+						continue
 					}
-					if n&1 == 1 {
-						eCur[col+1] = uint32(bits.Len64(v))
+					if y+1 < h {
+						dst[i+w] = val
 					}
+					eCur[col+int(n>>1)+1] = uint32(bits.Len64(v))
 				}
 			}
 		}
