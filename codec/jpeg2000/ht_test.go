@@ -184,11 +184,13 @@ func TestHTLossy(t *testing.T) {
 		t.Run(name+"/"+c.String(), func(t *testing.T) {
 			im := synth(c.w, c.h, c.comps, c.bits, c.signed, int64(400+i))
 			cs := enc(im)
-			want := opjDecode(t, cs, im)
 			f := im.frame()
 			got := decoded(decodeOK(t, cs, f), im, f)
-			if d, where := maxDiff(got, want, im.w); d != 0 {
+			if d, where := maxDiff(got, opjDecode(t, cs, im), im.w); d != 0 {
 				t.Fatalf("differs from opj_decompress by %d at %s", d, where)
+			}
+			if d, where := maxDiff(got, grkDecode(t, cs, im), im.w); d != 0 {
+				t.Fatalf("differs from grk_decompress by %d at %s", d, where)
 			}
 		})
 	}
@@ -255,4 +257,28 @@ func TestHTCorpus(t *testing.T) {
 			}
 		})
 	}
+}
+
+// grkDecode decompresses a codestream with grk_decompress (Grok), the
+// second oracle of lossy HT streams, and returns its planes.
+func grkDecode(t testing.TB, cs []byte, im synthImage) [][]int32 {
+	t.Helper()
+	tool := codectest.NeedTool(t, "grk_decompress")
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "in.j2k"), filepath.Join(dir, "out.rawl")
+	if err := os.WriteFile(in, cs, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := exec.Command(tool, "-i", in, "-o", out).CombinedOutput(); err != nil {
+		t.Fatalf("grk_decompress: %v\n%s", err, b)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	planes, err := rawPlanes(data, im)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return planes
 }
