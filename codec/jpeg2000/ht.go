@@ -36,11 +36,13 @@ func readCAP(seg []byte) error {
 }
 
 // htSegMax is how many passes an HT code-block's next codeword segment
-// holds (T.814 B.?, as OpenJPH reads it): the first holds the cleanup pass
-// and the placeholder passes of the HT sets before it (all passes of the
-// block's first contribution but the one or two refinement passes after
-// the cleanup pass); then refinement segments of up to two passes (SigProp,
-// MagRef) and cleanup segments of one alternate.
+// holds, which sets how many bits its length takes in the packet header
+// (Part 15 keeps Part 1's rule: Lblock plus log2 of the segment's passes).
+// The first holds the cleanup pass and the placeholder passes of the HT
+// sets before it: all passes of the block's first contribution but the
+// one or two refinement passes after the cleanup pass, as OpenJPH reads
+// them. Then refinement segments of up to two passes (SigProp, MagRef) and
+// cleanup segments of one alternate.
 func htSegMax(seg int32, n int) int32 {
 	switch {
 	case seg < 0:
@@ -81,7 +83,10 @@ func (d *Decoder) decodeHT(cb *codeBlock, bd *band, body []byte, style byte, roi
 			first += fr.passes
 		}
 	}
+	w, h := int(cb.x1-cb.x0), int(cb.y1-cb.y0)
+	st.out = grow32(st.out, w*h)
 	if last < 0 {
+		clear(st.out) // no cleanup pass: nothing significant
 		return nil
 	}
 	passes := 1
@@ -102,8 +107,6 @@ func (d *Decoder) decodeHT(cb *codeBlock, bd *band, body []byte, style byte, roi
 	if numbps < 1 || missing < 0 {
 		return errorf("HT code-block with %d missing bit-planes of %d", bd.mb-int(cb.numbps)+below, bd.mb)
 	}
-	w, h := int(cb.x1-cb.x0), int(cb.y1-cb.y0)
-	st.out = grow32(st.out, w*h)
 	err := st.dec.Decode(st.out, &htj2k.Block{
 		Width: w, Height: h,
 		Cleanup: st.cup, Refine: st.ref,

@@ -5,7 +5,7 @@ import (
 	"math/bits"
 )
 
-// The four bit-streams of an HT code-block (T.814 clause 7): MagSgn and
+// The four bit-streams of an HT code-block: MagSgn and
 // SigProp grow forward, VLC and MagRef backward from the end of their
 // segment, and MEL forward from the start of the cleanup segment's suffix.
 // Each has its own bit stuffing, which the readers undo.
@@ -99,7 +99,7 @@ type revReader struct {
 
 // initVLC starts at the cleanup segment's last two bytes: their 12 low bits
 // hold the MEL+VLC length, so VLC begins with the high nibble of the
-// second last byte (T.814 7.3.3).
+// second last byte.
 func (r *revReader) initVLC(cup []byte, scup int) {
 	lcup := len(cup)
 	d := cup[lcup-2]
@@ -173,7 +173,7 @@ func (r *revReader) bit() uint32 {
 }
 
 // melDecoder decodes the MEL stream, the adaptive run-length code of the
-// significance of quads in the all-zero context (T.814 7.3.4): bits most
+// significance of quads in the all-zero context: bits most
 // significant first, 0xFF stuffing as MagSgn, 0xFF past the end. Its last
 // byte is shared with VLC, whose nibble reads as ones here.
 type melDecoder struct {

@@ -19,7 +19,7 @@ var vlcTab = func() (t [2][8 << 7]uint16) {
 	return
 }()
 
-// uPrefix reads a U-VLC prefix (T.814 7.3.6): its value and the length of
+// uPrefix reads a U-VLC prefix: its value and the length of
 // the suffix that follows.
 func uPrefix(r *revReader) (pfx uint32, sfx uint) {
 	v := r.peek()
@@ -44,7 +44,7 @@ func uSuffix(r *revReader, n uint) uint32 {
 	return v
 }
 
-// cleanup decodes the cleanup pass (T.814 7.3): quads of 2x2 samples, two
+// cleanup decodes the cleanup pass: quads of 2x2 samples, two
 // at a time along each line-pair; for each, its significance from MEL and
 // VLC, its magnitude exponent bound U_q from U-VLC and the neighbours
 // above, then each significant sample's magnitude and sign from MagSgn.
@@ -129,7 +129,7 @@ func (d *Decoder) cleanup(dst []uint32, b *Block) error {
 				u[1] = pf + uSuffix(&vlc, s)
 			case 3:
 				if first && mel.event() == 1 {
-					// both residuals above 2 (T.814 7.3.6)
+					// both residuals above 2
 					p0, s0 := uPrefix(&vlc)
 					p1, s1 := uPrefix(&vlc)
 					u[0] = 2 + p0 + uSuffix(&vlc, s0)

@@ -1,7 +1,7 @@
 package htj2k
 
 // The significance-propagation and magnitude-refinement passes refine the
-// cleanup pass by the bit-plane below it (T.814 7.4, 7.5). Both scan the
+// cleanup pass by the bit-plane below it. Both scan the
 // code-block in stripes of four rows, column by column.
 
 // sigProp decodes SigProp: each insignificant sample with a significant

@@ -1,6 +1,6 @@
 package htj2k
 
-// The VLC codes of the cleanup pass: ITU-T T.814 | ISO/IEC 15444-15 Annex C
+// The VLC codes of the cleanup pass: ITU-T T.814 | ISO/IEC 15444-15
 // gives them as two tables, one for the first line-pair of quads of a
 // code-block and one for the others. Each row is a context c_q, the quad's
 // significance pattern rho, whether an unsigned residual follows (u_off),
