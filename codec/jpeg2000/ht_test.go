@@ -116,6 +116,10 @@ var grkLossless = []opjCase{
 	{97, 83, 3, 12, false, "-SOP -EPH"},
 	{120, 90, 1, 12, false, "-n 1"},
 	{130, 66, 1, 16, false, "-p RPCL -X"},
+	// as archives store .202: tile-parts by resolution, TLM and PLT
+	{300, 200, 1, 12, false, "-p RPCL -X -u R -L -n 4"},
+	{150, 90, 3, 8, false, "-p RPCL -X -u R -t 64,64"},
+	{100, 60, 1, 16, true, "-M 72 -n 2"}, // HT with stripe-causal (0x08)
 }
 
 func TestHTGrokLossless(t *testing.T) {
