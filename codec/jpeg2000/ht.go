@@ -60,15 +60,29 @@ type htState struct {
 	cup, ref []byte
 }
 
-// decodeHT decodes cb, an HT code-block of band bd, into d.ht.out: the
-// last HT set the packets brought, its cleanup segment and the refinement
-// segment after it.
-func (d *Decoder) decodeHT(cb *codeBlock, bd *band, body []byte, style byte, roi int) error {
+// decodeHT decodes cb, an HT code-block of band bd of component tc, and
+// stores its coefficients at off in the tile-component's (stride wide). It
+// decodes the last HT set the packets brought: its cleanup segment and the
+// refinement segment after it. st is the block decoder's state: one per
+// goroutine.
+func (d *Decoder) decodeHT(st *htState, cb *codeBlock, bd *band, tc *tileComp, body []byte, off, stride int) error {
+	if err := d.decodeHTBlock(st, cb, bd, body, tc.cs.cbStyle, tc.roi); err != nil {
+		return err
+	}
+	w, h := int(cb.x1-cb.x0), int(cb.y1-cb.y0)
+	if tc.cs.reversible {
+		st.storeInt(d.coef[off:], stride, w, h)
+	} else {
+		st.storeFloat(d.fcoef[off:], stride, w, h, bd.step/2)
+	}
+	return nil
+}
+
+func (d *Decoder) decodeHTBlock(st *htState, cb *codeBlock, bd *band, body []byte, style byte, roi int) error {
 	if roi != 0 {
 		// Part 15 keeps the RGN marker, but no encoder here writes it
 		return errorf("region of interest in HT code-blocks: %w", codec.ErrUnsupported)
 	}
-	st := &d.ht
 	st.cup, st.ref = st.cup[:0], st.ref[:0]
 	// segments: 0 cleanup (after 3k placeholder passes), 1 refinement, 2
 	// cleanup, ...; find the last cleanup segment

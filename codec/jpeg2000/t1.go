@@ -676,14 +676,8 @@ func (d *Decoder) decodeBlocks(ts *tileState) error {
 						}
 						off := base + (int(cb.y0)-bd.y0+bd.offy)*stride + int(cb.x0) - bd.x0 + bd.offx
 						if tc.cs.cbStyle&styleHT != 0 {
-							if err := d.decodeHT(cb, bd, ts.body, tc.cs.cbStyle, tc.roi); err != nil {
+							if err := d.decodeHT(&d.ht, cb, bd, tc, ts.body, off, stride); err != nil {
 								return err
-							}
-							w, h := int(cb.x1-cb.x0), int(cb.y1-cb.y0)
-							if tc.cs.reversible {
-								d.ht.storeInt(d.coef[off:], stride, w, h)
-							} else {
-								d.ht.storeFloat(d.fcoef[off:], stride, w, h, bd.step/2)
 							}
 							continue
 						}
