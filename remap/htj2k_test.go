@@ -19,7 +19,7 @@ import (
 // grkFrames encodes each frame of s (one or three samples, interleaved)
 // with grk_compress -M 64 (HT code-blocks) and the given options. RGB
 // frames are encoded with the component transform unless opts say "-Y 0".
-func grkFrames(t *testing.T, s fixture.Spec, opts ...string) [][]byte {
+func grkFrames(t testing.TB, s fixture.Spec, opts ...string) [][]byte {
 	t.Helper()
 	tool := codectest.NeedTool(t, "grk_compress")
 	spp := 1
@@ -159,4 +159,28 @@ func TestHTJ2K(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzRemapHTJ2K is FuzzRemap over HTJ2K files of the three syntaxes, so
+// that mutations reach the file meta read apart (the library panics on
+// these UIDs), the syntaxes' rules and the HT decoder.
+func FuzzRemapHTJ2K(f *testing.F) {
+	ct := fixture.CTSlice(12, 9, 2, "1", "1")
+	rgb := fixture.RGB(6)
+	for _, c := range []struct {
+		spec fixture.Spec
+		ts   string
+		opts []string
+	}{
+		{ct, tsHTJ2KLossless, []string{"-n", "2"}},
+		{ct, tsHTJ2KRPCL, []string{"-p", "RPCL", "-X", "-n", "1"}},
+		{ct, tsHTJ2K, []string{"-I", "-n", "2"}},
+		{rgb, tsHTJ2K, []string{"-n", "1"}},
+	} {
+		s := c.spec
+		s.TransferSyntax = c.ts
+		s.Items = append([][]byte{nil}, grkFrames(f, c.spec, c.opts...)...)
+		f.Add(fixture.Build(s), int16(0), uint16(99))
+	}
+	f.Fuzz(fuzzRemap)
 }
