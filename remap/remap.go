@@ -318,21 +318,22 @@ func parse(src io.ReaderAt, size int64, lay layout) (ds dicom.Dataset, err error
 // lay.dataOffset in the syntax the structure check found.
 func parseSpan(src io.ReaderAt, _ int64, end int64, lay layout, opts []dicom.ParseOption) (ds dicom.Dataset, err error) {
 	if lay.hasTS {
-		if _, _, err := uid.ParseTransferSyntaxUID(lay.ts); err != nil && lay.dataOffset <= end {
+		if _, _, terr := uid.ParseTransferSyntaxUID(lay.ts); terr != nil && lay.dataOffset <= end {
 			// The library cannot read a data set in a syntax it does not
 			// know (it panics on HTJ2K's): let it read the file meta alone,
 			// then the data set in the syntax the structure check found.
-			meta, err := dicom.Parse(bufio.NewReader(io.NewSectionReader(src, 0, lay.dataOffset)), lay.dataOffset, nil, opts...)
-			if err != nil {
-				return meta, err
+			var meta dicom.Dataset
+			if meta, err = dicom.Parse(bufio.NewReader(io.NewSectionReader(src, 0, lay.dataOffset)), lay.dataOffset, nil, opts...); err == nil {
+				rest := lay
+				rest.hasTS = false
+				ds, err = parseSpan(src, 0, end, rest, opts)
+				ds.Elements = append(meta.Elements, ds.Elements...)
+				return ds, err
 			}
-			rest := lay
-			rest.hasTS = false
-			ds, err = parseSpan(src, 0, end, rest, opts)
-			ds.Elements = append(meta.Elements, ds.Elements...)
-			return ds, err
+			ds = meta // its error is told below, as the library's always is
+		} else {
+			ds, err = dicom.Parse(bufio.NewReaderSize(io.NewSectionReader(src, 0, end), 1<<16), end, nil, opts...)
 		}
-		ds, err = dicom.Parse(bufio.NewReaderSize(io.NewSectionReader(src, 0, end), 1<<16), end, nil, opts...)
 	} else {
 		// No transfer syntax to read: tell the parser the one the structure
 		// check found, rather than let it guess another.
