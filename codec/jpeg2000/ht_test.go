@@ -286,3 +286,26 @@ func grkDecode(t testing.TB, cs []byte, im synthImage) [][]int32 {
 	}
 	return planes
 }
+
+// TestHTAllocation: after the first frame, HT frames decode without
+// allocating, as Part 1's do (the block decoder keeps its buffers).
+func TestHTAllocation(t *testing.T) {
+	for _, c := range []struct {
+		im   synthImage
+		opts []string
+	}{
+		{synth(128, 96, 1, 12, false, 1), nil},
+		{synth(64, 64, 3, 8, false, 2), []string{"-I", "-t", "32,32"}},
+	} {
+		cs := grkEncode(t, c.im, c.opts...)
+		f := c.im.frame()
+		out := make([]byte, f.Size())
+		var d Decoder
+		if err := d.Decode(out, cs, f); err != nil {
+			t.Fatal(err)
+		}
+		if n := testing.AllocsPerRun(3, func() { d.Decode(out, cs, f) }); n > 0 {
+			t.Errorf("%v: %v allocations per further frame", c.opts, n)
+		}
+	}
+}
