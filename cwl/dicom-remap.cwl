@@ -49,7 +49,7 @@ inputs:
   input:
     type: File
     label: Input DICOM image
-    doc: MONOCHROME1/2, RGB, YBR or palette colour, 8, 16 or 32 bits; native, RLE, JPEG, JPEG-LS or JPEG 2000. Only read.
+    doc: MONOCHROME1/2, RGB, YBR or palette colour, 8, 16 or 32 bits; native, RLE, JPEG, JPEG-LS, JPEG 2000 or HTJ2K. Only read.
     inputBinding:
       position: 2
       prefix: --

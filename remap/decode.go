@@ -44,8 +44,6 @@ func syntaxCodecOf(ts string) (*syntaxCodec, error) {
 	switch {
 	case ts == "1.2.840.10008.1.2.4.92" || ts == "1.2.840.10008.1.2.4.93":
 		return nil, reject(StepHeader, "transfer syntax %s (JPEG 2000 Part 2 multi-component) is not supported: decompress first, e.g. gdcmconv --raw", ts)
-	case strings.HasPrefix(ts, "1.2.840.10008.1.2.4.20"):
-		return nil, reject(StepHeader, "transfer syntax %s (HTJ2K) is not supported yet: decompress first, e.g. gdcmconv --raw", ts)
 	case strings.HasPrefix(ts, "1.2.840.10008.1.2.4.10"):
 		return nil, reject(StepHeader, "transfer syntax %s is video (MPEG or HEVC): not supported", ts)
 	case strings.HasPrefix(ts, "1.2.840.10008.1.2.4."):

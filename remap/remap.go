@@ -54,6 +54,7 @@ import (
 
 	"github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
+	"github.com/suyashkumar/dicom/pkg/uid"
 )
 
 // DefaultPixelLimit is the largest Pixel Data, in bytes, that Remap accepts
@@ -421,7 +422,22 @@ func ownCharsets(lay layout) bool {
 // lay.dataOffset in the syntax the structure check found.
 func parseSpan(src io.ReaderAt, _ int64, end int64, lay layout, opts []dicom.ParseOption) (ds dicom.Dataset, err error) {
 	if lay.hasTS {
-		ds, err = dicom.Parse(bufio.NewReaderSize(io.NewSectionReader(src, 0, end), 1<<16), end, nil, opts...)
+		if _, _, terr := uid.ParseTransferSyntaxUID(lay.ts); terr != nil && lay.dataOffset <= end {
+			// The library cannot read a data set in a syntax it does not
+			// know (it panics on HTJ2K's): let it read the file meta alone,
+			// then the data set in the syntax the structure check found.
+			var meta dicom.Dataset
+			if meta, err = dicom.Parse(bufio.NewReader(io.NewSectionReader(src, 0, lay.dataOffset)), lay.dataOffset, nil, opts...); err == nil {
+				rest := lay
+				rest.hasTS = false
+				ds, err = parseSpan(src, 0, end, rest, opts)
+				ds.Elements = append(meta.Elements, ds.Elements...)
+				return ds, err
+			}
+			ds = meta // its error is told below, as the library's always is
+		} else {
+			ds, err = dicom.Parse(bufio.NewReaderSize(io.NewSectionReader(src, 0, end), 1<<16), end, nil, opts...)
+		}
 	} else {
 		// No transfer syntax to read: tell the parser the one the structure
 		// check found, rather than let it guess another.

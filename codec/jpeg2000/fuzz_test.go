@@ -55,7 +55,12 @@ func FuzzDecode(f *testing.F) {
 		im = constant(300, 300, 1, 8, 128)
 		f.Add(opjEncode(f, im, "j2k"), uint16(299), uint16(299), uint8(0), uint8(0))
 	}
-	f.Fuzz(func(t *testing.T, src []byte, cols, rows uint16, samples, bits uint8) {
+	f.Fuzz(fuzzDecode)
+}
+
+// fuzzDecode is FuzzDecode's property, which FuzzDecodeHT shares.
+func fuzzDecode(t *testing.T, src []byte, cols, rows uint16, samples, bits uint8) {
+	{
 		fr := codec.Frame{Columns: 1 + int(cols)%300, Rows: 1 + int(rows)%300, Samples: 1 + 2*int(samples&1), Bits: 8 + 8*int(bits&1)}
 		if len(src) >= 42 && src[0] == 0xff && src[1] == mSOC && src[2] == 0xff && src[3] == mSIZ {
 			w := int(binary.BigEndian.Uint32(src[8:])) - int(binary.BigEndian.Uint32(src[16:]))
@@ -97,5 +102,5 @@ func FuzzDecode(f *testing.F) {
 		if !d.eoc && d.comps[0].cs.reversible {
 			t.Fatalf("reversible stream without EOC accepted")
 		}
-	})
+	}
 }

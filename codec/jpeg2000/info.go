@@ -1,6 +1,102 @@
 package jpeg2000
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/dicom-remap/dicom-remap/codec"
+)
+
+// Progression orders, as Info reports them (T.800 table A.16).
+const (
+	LRCP = orderLRCP
+	RLCP = orderRLCP
+	RPCL = orderRPCL
+	PCRL = orderPCRL
+	CPRL = orderCPRL
+)
+
+// Info is what a codestream's main header declares, for the rules a DICOM
+// transfer syntax adds to the codestream's own.
+type Info struct {
+	Width, Height int
+	// HT: the codestream has the Part 15 capability (Rsiz, CAP) or HT
+	// code-blocks in a COD or COC.
+	HT bool
+	// Irreversible: some component uses the 9/7 wavelet.
+	Irreversible bool
+	// Order is the main header's progression order; POC says that it
+	// changes.
+	Order int
+	POC   bool
+	// TLM: the main header has tile-part lengths.
+	TLM bool
+	// Levels is the fewest decomposition levels of any component.
+	Levels int
+}
+
+// Inspect reads the main header of a frame (a codestream or JP2 file).
+func Inspect(src []byte) (Info, error) {
+	cs, err := codestream(src)
+	if err != nil {
+		return Info{}, err
+	}
+	var in Info
+	var p params
+	var im image
+	p2 := 2
+	sawSIZ := false
+	for {
+		if p2+4 > len(cs) || cs[p2] != 0xff {
+			return Info{}, errorf("main header ends early")
+		}
+		m := cs[p2+1]
+		if m == mSOT {
+			break
+		}
+		n := int(binary.BigEndian.Uint16(cs[p2+2:]))
+		if n < 2 || p2+2+n > len(cs) {
+			return Info{}, errorf("marker segment of length %d overruns the data", n)
+		}
+		seg := cs[p2+4 : p2+2+n]
+		p2 += 2 + n
+		switch m {
+		case mSIZ:
+			if len(seg) < 38 {
+				return Info{}, errorf("truncated SIZ marker")
+			}
+			sawSIZ = true
+			in.HT = in.HT || binary.BigEndian.Uint16(seg)&0x4000 != 0
+			u := func(i int) int { return int(binary.BigEndian.Uint32(seg[2+4*i:])) }
+			in.Width, in.Height = u(0)-u(2), u(1)-u(3)
+			im.ncomp = min(int(binary.BigEndian.Uint16(seg[34:])), maxComps)
+		case mCAP:
+			in.HT = true
+		case mTLM:
+			in.TLM = true
+		case mPOC:
+			in.POC = true
+		case mCOD, mCOC:
+			if !sawSIZ {
+				return Info{}, errorf("first marker 0x%02x is not SIZ", m)
+			}
+			if err := p.apply(m, seg, &im, true); err != nil {
+				return Info{}, err
+			}
+		}
+	}
+	if !sawSIZ || !p.codSeen {
+		return Info{}, errorf("main header without SIZ or COD: %w", codec.ErrUnsupported)
+	}
+	in.Order = p.order
+	in.Levels = 32
+	for c := range im.ncomp {
+		cs := &p.comp[c]
+		in.Irreversible = in.Irreversible || !cs.reversible
+		in.HT = in.HT || cs.cbStyle&styleHT != 0
+		in.Levels = min(in.Levels, cs.levels)
+	}
+	return in, nil
+}
 
 // Irreversible reports whether a codestream (or JP2 file) codes some
 // component with the irreversible 9/7 wavelet, in its main header or in a

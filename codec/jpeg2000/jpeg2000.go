@@ -11,7 +11,8 @@
 // YRsiz): each is decoded at its own resolution and its samples are
 // replicated over their XRsiz x YRsiz blocks of the reference grid, as
 // OpenJPEG's upsampling does, so the frame is always full resolution.
-// HTJ2K (Part 15) is refused.
+// HTJ2K (Part 15: the CAP marker, HT code-blocks, decoded by package
+// htj2k) is read too, for the transfer syntaxes .201, .202 and .203.
 //
 // Arithmetic is deterministic across architectures: the 9/7 wavelet and
 // ICT are float32 with an explicit conversion around every product, so no
@@ -152,6 +153,7 @@ type Decoder struct {
 	pptData []byte   // and their data joined
 	coef    []int32  // a tile's coefficients; irreversible ones as float32 (floats)
 	jobs    []blockJob
+	jobErrs []error // per job, when several threads decode them
 	ts      tileState
 
 	threads int       // goroutines per frame, at least 1 (SetThreads)
@@ -338,7 +340,9 @@ func (d *Decoder) readHeaders(cs []byte, f codec.Frame) error {
 				return err
 			}
 		case mCAP:
-			return errorf("CAP marker (HTJ2K or other Part 2/15 capabilities): %w", codec.ErrUnsupported)
+			if err := readCAP(seg); err != nil {
+				return err
+			}
 		case mPPM:
 			if len(seg) < 1 {
 				return errorf("empty PPM marker")
@@ -439,10 +443,6 @@ func (d *Decoder) readHeaders(cs []byte, f codec.Frame) error {
 func (d *Decoder) readSIZ(seg []byte, f codec.Frame) error {
 	if len(seg) < 36 {
 		return errorf("truncated SIZ marker")
-	}
-	rsiz := binary.BigEndian.Uint16(seg)
-	if rsiz&0x4000 != 0 {
-		return errorf("HTJ2K codestream (Rsiz 0x%04x): %w", rsiz, codec.ErrUnsupported)
 	}
 	// reference grid coordinates are 32-bit unsigned and code-block,
 	// precinct and tile arithmetic adds to them: it needs 64-bit ints
@@ -637,8 +637,8 @@ func (cs *codingStyle) read(s []byte, userPrecincts bool) error {
 	if cs.cbw > 10 || cs.cbh > 10 || cs.cbw+cs.cbh > 12 {
 		return errorf("code-block size 2^%d x 2^%d", cs.cbw, cs.cbh)
 	}
-	if cs.cbStyle&0xc0 != 0 {
-		return errorf("code-block style 0x%02x (HTJ2K): %w", cs.cbStyle, codec.ErrUnsupported)
+	if cs.cbStyle&styleMixed != 0 {
+		return errorf("code-block style 0x%02x (HT and Part 1 code-blocks mixed): %w", cs.cbStyle, codec.ErrUnsupported)
 	}
 	s = s[5:]
 	for r := 0; r <= cs.levels; r++ {

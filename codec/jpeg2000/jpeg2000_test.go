@@ -1,6 +1,7 @@
 package jpeg2000
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -446,10 +447,11 @@ func TestUnsupported(t *testing.T) {
 	im := synth(32, 32, 3, 8, false, 3)
 	cs := opjEncode(t, im, "j2k")
 	f := im.frame()
-	ht := append([]byte{}, cs...)
-	ht[6] |= 0x40 // Rsiz bit 14: HTJ2K
+	mixed := append([]byte{}, cs...)
+	i := bytes.Index(mixed, []byte{0xff, mCOD})
+	mixed[i+12] |= styleHT | styleMixed // HT and Part 1 code-blocks mixed
 	sub := opjEncode(t, synth(32, 32, 3, 8, false, 3), "j2k", "-s", "2,2")
-	for name, src := range map[string][]byte{"htj2k": ht, "subsampled": sub} {
+	for name, src := range map[string][]byte{"mixed HT": mixed, "subsampled": sub} {
 		var d Decoder
 		err := d.Decode(make([]byte, f.Size()), src, f)
 		var ce *codec.Error

@@ -9,6 +9,7 @@ import (
 // wavelet's and the output's lines.
 type worker struct {
 	t1     t1
+	ht     htState // HTJ2K's block coder
 	line   []int32
 	fline  []float32
 	strip  []int32

@@ -677,6 +677,7 @@ type blockJob struct {
 	off    int // first coefficient in Decoder.coef
 	stride int
 	step   float32 // half the quantisation step, irreversible only
+	mb     int16   // the band's magnitude bits (HT blocks' missing bit-planes)
 }
 
 // planBlocks lists the code-blocks of the tile that have data, as jobs,
@@ -705,7 +706,7 @@ func (d *Decoder) planBlocks(ts *tileState) error {
 						d.jobs = append(d.jobs, blockJob{
 							cb: int32(k), kind: int8(bd.kind), rev: tc.cs.reversible, style: tc.cs.cbStyle, roi: int8(tc.roi),
 							off:    base + (cb.y0-bd.y0+bd.offy)*stride + cb.x0 - bd.x0 + bd.offx,
-							stride: stride, step: bd.step / 2,
+							stride: stride, step: bd.step / 2, mb: int16(bd.mb),
 						})
 					}
 				}
@@ -721,31 +722,51 @@ func (d *Decoder) planBlocks(ts *tileState) error {
 // decodeBlocks runs tier-1 on the planned code-blocks and writes the
 // dequantised coefficients (T.800 E.1) into the tile-components. Code-
 // blocks are independent: with several threads they are decoded at once.
-func (d *Decoder) decodeBlocks(ts *tileState) {
+// Of several failing blocks, the first in plan order is reported, whatever
+// the thread count.
+func (d *Decoder) decodeBlocks(ts *tileState) error {
 	fcoef := d.floats()
 	if d.threads == 1 { // no closure: one thread allocates nothing per frame
-		t := &d.workers(1)[0].t1
+		w := d.workers(1)[0]
 		for i := range d.jobs {
-			d.decodeCodeBlock(t, &d.jobs[i], ts.body, fcoef)
+			if err := d.decodeCodeBlock(w, &d.jobs[i], ts.body, fcoef); err != nil {
+				return err
+			}
 		}
-		return
+		return nil
 	}
+	errs := d.jobErrs[:0]
+	for range d.jobs {
+		errs = append(errs, nil)
+	}
+	d.jobErrs = errs
 	d.each(len(d.jobs), func(w *worker, i int) {
-		d.decodeCodeBlock(&w.t1, &d.jobs[i], ts.body, fcoef)
+		errs[i] = d.decodeCodeBlock(w, &d.jobs[i], ts.body, fcoef)
 	})
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // decodeCodeBlock decodes one code-block and stores its coefficients: the
-// one place where a block's coding passes are run, so that another block
-// coder (HTJ2K's) can be dispatched from here by the code-block style.
-func (d *Decoder) decodeCodeBlock(t *t1, j *blockJob, body []byte, fcoef []float32) {
+// one place where a block's coding passes are run, dispatching to HTJ2K's
+// block coder by the code-block style.
+func (d *Decoder) decodeCodeBlock(w *worker, j *blockJob, body []byte, fcoef []float32) error {
 	cb := &d.cblks[j.cb]
+	if j.style&styleHT != 0 {
+		return d.decodeHT(&w.ht, cb, j, body, fcoef)
+	}
+	t := &w.t1
 	t.decodeBlock(d.frags, cb, body, int(j.kind), j.style)
 	if j.rev {
 		t.storeInt(d.coef[j.off:], j.stride, int(j.roi))
 	} else {
 		t.storeFloat(fcoef[j.off:], j.stride, int(j.roi), j.step)
 	}
+	return nil
 }
 
 // floats is the coefficient buffer seen as float32, for irreversible

@@ -238,7 +238,9 @@ func (d *Decoder) decodeTile(t int, parts []tilePart, dst []byte, f codec.Frame)
 	// read: a header that lies about the size fails before this
 	d.coef = grow(&d.coef, ts.coefLen)
 	clear(d.coef)
-	d.decodeBlocks(ts)
+	if err := d.decodeBlocks(ts); err != nil {
+		return err
+	}
 	for c := range im.ncomp {
 		d.inverseDWT(&d.comps[c], ts.coefOffset[c])
 	}
@@ -769,6 +771,8 @@ func (d *Decoder) readLengths(cb *codeBlock, n int, style byte, br *bitReader) e
 	for n > 0 {
 		if cb.seg < 0 || cb.segPasses == cb.segMax {
 			switch {
+			case style&styleHT != 0:
+				cb.segMax = htSegMax(cb.seg, n)
 			case style&styleTermAll != 0:
 				cb.segMax = 1
 			case style&styleBypass != 0:

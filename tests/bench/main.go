@@ -43,6 +43,9 @@ type dataset struct {
 	// the codec-only peers (OpenJPEG, Grok) decode, and the frame count.
 	codestreams string
 	Frames      int `json:"frames,omitempty"`
+	// For a JPEG 2000 or HTJ2K file: its frame's codestream, which the C
+	// and C++ decoders read.
+	codestream string
 }
 
 // Timing is one peer on one dataset.
@@ -138,6 +141,7 @@ func targets(rep Report) []Target {
 			out = append(out, Target{d.Name + ": dicom-remap / opj_decompress, CPU", v, "<= 1", v <= 1})
 		}
 	}
+	out = append(out, htTargets(find)...)
 	for _, t := range rep.Timings {
 		if t.Peer == "dicom-remap" && t.PeakRSS > 0 {
 			if t.FrameBytes > 0 {
@@ -236,6 +240,9 @@ func run(small bool, runs int, outDir, only string, keep bool) error {
 				{"dcmtk " + d.decompressor, func(o string) []string { return []string{d.decompressor, d.path, filepath.Join(o, "raw.dcm")} }, needTool(d.decompressor)},
 				{"gdcmconv --raw", func(o string) []string { return []string{"gdcmconv", "--raw", d.path, filepath.Join(o, "raw.dcm")} }, needTool("gdcmconv")},
 			}
+		}
+		if d.codestream != "" {
+			peers = codestreamPeers(bin, d)
 		}
 		if d.series {
 			// Series mode in one process, with 1 and 2 workers; and one
@@ -452,6 +459,11 @@ func generate(work string, small bool) ([]dataset, error) {
 		return nil, err
 	}
 	sets = append(sets, j2k...)
+	ht, err := generateHTJ2K(work, small)
+	if err != nil {
+		return nil, err
+	}
+	sets = append(sets, ht...)
 	dir := filepath.Join(work, "series")
 	os.MkdirAll(dir, 0o755)
 	var total int64
