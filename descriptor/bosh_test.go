@@ -218,7 +218,7 @@ func TestBoshRules(t *testing.T) {
 			t.Fatal(err)
 		}
 		if schema != nil {
-			v, err := ValidateBoutiques(data, schema)
+			v, err := ValidateBoutiquesSchema(data, schema)
 			if err != nil {
 				t.Fatal(err)
 			}

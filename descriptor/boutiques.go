@@ -80,9 +80,24 @@ func LoadBoutiques(file string) (*Boutiques, []byte, error) {
 	return &b, data, nil
 }
 
-// ValidateBoutiques validates a descriptor against the official Boutiques
-// JSON schema and returns the violations.
+// ValidateBoutiques validates a descriptor as `bosh validate` does: against
+// the official Boutiques JSON schema, then, when that passes, against
+// BoshRules. It returns the violations.
 func ValidateBoutiques(descriptor, schema []byte) ([]string, error) {
+	problems, err := ValidateBoutiquesSchema(descriptor, schema)
+	if err != nil || len(problems) > 0 {
+		return problems, err
+	}
+	rules, err := CheckBosh(descriptor)
+	for _, r := range rules {
+		problems = append(problems, r.String())
+	}
+	return problems, err
+}
+
+// ValidateBoutiquesSchema validates a descriptor against the official
+// Boutiques JSON schema only, and returns the violations.
+func ValidateBoutiquesSchema(descriptor, schema []byte) ([]string, error) {
 	var s any
 	if err := json.Unmarshal(schema, &s); err != nil {
 		return nil, fmt.Errorf("schema: %w", err)
