@@ -1,7 +1,8 @@
 // Package descriptor loads the tool's workflow descriptors (Boutiques, CWL
-// and Galaxy), validates the Boutiques one against the official schema,
-// forms command lines from them the way the engines do, and checks that they
-// agree with the CLI. Problems are returned as data; nothing is printed.
+// and Galaxy), validates the Boutiques one against the official schema and
+// the rules bosh and CBRAIN apply beyond it, forms command lines (and
+// CBRAIN's output paths) from them the way the engines do, and checks that
+// they agree with the CLI. Problems are returned as data; nothing is printed.
 package descriptor
 
 import (
