@@ -1,7 +1,8 @@
 // Package descriptor loads the tool's workflow descriptors (Boutiques, CWL
-// and Galaxy), validates the Boutiques one against the official schema,
-// forms command lines from them the way the engines do, and checks that they
-// agree with the CLI. Problems are returned as data; nothing is printed.
+// and Galaxy), validates the Boutiques one against the official schema and
+// the rules bosh and CBRAIN apply beyond it, forms command lines (and
+// CBRAIN's output paths) from them the way the engines do, and checks that
+// they agree with the CLI. Problems are returned as data; nothing is printed.
 package descriptor
 
 import (
@@ -80,9 +81,24 @@ func LoadBoutiques(file string) (*Boutiques, []byte, error) {
 	return &b, data, nil
 }
 
-// ValidateBoutiques validates a descriptor against the official Boutiques
-// JSON schema and returns the violations.
+// ValidateBoutiques validates a descriptor as `bosh validate` does: against
+// the official Boutiques JSON schema, then, when that passes, against
+// BoshRules. It returns the violations.
 func ValidateBoutiques(descriptor, schema []byte) ([]string, error) {
+	problems, err := ValidateBoutiquesSchema(descriptor, schema)
+	if err != nil || len(problems) > 0 {
+		return problems, err
+	}
+	rules, err := CheckBosh(descriptor)
+	for _, r := range rules {
+		problems = append(problems, r.String())
+	}
+	return problems, err
+}
+
+// ValidateBoutiquesSchema validates a descriptor against the official
+// Boutiques JSON schema only, and returns the violations.
+func ValidateBoutiquesSchema(descriptor, schema []byte) ([]string, error) {
 	var s any
 	if err := json.Unmarshal(schema, &s); err != nil {
 		return nil, fmt.Errorf("schema: %w", err)

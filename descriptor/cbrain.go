@@ -274,16 +274,11 @@ func (b *Boutiques) CBRAINSaved(inv map[string]any) map[string]string {
 	return saved
 }
 
-// rubyString is Ruby's to_s of a value parsed from JSON by Ruby.
+// rubyString is Ruby's to_s of a value parsed from JSON by Ruby: Python's
+// str but for booleans.
 func rubyString(v any) string {
-	switch x := v.(type) {
-	case float64:
-		if x == float64(int64(x)) {
-			return strconv.FormatInt(int64(x), 10)
-		}
-		return strconv.FormatFloat(x, 'g', -1, 64)
-	case bool:
-		return strconv.FormatBool(x)
+	if b, ok := v.(bool); ok {
+		return strconv.FormatBool(b)
 	}
-	return fmt.Sprint(v)
+	return text(v)
 }

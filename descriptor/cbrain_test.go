@@ -2,7 +2,6 @@ package descriptor
 
 import (
 	"encoding/json"
-	"slices"
 	"testing"
 )
 
@@ -55,34 +54,9 @@ func TestCBRAINRules(t *testing.T) {
 			t.Error(x)
 		}
 	})
-	for _, rule := range CBRAINRules {
-		t.Run(rule, func(t *testing.T) {
-			mutate, ok := cbrainCases[rule]
-			if !ok {
-				t.Fatal("no case breaks this rule")
-			}
-			d := shipped(t)
-			mutate(t, d)
-			p := check(t, d)
-			var rules []string
-			for _, x := range p {
-				rules = append(rules, x.Rule)
-			}
-			if !slices.Contains(rules, rule) {
-				t.Errorf("not caught; problems: %v", p)
-			}
-			for _, r := range rules {
-				if r != rule {
-					t.Errorf("also broke %s", r)
-				}
-			}
-		})
-	}
-	for rule := range cbrainCases {
-		if !slices.Contains(CBRAINRules, rule) {
-			t.Errorf("case %s is not a rule", rule)
-		}
-	}
+	runRuleCases(t, CBRAINRules, cbrainCases, nil, func(t *testing.T, _ string, d map[string]any) []Problem {
+		return check(t, d)
+	})
 }
 
 func TestCBRAINStringProblem(t *testing.T) {

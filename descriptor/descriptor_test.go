@@ -22,7 +22,7 @@ func readShared(t *testing.T, rel string) []byte {
 	return data
 }
 
-func TestBoutiquesValidatesAgainstOfficialSchema(t *testing.T) {
+func TestBoutiquesValidatesAsBosh(t *testing.T) {
 	schema := readShared(t, "boutiques/descriptor.schema.json")
 	_, data, err := LoadBoutiques("../boutiques/dicom-remap.json")
 	if err != nil {
@@ -35,10 +35,19 @@ func TestBoutiquesValidatesAgainstOfficialSchema(t *testing.T) {
 	for _, p := range problems {
 		t.Error(p)
 	}
-	// The validator must be able to fail: a descriptor without a name.
+	// The validator must be able to fail: a descriptor without a name
+	// (the schema), and one whose output shares an input's id (bosh's
+	// rules, which the schema lets pass).
 	bad := strings.Replace(string(data), `"name": "dicom-remap",`, "", 1)
 	if problems, _ := ValidateBoutiques([]byte(bad), schema); len(problems) == 0 {
 		t.Error("a descriptor without a name passed the schema")
+	}
+	bad = strings.Replace(string(data), `"id": "qc_picture"`, `"id": "qc"`, 1)
+	if problems, _ := ValidateBoutiquesSchema([]byte(bad), schema); len(problems) > 0 {
+		t.Fatalf("the schema refused a duplicate id: %v", problems)
+	}
+	if problems, _ := ValidateBoutiques([]byte(bad), schema); len(problems) == 0 || !strings.Contains(problems[0], "id-unique") {
+		t.Errorf("a duplicate id passed: %v", problems)
 	}
 }
 
