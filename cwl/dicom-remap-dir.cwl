@@ -85,6 +85,20 @@ inputs:
     inputBinding:
       position: 1
       prefix: --qc
+  related:
+    type:
+      - "null"
+      - type: enum
+        symbols: [skip, link]
+    label: Objects that are not images (SEG, RTSTRUCT, PR, KO, SR)
+    doc: |
+      skip (the default) lists them in the record; link also writes a copy
+      of each one that references a normalized image, its references
+      rewritten to the normalized images.
+    inputBinding:
+      position: 1
+      prefix: --related=
+      separate: false
 
 outputs:
   normalized:

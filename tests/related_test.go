@@ -3,6 +3,7 @@ package tests
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -277,5 +278,39 @@ func TestRealObjectsLinked(t *testing.T) {
 	}
 	for _, r := range rec.Related {
 		checkDciodvfyAll(t, filepath.Join(dir, r.Input), filepath.Join(out, r.Output))
+	}
+}
+
+// TestCWLRelated runs the Directory-valued CWL tool with related: link on
+// the study: the same images and linked copies as the direct run.
+func TestCWLRelated(t *testing.T) {
+	cwltool := need(t, "cwltool")
+	needPydicom(t)
+	study := filepath.Join(t.TempDir(), "study")
+	if r := runCmd(t, "", debianPython, filepath.Join(repoRoot, "tests", "study_fixture.py"), study); r.code != 0 {
+		t.Fatalf("study_fixture.py: %s", r.stderr)
+	}
+	direct := filepath.Join(t.TempDir(), "direct")
+	if r := runCmd(t, "", binary, "-q", "--related", "link", study, direct, "0", "1000"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	work := t.TempDir()
+	job := write(t, filepath.Join(work, "job.yml"), []byte(fmt.Sprintf("input: {class: Directory, path: %q}\nmin: 0\nmax: 1000\nrelated: link\n", study)))
+	outdir := filepath.Join(work, "out")
+	r := runIn(t, work, withBinaryOnPath(), cwltool, "--no-container", "--outdir", outdir, abs(t, filepath.Join("..", "cwl", "dicom-remap-dir.cwl")), job)
+	if r.code != 0 {
+		t.Fatalf("cwltool: exit %d\n%s", r.code, r.stderr)
+	}
+	got := outputs(t, filepath.Join(outdir, "study-normalized"))
+	want := outputs(t, direct)
+	delete(got, "dicom-remap-provenance.json")
+	delete(want, "dicom-remap-provenance.json")
+	if len(got) != len(want) || got["SEG/SEG1-normalized.dcm"] == nil || got["SR/SR1-normalized.dcm"] == nil {
+		t.Fatalf("%d outputs, direct run %d", len(got), len(want))
+	}
+	for name, data := range want {
+		if !bytes.Equal(got[name], data) {
+			t.Errorf("%s differs from the direct run", name)
+		}
 	}
 }
