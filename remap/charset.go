@@ -95,6 +95,13 @@ var definedTerms = map[string]textEncoding{
 	"ISO 2022 GBK":    encGBK,
 }
 
+// pythonNames are the codec names some writers put in Specific Character
+// Set, which pydicom reads as such.
+var pythonNames = map[string]textEncoding{
+	"utf-8": encUTF8, "utf8": encUTF8, "iso-8859-1": encLatin1, "iso8859-1": encLatin1, "latin-1": encLatin1, "latin1": encLatin1,
+	"gb18030": encGB18030, "gbk": encGBK, "gb2312": encGB2312, "shift_jis": encShiftJIS, "euc-kr": encKorean, "euc_kr": encKorean,
+}
+
 // standAlone encodings allow no code extensions (PS3.5 6.1.2.5.4 d).
 var standAlone = map[string]bool{"ISO_IR 192": true, "GB18030": true, "GBK": true}
 
@@ -141,7 +148,7 @@ var (
 )
 
 // newTextCoding reads the values of a Specific Character Set.
-func newTextCoding(values []string) (*textCoding, error) {
+func newTextCoding(values []string) *textCoding {
 	if len(values) == 0 {
 		values = []string{""}
 	}
@@ -157,10 +164,17 @@ func newTextCoding(values []string) (*textCoding, error) {
 			case misspelt2022.MatchString(v):
 				patched = "ISO 2022 IR " + v[12:]
 			}
-			if enc, ok = definedTerms[patched]; !ok || patched == "" {
-				return nil, reject(StepHeader, "specific character set %q is not one of DICOM's", v)
+			switch enc, ok = definedTerms[patched]; {
+			case ok && patched != "":
+				v = patched
+			case pythonNames[strings.ToLower(v)] != "":
+				// pydicom takes a Python codec name as it is.
+				enc = pythonNames[strings.ToLower(v)]
+			default:
+				// Unknown: ASCII text is the same in every set, and
+				// anything else cannot be read (decodeIn refuses it).
+				enc = textEncoding("unknown " + v)
 			}
-			v = patched
 		}
 		if i > 0 && standAlone[v] {
 			continue // cannot be a code extension: ignored, as pydicom does
@@ -170,7 +184,7 @@ func newTextCoding(values []string) (*textCoding, error) {
 			break // allows no code extensions: the rest is ignored
 		}
 	}
-	return tc, nil
+	return tc
 }
 
 func (tc *textCoding) declares(e textEncoding) bool {
@@ -271,12 +285,7 @@ func decodeIn(enc textEncoding, b []byte) (string, bool) {
 		return decodeTIS620(b)
 	case encJIS0208, encJIS0212:
 		// Before any escape sequence ISO 2022 JIS text is ASCII.
-		for _, c := range b {
-			if c >= 0x80 {
-				return "", false
-			}
-		}
-		return string(b), true
+		return ascii(b)
 	case encShiftJIS:
 		e = japanese.ShiftJIS
 	case encKorean:
@@ -286,13 +295,25 @@ func decodeIn(enc textEncoding, b []byte) (string, bool) {
 	case encGB18030:
 		e = simplifiedchinese.GB18030
 	default:
-		e = singleByte[enc]
+		if e = singleByte[enc]; e == nil { // an unknown set
+			return ascii(b)
+		}
 	}
 	out, err := e.NewDecoder().Bytes(b)
 	if err != nil || bytes.ContainsRune(out, utf8.RuneError) {
 		return "", false
 	}
 	return string(out), true
+}
+
+// ascii returns b when it is ASCII.
+func ascii(b []byte) (string, bool) {
+	for _, c := range b {
+		if c >= 0x80 {
+			return "", false
+		}
+	}
+	return string(b), true
 }
 
 // decodeJIS decodes JIS X 0208 (or JIS X 0212) characters, two 7-bit bytes
@@ -399,10 +420,7 @@ func decodeLevel(elems []*dicom.Element, tc *textCoding, depth int) (inherited b
 	}
 	scs := find(elems, tag.SpecificCharacterSet)
 	if scs != nil {
-		var err error
-		if tc, err = newTextCoding(valuesOf(scs)); err != nil {
-			return false, err
-		}
+		tc = newTextCoding(valuesOf(scs))
 	}
 	changed := false
 	for _, e := range elems {

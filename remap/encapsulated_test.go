@@ -421,3 +421,65 @@ func TestExtendedOffsetLengths(t *testing.T) {
 		})
 	}
 }
+
+// FuzzFrameFragments: whatever the offset tables and fragments, frames are
+// either refused or assigned every fragment exactly once, in order, the
+// first frame starting at the first: nothing is cropped or made up.
+func FuzzFrameFragments(f *testing.F) {
+	f.Add(uint8(2), []byte{10, 6, 20, 4}, []byte{0, 32}, []byte{}, uint16(0b0101))
+	f.Add(uint8(2), []byte{10, 6, 20, 4}, []byte{0, 34, 66}, []byte{}, uint16(0b0101))
+	f.Add(uint8(4), []byte{10, 6, 20, 4}, []byte{0, 20, 36, 66}, []byte{}, uint16(0))
+	f.Add(uint8(2), []byte{10, 6, 20, 4}, []byte{}, []byte{0, 18}, uint16(0b0101))
+	f.Fuzz(func(t *testing.T, frames uint8, lengths, bot, eot []byte, starts uint16) {
+		if frames == 0 || len(lengths) > 16 {
+			return
+		}
+		items := []span{{0, 0}}
+		at := int64(100)
+		for _, n := range lengths {
+			items = append(items, span{at + 8, int64(n)})
+			at += 8 + int64(n)
+		}
+		table := func(b []byte) []uint64 {
+			var out []uint64
+			for _, x := range b {
+				out = append(out, uint64(x))
+			}
+			return out
+		}
+		begins := func(s span) (bool, bool) {
+			for k, it := range items[1:] {
+				if it == s {
+					return starts&(1<<k) != 0, starts&(1<<15) == 0
+				}
+			}
+			t.Fatalf("asked about a span that is no fragment: %v", s)
+			return false, false
+		}
+		got, warning, err := frameFragments(items, int(frames), table(bot), table(eot), begins)
+		if err != nil {
+			if KindOf(err) != Rejected {
+				t.Fatalf("untyped error %v", err)
+			}
+			return
+		}
+		if len(got) != int(frames) {
+			t.Fatalf("%d frames, want %d", len(got), frames)
+		}
+		var all []span
+		for _, fr := range got {
+			if len(fr) == 0 {
+				t.Fatal("an empty frame")
+			}
+			all = append(all, fr...)
+		}
+		if len(all) != len(items)-1 {
+			t.Fatalf("%d fragments assigned of %d (warning %q)", len(all), len(items)-1, warning)
+		}
+		for i := range all {
+			if all[i] != items[i+1] {
+				t.Fatalf("fragment %d out of order", i)
+			}
+		}
+	})
+}

@@ -160,6 +160,9 @@ func TestCompressedRealSamples(t *testing.T) {
 		{"SC_rgb_rle_16bit_2frame.dcm", "dcmdrle"},
 		{"SC_rgb_rle_32bit.dcm", "dcmdrle"},
 		{"SC_rgb_rle_32bit_2frame.dcm", "dcmdrle"},
+		// SOP Class and Instance UIDs only in the file meta (a warning).
+		{"rtdose_rle.dcm", "dcmdrle"},
+		{"rtdose_rle_1frame.dcm", "dcmdrle"},
 		{"SC_rgb_jpeg_gdcm.dcm", "dcmdjpeg"},
 		{"JPEG-lossy.dcm", "dcmdjpeg"},
 		{"JPGExtended.dcm", "dcmdjpeg"},
