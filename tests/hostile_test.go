@@ -75,14 +75,15 @@ func TestHostileInputs(t *testing.T) {
 			if pendingJ2K[c.Name] {
 				t.Skip("fixed in the JPEG 2000 decoder by branch i22j2k")
 			}
-			checkRefused(t, c.File, 2)
+			checkRefused(t, c.File, 2, c.Valid)
 		})
 	}
 }
 
 // checkRefused runs dicom-remap on file with the given workers and
-// requires a clean refusal.
-func checkRefused(t *testing.T, file []byte, threads int) {
+// requires a clean refusal; for a valid file (whose decoding crashed a
+// decoder) success is also clean: exit 0 and the one output.
+func checkRefused(t *testing.T, file []byte, threads int, valid bool) {
 	t.Helper()
 	in := write(t, filepath.Join(t.TempDir(), "hostile.dcm"), file)
 	out := t.TempDir()
@@ -103,6 +104,15 @@ func checkRefused(t *testing.T, file []byte, threads int) {
 		t.Fatal(err)
 	}
 	msg := stderr.String()
+	if valid && code == 0 {
+		if entries, _ := os.ReadDir(out); len(entries) != 1 || entries[0].Name() != "hostile-normalized.dcm" {
+			t.Fatalf("exit 0, but the output directory holds %v", entries)
+		}
+		if !bytes.Equal(mustRead(t, in), file) {
+			t.Fatal("the input changed")
+		}
+		return
+	}
 	if code != 3 {
 		t.Fatalf("exit %d, want 3: %s", code, firstLines(msg))
 	}
@@ -210,8 +220,9 @@ func TestHostileBenchHarness(t *testing.T) {
 
 // TestHostileSeries: in series mode, with two workers, one hostile file
 // among good ones fails the run by name (exit 3) and leaves OUTDIR empty:
-// the JPEG 2000 stream that made a decoding worker panic, and an RLE stream
-// wider than its header.
+// an RLE stream wider than its header, and the valid JPEG 2000 stream that
+// made a decoding worker panic (until its decoder is fixed; then the series
+// succeeds).
 func TestHostileSeries(t *testing.T) {
 	for _, tool := range hostile.Tools {
 		need(t, tool)
@@ -244,6 +255,9 @@ func TestHostileSeries(t *testing.T) {
 			hostileFile := write(t, filepath.Join(in, "IM9999"), file)
 			out := filepath.Join(t.TempDir(), "out")
 			r := runCmd(t, "", binary, "-q", "--workers", "2", in, out, "0", "255")
+			if r.code == 0 && strings.HasPrefix(name, "j2k") {
+				return // a valid stream, decoded once its decoder is fixed (branch i22j2k)
+			}
 			if r.code != 3 || !strings.HasPrefix(r.stderr, "dicom-remap: "+hostileFile+": ") {
 				t.Fatalf("exit %d: %s", r.code, firstLines(r.stderr))
 			}

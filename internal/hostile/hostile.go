@@ -29,6 +29,10 @@ type Case struct {
 	// Frame is the decoded size of one frame the file declares, and Frames
 	// their count: the bound of what a decoder may allocate.
 	Frame, Frames int64
+	// Valid marks a valid image that broke a decoder (the JPEG 2000 origin
+	// at 2^31): it must decode, or at worst be refused cleanly (exit 3,
+	// nothing written), never crash.
+	Valid bool
 }
 
 // Base is a real encoder's output before mutation, rebuilt by this package
@@ -546,6 +550,7 @@ func J2K(dir string) ([]Case, error) {
 	origin = patchSIZ(origin, 32, 24, 1<<31, 1<<31)
 	add("origin-2^31-no-decomposition", spec(32, 24, 0, origin))
 	add("origin-2^31-no-decomposition-3-frames", spec(32, 24, 3, origin, origin, origin))
+	out[0].Valid, out[1].Valid = true, true
 
 	layers, err := opj("layers", 64, 64, ramp, "-t", "4,4", "-n", "1")
 	if err != nil {
