@@ -200,6 +200,18 @@ func TestMethodsNamed(t *testing.T) {
 	if !bytes.Contains(nyul, []byte("histogram-standardized")) || !bytes.Contains(nyul, []byte(hex.EncodeToString(sum[:]))) {
 		t.Error("the derivation description does not name histogram standardization and the landmarks' sha256")
 	}
+	// In series mode too, and with no word of a linear source range.
+	series := filepath.Join(dir, "series")
+	os.MkdirAll(series, 0o755)
+	os.WriteFile(filepath.Join(series, "IM1"), fixture.Build(fixture.CTSlice(16, 16, 0, "1", "1")), 0o644)
+	o := filepath.Join(t.TempDir(), "o")
+	if code, stderr := runArgs(t, "-q", "--landmarks", lm, series, o, "0", "255"); code != 0 {
+		t.Fatal(stderr)
+	}
+	data, _ := os.ReadFile(filepath.Join(o, "IM1-normalized.dcm"))
+	if !bytes.Contains(data, []byte("percentiles 1..99 of the series")) || bytes.Contains(data, []byte("source range was given")) {
+		t.Error("series mode: the derivation description does not say how the image was standardized")
+	}
 }
 
 // FuzzLandmarksFile: a landmarks file is untrusted input. Whatever its
