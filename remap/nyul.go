@@ -303,7 +303,7 @@ func standardize(p Params, meas modalityMeasure, rep *Report) (valueMap, error) 
 		}
 	}
 	rep.Source = ValueRange{image[0], image[len(image)-1]}
-	rep.Method = "histogram standardization (Nyúl and Udupa, as TorchIO's HistogramStandardization) onto the landmarks of sha256:" +
-		s.SHA256 + ", from the linear percentiles 1…99 of the " + scope
+	rep.Method = "histogram standardization (Nyul and Udupa, as TorchIO's HistogramStandardization) onto the landmarks of sha256:" +
+		s.SHA256 + ", from the linear percentiles 1..99 of the " + scope
 	return newPieceMap(image, s.Landmarks, p.Min, p.Max), nil
 }

@@ -156,6 +156,9 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 	if p.Min >= p.Max {
 		return Report{}, &Error{Kind: Unrepresentable, Step: StepRange, Err: fmt.Errorf("min %d is not below max %d", p.Min, p.Max)}
 	}
+	if p.Standardize != nil {
+		p.Source, p.Method, p.Percentiles = nil, "", nil // not a linear map
+	}
 	ds, im, err := load(src, size, p.PixelLimit)
 	if err != nil {
 		return Report{}, err

@@ -383,7 +383,7 @@ func runGalaxyTest(t *testing.T, wrapper string, g *descriptor.Galaxy, gt descri
 		}
 		seriesDir = t.TempDir()
 		args := []string{"-q"}
-		for _, name := range []string{"percentiles", "mask_below"} {
+		for _, name := range []string{"percentiles", "mask_below", "percentile_method"} {
 			if values[name] != "" {
 				args = append(args, "--"+strings.ReplaceAll(name, "_", "-")+"="+values[name])
 			}

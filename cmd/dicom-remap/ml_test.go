@@ -200,4 +200,52 @@ func TestMethodsNamed(t *testing.T) {
 	if !bytes.Contains(nyul, []byte("histogram-standardized")) || !bytes.Contains(nyul, []byte(hex.EncodeToString(sum[:]))) {
 		t.Error("the derivation description does not name histogram standardization and the landmarks' sha256")
 	}
+	// In series mode too, and with no word of a linear source range.
+	series := filepath.Join(dir, "series")
+	os.MkdirAll(series, 0o755)
+	os.WriteFile(filepath.Join(series, "IM1"), fixture.Build(fixture.CTSlice(16, 16, 0, "1", "1")), 0o644)
+	o := filepath.Join(t.TempDir(), "o")
+	if code, stderr := runArgs(t, "-q", "--landmarks", lm, series, o, "0", "255"); code != 0 {
+		t.Fatal(stderr)
+	}
+	data, _ := os.ReadFile(filepath.Join(o, "IM1-normalized.dcm"))
+	if !bytes.Contains(data, []byte("percentiles 1..99 of the series")) || bytes.Contains(data, []byte("source range was given")) {
+		t.Error("series mode: the derivation description does not say how the image was standardized")
+	}
+}
+
+// FuzzLandmarksFile: a landmarks file is untrusted input. Whatever its
+// bytes, it is refused as a usage error or read as 13 non-decreasing
+// landmarks with the file's SHA-256.
+func FuzzLandmarksFile(f *testing.F) {
+	f.Add([]byte(`{"landmarks": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 100]}`))
+	f.Add([]byte(`{"landmarks": [0, 0, 0, 0, 0, 41.660561660561660562, 45.03, 47.7, 50.5, 51.9, 53.6, 56.7, 100], "percentiles": [1, 10, 20, 25, 30, 40, 50, 60, 70, 75, 80, 90, 99], "cutoff": [0.01, 0.99], "percentile_method": "linear"}`))
+	f.Add([]byte(`{"landmarks": [1e400, 2]}`))
+	f.Add([]byte(`{"landmarks": [-5, 3, 10.5, 12, 20, 25, 31.25, 40, 52, 60, 66, 80, 117], "cutoff": [0.01]}`))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(dir, "lm.json")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s, err := readLandmarks(p)
+		if err != nil {
+			if _, ok := err.(*usageError); !ok {
+				t.Fatalf("%T is not a usage error: %v", err, err)
+			}
+			return
+		}
+		if len(s.Landmarks) != len(remap.NyulPercentiles) {
+			t.Fatalf("%d landmarks accepted", len(s.Landmarks))
+		}
+		for i := 1; i < len(s.Landmarks); i++ {
+			if s.Landmarks[i].Cmp(s.Landmarks[i-1]) < 0 {
+				t.Fatal("decreasing landmarks accepted")
+			}
+		}
+		sum := sha256.Sum256(data)
+		if s.SHA256 != hex.EncodeToString(sum[:]) {
+			t.Fatal("wrong sha256")
+		}
+	})
 }
