@@ -236,8 +236,12 @@ func (d *Decoder) decodeTile(t int, parts []tilePart, dst []byte, f codec.Frame)
 	}
 	// the coefficients, allocated only now that the packets have been
 	// read: a header that lies about the size fails before this
-	d.coef = grow(&d.coef, ts.coefLen)
-	clear(d.coef)
+	if cap(d.coef) < ts.coefLen {
+		d.coef = make([]int32, ts.coefLen) // zero already: a second pass over a large tile costs
+	} else {
+		d.coef = d.coef[:ts.coefLen]
+		clear(d.coef)
+	}
 	if err := d.decodeBlocks(ts); err != nil {
 		return err
 	}
