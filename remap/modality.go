@@ -90,7 +90,7 @@ type frameRescales struct {
 func readRescales(ds *dicom.Dataset, im *image) (frameRescales, error) {
 	// A Modality LUT Sequence, where there is one, is the transform; as
 	// pydicom, dcmtk and GDCM do, it wins over a rescale beside it.
-	top, ok, err := readModalityLUT(ds.Elements, im.signed, im.order)
+	top, ok, err := readModalityLUT(ds.Elements, im.signed)
 	if err == nil && !ok {
 		top, ok, err = readRescale(ds.Elements)
 	}

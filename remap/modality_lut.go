@@ -45,8 +45,8 @@ func (l *modalityLUT) at(v int64) int64 {
 
 // readModalityLUT reads the Modality LUT Sequence among elems, if any.
 // signed says whether the pixels, and so the first mapped value, are
-// signed; order is the byte order of an OW LUT Data as the library kept it.
-func readModalityLUT(elems []*dicom.Element, signed bool, order binary.ByteOrder) (rescale, bool, error) {
+// signed.
+func readModalityLUT(elems []*dicom.Element, signed bool) (rescale, bool, error) {
 	seq := find(elems, tagModalityLUTSequence)
 	if seq == nil {
 		return rescale{}, false, nil
@@ -82,14 +82,8 @@ func readModalityLUT(elems []*dicom.Element, signed bool, order binary.ByteOrder
 	}
 	var data []byte
 	switch v := d.Value.GetValue().(type) {
-	case []byte: // OW, in the file's byte order
+	case []byte: // OW: the library hands its words over little endian, whatever the syntax
 		data = v
-		if order == binary.BigEndian {
-			data = make([]byte, len(v))
-			for i := 0; i+1 < len(v); i += 2 {
-				data[i], data[i+1] = v[i+1], v[i]
-			}
-		}
 	case []int: // US, read as numbers
 		data = make([]byte, 2*len(v))
 		for i, x := range v {

@@ -145,6 +145,14 @@ func TestModalityLUTForms(t *testing.T) {
 			checkAgainstOracle(t, spec, lutSamples(values, c.first, c.entries), noPad, p)
 		})
 	}
+	for _, ts := range []string{fixture.ExplicitBE, fixture.ImplicitLE, fixture.DeflatedLE} {
+		t.Run(ts, func(t *testing.T) {
+			entries := lutEntries(3000)
+			spec, values := crWithLUT(lutSequence(100, 16, entries, "US", false))
+			spec.TransferSyntax = ts
+			checkAgainstOracle(t, spec, lutSamples(values, 100, entries), noPad, p)
+		})
+	}
 	t.Run("signed pixels, negative first value", func(t *testing.T) {
 		spec := fixture.CTSlice(16, 16, 0, "1", "1")
 		spec = rescaled(spec, "1", "0")
