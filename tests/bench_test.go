@@ -47,13 +47,14 @@ func TestBenchmarkHarness(t *testing.T) {
 	}
 	// Every goal of the performance issues is judged: five ratios, the
 	// memory bound of each single-file dataset, the cost of percentiles on
-	// the multi-frame file and the series, and for each of the four
-	// compressed datasets its speed against dcmtk and GDCM and its memory
-	// bound.
-	if len(rep.Targets) != 5+4+2+2*4 {
-		t.Errorf("%d targets judged, want 19: %+v", len(rep.Targets), rep.Targets)
+	// the multi-frame file and the series, the cost of learning landmarks
+	// against measuring min/max, and for each of the four compressed
+	// datasets its speed against dcmtk and GDCM and its memory bound.
+	if len(rep.Targets) != 5+4+2+1+2*4 {
+		t.Errorf("%d targets judged, want 20: %+v", len(rep.Targets), rep.Targets)
 	}
-	for _, p := range []string{"dicom-remap", "paper (pydicom+numpy)", "dcmconv (copy, no remap)", "cp", "dicom-remap --version (start-up only)", "dicom-remap series, 2 worker(s)", "dcmtk dcmdjpls", "gdcmconv --raw"} {
+	for _, p := range []string{"dicom-remap", "paper (pydicom+numpy)", "dcmconv (copy, no remap)", "cp", "dicom-remap --version (start-up only)", "dicom-remap series, 2 worker(s)", "dcmtk dcmdjpls", "gdcmconv --raw",
+		"dicom-remap --learn-landmarks, 1 worker", "dicom-remap --print-range (min/max), 1 worker"} {
 		if !peers[p] {
 			t.Errorf("no timing for %s", p)
 		}
