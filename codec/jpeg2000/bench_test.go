@@ -1,6 +1,9 @@
 package jpeg2000
 
 import (
+	"encoding/binary"
+	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -88,4 +91,49 @@ func BenchmarkSubsampled420(b *testing.B) {
 func BenchmarkColour444(b *testing.B) {
 	c := subCase{512, 512, 8, false, [3][2]int{{1, 1}, {1, 1}, {1, 1}}, "-mct 0"}
 	benchStream(b, c.encode(b, 1), codec.Frame{Columns: 512, Rows: 512, Samples: 3, Bits: 8})
+}
+
+// BenchmarkFiles decodes the codestreams that J2K_FILES names (a glob),
+// in turn, one frame per op: for profiling real or benchmark-harness
+// files (go run ./tests/bench -keep keeps each frame's codestream), e.g.
+//
+//	J2K_FILES='/tmp/dicom-remap-bench-*/j2k-53-ct-*-codestreams/f00*.j2k' \
+//	go test -run XXX -bench Files -cpuprofile cpu.out ./codec/jpeg2000
+func BenchmarkFiles(b *testing.B) {
+	files, _ := filepath.Glob(os.Getenv("J2K_FILES"))
+	if len(files) == 0 {
+		b.Skip("J2K_FILES names no file")
+	}
+	var css [][]byte
+	for _, f := range files {
+		cs, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		css = append(css, cs)
+	}
+	var d Decoder
+	var out []byte
+	b.ResetTimer()
+	start := cpuTime()
+	for i := range b.N {
+		cs := css[i%len(css)]
+		if len(cs) < 43 {
+			b.Fatal("not a codestream")
+		}
+		// the frame from SIZ: columns, rows, components, 8 or 16 bits
+		w := int(binary.BigEndian.Uint32(cs[8:]) - binary.BigEndian.Uint32(cs[16:]))
+		h := int(binary.BigEndian.Uint32(cs[12:]) - binary.BigEndian.Uint32(cs[20:]))
+		f := codec.Frame{Columns: w, Rows: h, Samples: int(binary.BigEndian.Uint16(cs[40:])), Bits: 8}
+		if cs[42]&0x7f >= 8 {
+			f.Bits = 16
+		}
+		if len(out) != f.Size() {
+			out = make([]byte, f.Size())
+		}
+		if err := d.Decode(out, cs, f); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64((cpuTime()-start).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 }
