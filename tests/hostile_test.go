@@ -20,24 +20,6 @@ import (
 // takes longer is a failure (a CPU bound broken), not a slow test.
 const hostileTimeout = 20 * time.Second
 
-// pendingJ2K names the hostile cases that the JPEG 2000 decoder's own fixes
-// (branch i22j2k: 64-bit grid coordinates, a CPU budget paid by the
-// codestream's bytes, EOC required) make pass; until that branch is merged
-// they are skipped here, by name.
-var pendingJ2K = map[string]bool{
-	"j2k/gray8/no-end-marker":                         true,
-	"j2k/gray8/zero-pad-no-end-marker":                true,
-	"j2k/ct16/no-end-marker":                          true,
-	"j2k/ct16/zero-pad-no-end-marker":                 true,
-	"j2k/rgb8/no-end-marker":                          true,
-	"j2k/rgb8/zero-pad-no-end-marker":                 true,
-	"j2k/gray8/one-frame-three-streams-one-fragment":  true,
-	"j2k/rgb8/one-frame-three-streams-one-fragment":   true,
-	"j2k-issue/zero-pad-no-eoc":                       true,
-	"j2k-issue/flat-4096-no-eoc":                      true,
-	"j2k-issue/65535-layers-256-empty-pocs-256-tiles": true,
-}
-
 // TestHostileInputs runs dicom-remap on every hostile case (see package
 // internal/hostile): each must exit 3 with a one-line message naming the
 // file, leave the input as it was and the output directory empty, within
@@ -72,9 +54,6 @@ func TestHostileInputs(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
-			if pendingJ2K[c.Name] {
-				t.Skip("fixed in the JPEG 2000 decoder by branch i22j2k")
-			}
 			checkRefused(t, c.File, 2, c.Valid)
 		})
 	}

@@ -435,6 +435,13 @@ func (d *Decoder) readHeaders(cs []byte, f codec.Frame) error {
 	// stream, which only an irreversible stream may be: see decodeTile)
 	if p+2 <= len(cs) && cs[p] == 0xff && cs[p+1] == mEOC {
 		d.eoc = true
+		// after EOC only padding: anything else (a second codestream in
+		// the frame's fragment) would be dropped unseen
+		for _, b := range cs[p+2:] {
+			if b != 0 {
+				return errorf("%d bytes of data after the end of the codestream (EOC)", len(cs)-p-2)
+			}
+		}
 	}
 	return nil
 }
