@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"sync"
 )
 
@@ -91,4 +92,13 @@ func (in *input) close() {
 	if in.buf != nil {
 		smallInputs.Put(in.buf)
 	}
+}
+
+// openForOutput creates the directory of out, an output of series mode at
+// the input's relative path, then opens the input.
+func openForOutput(path, out string, limit int64) (*input, *failure) {
+	if err := os.MkdirAll(filepath.Dir(out), 0o777); err != nil {
+		return nil, fail(filepath.Dir(out), exitFailure, "create output directory: %v", pathless(err))
+	}
+	return openInput(path, limit)
 }

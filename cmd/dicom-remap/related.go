@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -165,10 +164,7 @@ func (r *relatedRun) write(c *config, images []*inputFile, reports []remap.Repor
 	f := forEach(ins, c.workers, nil, func(i int, in *inputFile) *failure {
 		o := r.objects[i]
 		out := outputOf(in)
-		if err := os.MkdirAll(filepath.Dir(out), 0o777); err != nil {
-			return fail(filepath.Dir(out), exitFailure, "create output directory: %v", pathless(err))
-		}
-		file, f := openInput(in.path, c.pixelLimit)
+		file, f := openForOutput(in.path, out, c.pixelLimit)
 		if f != nil {
 			return f
 		}

@@ -549,10 +549,7 @@ func remapDirectory(c *config, stdout, stderr io.Writer) int {
 	}
 	f = forEach(files, c.workers, prog, func(i int, in *inputFile) *failure {
 		out := outputOf(in)
-		if err := os.MkdirAll(filepath.Dir(out), 0o777); err != nil {
-			return fail(filepath.Dir(out), exitFailure, "create output directory: %v", pathless(err))
-		}
-		file, f := openInput(in.path, c.pixelLimit)
+		file, f := openForOutput(in.path, out, c.pixelLimit)
 		if f != nil {
 			return f
 		}

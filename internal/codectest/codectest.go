@@ -60,32 +60,11 @@ func Frames(t testing.TB, file []byte, n int) [][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n == 1 {
-		return [][]byte{bytes.Join(frags, nil)}
+	frames, err := fixture.SplitFrames(offsets, frags, n)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(offsets) == 0 {
-		if len(frags) != n {
-			t.Fatalf("%d fragments and no offset table for %d frames", len(frags), n)
-		}
-		return frags
-	}
-	if len(offsets) != n {
-		t.Fatalf("offset table of %d entries for %d frames", len(offsets), n)
-	}
-	var out [][]byte
-	pos := uint32(0)
-	var cur []byte
-	k := 1
-	for _, f := range frags {
-		if k < n && pos == offsets[k] {
-			out = append(out, cur)
-			cur = nil
-			k++
-		}
-		cur = append(cur, f...)
-		pos += uint32(len(f)) + 8
-	}
-	return append(out, cur)
+	return frames
 }
 
 // Decode is one codec's decoder over a fixed frame.

@@ -137,7 +137,7 @@ func rebuild(name string, spec fixture.Spec, path string) (Base, error) {
 	if err != nil {
 		return Base{}, fmt.Errorf("%s: %v", name, err)
 	}
-	streams, err := split(offsets, frags, frames)
+	streams, err := fixture.SplitFrames(offsets, frags, frames)
 	if err != nil {
 		return Base{}, fmt.Errorf("%s: %v", name, err)
 	}
@@ -154,31 +154,6 @@ func rebuild(name string, spec fixture.Spec, path string) (Base, error) {
 	b := Base{Name: name, Spec: spec, Frames: streams}
 	b.Spec.Items = items(streams, true)
 	return b, nil
-}
-
-func split(offsets []uint32, frags [][]byte, n int) ([][]byte, error) {
-	if n == 1 {
-		return [][]byte{bytes.Join(frags, nil)}, nil
-	}
-	if len(offsets) == 0 {
-		if len(frags) != n {
-			return nil, fmt.Errorf("%d fragments and no offset table for %d frames", len(frags), n)
-		}
-		return frags, nil
-	}
-	var out [][]byte
-	pos := uint32(0)
-	var cur []byte
-	k := 1
-	for _, f := range frags {
-		if k < n && pos == offsets[k] {
-			out = append(out, cur)
-			cur, k = nil, k+1
-		}
-		cur = append(cur, f...)
-		pos += uint32(len(f)) + 8
-	}
-	return append(out, cur), nil
 }
 
 // items encapsulates streams one fragment each (even length, as DICOM
