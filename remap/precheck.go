@@ -153,13 +153,13 @@ func checkJ2KHead(b []byte, f codec.Frame) error {
 	x, y, x0, y0 := u32(8), u32(12), u32(16), u32(20)
 	comps := int(binary.BigEndian.Uint16(b[40:]))
 	if x <= x0 || y <= y0 {
-		return codec.Errorf("jpeg2000", "image area %d..%d x %d..%d is empty", x0, x, y0, y)
+		return codec.Errorf("jpeg-2000", "image area %d..%d x %d..%d is empty", x0, x, y0, y)
 	}
 	if x-x0 != int64(f.Columns) || y-y0 != int64(f.Rows) {
-		return codec.Errorf("jpeg2000", "stream is %d x %d, the header declares %d x %d", x-x0, y-y0, f.Columns, f.Rows)
+		return codec.Errorf("jpeg-2000", "stream is %d x %d, the header declares %d x %d", x-x0, y-y0, f.Columns, f.Rows)
 	}
 	if comps != f.Samples {
-		return codec.Errorf("jpeg2000", "stream has %d components, the header declares %d samples per pixel", comps, f.Samples)
+		return codec.Errorf("jpeg-2000", "stream has %d components, the header declares %d samples per pixel", comps, f.Samples)
 	}
 	return nil
 }
