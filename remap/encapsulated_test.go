@@ -483,3 +483,22 @@ func FuzzFrameFragments(f *testing.F) {
 		}
 	})
 }
+
+// TestFrameMemoryJ2K: a JPEG 2000 frame is refused under a memory limit
+// that holds the frame but not the decoder's coefficients as well (4 bytes
+// a sample), which Go's allocator would otherwise die on.
+func TestFrameMemoryJ2K(t *testing.T) {
+	s := pixelSource{frames: &frameSource{size: 100, stored: codec.Frame{Columns: 10, Rows: 10, Samples: 1, Bits: 8}}}
+	for _, c := range []struct {
+		mem    int64
+		j2k    bool
+		refuse bool
+	}{
+		{200, false, false}, {200, true, true}, {999, true, true}, {1000, true, false},
+	} {
+		err := s.fitMemory(1<<30, c.mem, c.j2k)
+		if (err != nil) != c.refuse || err != nil && KindOf(err) != Rejected {
+			t.Errorf("memory %d, j2k %v: got %v, want refused %v", c.mem, c.j2k, err, c.refuse)
+		}
+	}
+}

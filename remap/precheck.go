@@ -178,8 +178,10 @@ func maxFrameWorkers(size int) int {
 // fitMemory refuses, before anything is allocated, an image whose decoded
 // frame is over frameLimit or cannot be held within memLimit bytes of memory
 // (zero: no limit). Half of memLimit is kept for the decoder's working set,
-// the compressed frame and the runtime.
-func (s pixelSource) fitMemory(frameLimit, memLimit int64) error {
+// the compressed frame and the runtime; a JPEG 2000 decoder (j2k) also
+// holds a 4-byte coefficient per sample of a tile that carries data, which
+// may be the whole frame, so it is counted too.
+func (s pixelSource) fitMemory(frameLimit, memLimit int64, j2k bool) error {
 	if s.frames == nil {
 		return nil
 	}
@@ -189,6 +191,10 @@ func (s pixelSource) fitMemory(frameLimit, memLimit int64) error {
 	}
 	if need > frameLimit {
 		return reject(StepPixels, "a decoded frame of %d bytes exceeds the %d-byte frame limit (--max-pixel-bytes raises it)", need, frameLimit)
+	}
+	if j2k {
+		f := s.frames.stored
+		need += 4 * int64(f.Columns) * int64(f.Rows) * int64(f.Samples)
 	}
 	if memLimit > 0 && need > memLimit/2 {
 		return reject(StepPixels, "a decoded frame needs %d bytes, more than this process may use (%d bytes of memory, from ulimit -v or the job's memory limit, half of it for frames)", need, memLimit)

@@ -164,7 +164,7 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 		return Report{}, err
 	}
 	im.pixels.setFrameThreads(p.Threads)
-	if err := im.pixels.fitMemory(p.frameLimit(), p.MemoryLimit); err != nil {
+	if err := im.pixels.fitMemory(p.frameLimit(), p.MemoryLimit, im.syntax != nil && im.syntax.j2k); err != nil {
 		return Report{}, err
 	}
 	rep := Report{OldSOP: im.sopInstance, OldSeries: im.seriesInstance, Samples: im.samples(), Warnings: im.warnings}
@@ -286,7 +286,7 @@ func Measure(src io.ReaderAt, size int64, p Params) (Measurement, error) {
 		return Measurement{}, err
 	}
 	im.pixels.setFrameThreads(p.Threads)
-	if err := im.pixels.fitMemory(p.frameLimit(), p.MemoryLimit); err != nil {
+	if err := im.pixels.fitMemory(p.frameLimit(), p.MemoryLimit, im.syntax != nil && im.syntax.j2k); err != nil {
 		return Measurement{}, err
 	}
 	fr, err := readRescales(&ds, im)
