@@ -17,30 +17,16 @@ range as "lo hi" (exact decimals as Fractions) and exits 1 on a mismatch.
 
 import math
 import os
-import struct
 import sys
 from fractions import Fraction
 
 import numpy as np
 import pydicom
+
+from stored_samples import stored  # tests/, beside this script
 from pydicom.pixel_data_handlers.util import apply_modality_lut
 
 
-def stored(ds):
-    bits, stored_bits = ds.BitsAllocated, ds.BitsStored
-    signed = ds.PixelRepresentation == 1
-    fmt = {8: "B", 16: "H", 32: "I"}[bits]
-    raw = ds.PixelData
-    n = len(raw) // (bits // 8)
-    order = "<" if ds.file_meta.TransferSyntaxUID != "1.2.840.10008.1.2.2" else ">"
-    mask = (1 << stored_bits) - 1
-    out = []
-    for (x,) in struct.iter_unpack(order + fmt, raw[: n * (bits // 8)]):
-        x &= mask
-        if signed and x & (1 << (stored_bits - 1)):
-            x -= 1 << stored_bits
-        out.append(x)
-    return out
 
 
 def decimal(text):

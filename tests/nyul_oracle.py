@@ -26,32 +26,18 @@ OUTDIR/<name>-normalized.dcm must equal it. Prints the sample count.
 import json
 import math
 import os
-import struct
 import sys
 from fractions import Fraction
 
 import numpy
 import pydicom
 
+from stored_samples import stored  # tests/, beside this script
+
 PERCENTILES = [1, 10, 20, 25, 30, 40, 50, 60, 70, 75, 80, 90, 99]
 USED = [0, 1, 2, 4, 5, 6, 7, 8, 10, 11, 12]
 
 
-def stored(ds):
-    bits, stored_bits = ds.BitsAllocated, ds.BitsStored
-    signed = ds.PixelRepresentation == 1
-    fmt = {8: "B", 16: "H", 32: "I"}[bits]
-    raw = ds.PixelData
-    n = len(raw) // (bits // 8)
-    order = "<" if ds.file_meta.TransferSyntaxUID != "1.2.840.10008.1.2.2" else ">"
-    mask = (1 << stored_bits) - 1
-    out = []
-    for (x,) in struct.iter_unpack(order + fmt, raw[: n * (bits // 8)]):
-        x &= mask
-        if signed and x & (1 << (stored_bits - 1)):
-            x -= 1 << stored_bits
-        out.append(x)
-    return out
 
 
 def files_of(path):
