@@ -53,8 +53,9 @@ no "--".
 
 The map works on modality values m = v*RescaleSlope + RescaleIntercept (HU
 for CT), exact from the header's decimal strings, per frame for enhanced
-images, or m = LUT[v] through a Modality LUT Sequence. Each sample becomes MIN + (m-lo)*(MAX-MIN)/(hi-lo), rounded to the
-nearest integer with halves rounded up and clamped to [MIN, MAX], where lo
+images, or m = LUT[v] through a Modality LUT Sequence. Each sample becomes
+MIN + (m-lo)*(MAX-MIN)/(hi-lo), rounded to the nearest integer with halves
+rounded up and clamped to [MIN, MAX], where lo
 and hi are the extremes of the non-padding samples over all frames and
 channels, or --percentiles PLO:PHI of them, or --source-range LO:HI. Pixel
 padding values are left out and become MIN; --mask-below T leaves samples
