@@ -62,6 +62,31 @@ type frameSource struct {
 	threads int
 
 	buffers sync.Pool
+
+	// idle holds the workers of finished passes: the measuring pass and
+	// the writing pass decode the same frames, and a decoder's scratch
+	// (a JPEG 2000 tile's coefficients) is worth keeping between them
+	mu   sync.Mutex
+	idle []*frameWorker
+}
+
+// worker returns an idle worker, or a new one.
+func (f *frameSource) worker() *frameWorker {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n := len(f.idle); n > 0 {
+		w := f.idle[n-1]
+		f.idle = f.idle[:n-1]
+		return w
+	}
+	return new(frameWorker)
+}
+
+// done keeps w for the next pass.
+func (f *frameSource) done(w *frameWorker) {
+	f.mu.Lock()
+	f.idle = append(f.idle, w)
+	f.mu.Unlock()
 }
 
 // setFrameThreads shares the threads between frame workers and the

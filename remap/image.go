@@ -214,6 +214,21 @@ func (s pixelSource) process(i int, buf []byte, w *frameWorker, worker int, work
 	return b, nil
 }
 
+// worker returns a goroutine's scratch space: a frame source keeps its
+// workers (and their decoders) from one pass to the next.
+func (s pixelSource) worker() *frameWorker {
+	if s.frames != nil {
+		return s.frames.worker()
+	}
+	return new(frameWorker)
+}
+
+func (s pixelSource) done(w *frameWorker) {
+	if s.frames != nil {
+		s.frames.done(w)
+	}
+}
+
 // workers is how many goroutines chunks should use for at most threads:
 // one for an image of one or two chunks, where starting more costs more
 // than it gives.
@@ -238,9 +253,10 @@ func (s pixelSource) chunks(workers int, work func(worker int, b []byte), emit f
 	if workers <= 1 {
 		buf := s.buffer()
 		defer s.release(buf)
-		var fw frameWorker
+		fw := s.worker()
+		defer s.done(fw)
 		for i := range n {
-			b, err := s.process(i, deref(buf), &fw, 0, work)
+			b, err := s.process(i, deref(buf), fw, 0, work)
 			if err != nil {
 				return err
 			}
@@ -265,10 +281,11 @@ func (s pixelSource) chunks(workers int, work func(worker int, b []byte), emit f
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var fw frameWorker
+			fw := s.worker()
+			defer s.done(fw)
 			for i := w; i < n; i += workers {
 				buf := s.buffer()
-				b, err := s.process(i, deref(buf), &fw, w, work)
+				b, err := s.process(i, deref(buf), fw, w, work)
 				select {
 				case ready[w] <- chunk{b, buf, err}:
 				case <-done:
