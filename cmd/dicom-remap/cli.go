@@ -44,35 +44,35 @@ const usageText = `usage: dicom-remap [flags] INPUT OUTDIR MIN MAX
        dicom-remap --learn-landmarks LANDMARKS.json INPUT...
        dicom-remap --landmarks LANDMARKS.json INPUT OUTDIR MIN MAX
 
-Linearly remap the pixel values of the DICOM image INPUT to the
-integer range [MIN, MAX] and write OUTDIR/<name>-normalized.dcm, where <name>
-is INPUT's base name without one trailing ".dcm" (any case). OUTDIR is created
-when missing. The output is a new derived image (new SOP Instance and Series
+Linearly remap the pixel values of the DICOM image INPUT to the integer range
+[MIN, MAX] and write OUTDIR/<name>-normalized.dcm, where <name> is INPUT's
+base name without one trailing ".dcm" (any case). OUTDIR is created when
+missing. The output is a new derived image (new SOP Instance and Series
 Instance UIDs) in Explicit VR Little Endian. MIN may be negative: -1024 needs
 no "--".
 
-The map works on modality values m = v*RescaleSlope + RescaleIntercept (HU
-for CT), exact from the header's decimal strings, per frame for enhanced
-images, or m = LUT[v] through a Modality LUT Sequence. Each sample becomes
+The map works on modality values m = v*RescaleSlope + RescaleIntercept (HU for
+CT), exact from the header's decimal strings, per frame for enhanced images,
+or m = LUT[v] through a Modality LUT Sequence. Each sample becomes
 MIN + (m-lo)*(MAX-MIN)/(hi-lo), rounded to the nearest integer with halves
-rounded up and clamped to [MIN, MAX], where lo
-and hi are the extremes of the non-padding samples over all frames and
-channels, or --percentiles PLO:PHI of them, or --source-range LO:HI. Pixel
-padding values are left out and become MIN; --mask-below T leaves samples
-below T out of the range too (they are still mapped). A constant image
-becomes MIN, with a warning. A CT window in HU:
+rounded up and clamped to [MIN, MAX], where lo and hi are the extremes of the
+non-padding samples over all frames and channels, or --percentiles PLO:PHI of
+them, or --source-range LO:HI. Pixel padding values are left out and become
+MIN; --mask-below T leaves samples below T out of the range too (they are
+still mapped). A constant image becomes MIN, with a warning. A CT window in
+HU:
 
   dicom-remap --source-range=-1000:400 ct.dcm out 0 255
   dicom-remap --percentiles 0.5:99.5 --mask-below=-500 ct.dcm out 0 255
 
 When INPUT is a directory, every DICOM image under it (recursively; hidden
-files, DICOMDIR, non-DICOM files and objects that are not images, such as
-SR, KO, PR, SEG, RTSTRUCT or PDF, are skipped; --related link writes copies
-of those that reference normalized images) is remapped with one map per
-series, from the modality values of all files of that series whatever their
-rescales (a PET series works), and written under
-OUTDIR with the same relative path, plus OUTDIR/dicom-remap-provenance.json.
-If any file fails, no output is left. --per-file maps each file on its own.
+files, DICOMDIR, non-DICOM files and objects that are not images, such as SR,
+KO, PR, SEG, RTSTRUCT or PDF, are skipped; --related link writes copies of
+those that reference normalized images) is remapped with one map per series,
+from the modality values of all files of that series whatever their rescales
+(a PET series works), and written under OUTDIR with the same relative path,
+plus OUTDIR/dicom-remap-provenance.json. If any file fails, no output is left.
+--per-file maps each file on its own.
 
 --print-range prints the source range of files as JSON (exact decimals;
 with --percentiles also their histograms), --merge-ranges merges such JSON
