@@ -321,10 +321,18 @@ func collect(root, exclude string) ([]*inputFile, []skippedFile, *failure) {
 	if err != nil {
 		return nil, nil, fail(root, exitFailure, "list: %v", pathless(err))
 	}
-	if len(files) == 0 {
-		return nil, nil, fail(root, exitRejected, "read: no DICOM files in the directory")
+	// A folder of nothing but what series mode skips (a DICOMDIR, a
+	// viewer's files, a hidden file: one file of a CD export, staged alone
+	// by a workflow) is such a folder like one of non-image objects; an
+	// empty one is a mistake.
+	if len(files) == 0 && len(skipped) == 0 {
+		return nil, nil, noDICOMFiles(root)
 	}
 	return files, skipped, nil
+}
+
+func noDICOMFiles(root string) *failure {
+	return fail(root, exitRejected, "read: no DICOM files in the directory")
 }
 
 func sameDir(a, b string) bool {
