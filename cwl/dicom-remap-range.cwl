@@ -7,7 +7,11 @@ doc: |
   Measures the extremes (or, with percentiles, the histogram and
   percentiles) of the modality values of a DICOM image (pixel padding left
   out) and writes them as a JSON range record, the first phase of series
-  mode. Exit codes as dicom-remap: 3 for a rejected input.
+  mode. As series mode, it skips a DICOM object that is not an image (SR,
+  KO, PR, SEG, RTSTRUCT, PDF, ...) or a file that is not DICOM: the record
+  then holds no range ("files": 0) and lists the file under "skipped" with
+  the reason, and --merge-ranges keeps that list. Exit codes as
+  dicom-remap: 3 for a rejected input (a broken DICOM file still fails).
 
 $namespaces:
   s: https://schema.org/
@@ -26,13 +30,22 @@ hints:
     coresMax: 1
     ramMin: 64
 
+requirements:
+  # The file alone in a folder named after it: --print-range on a folder
+  # skips what series mode skips (on a file it refuses a non-image).
+  InitialWorkDirRequirement:
+    listing:
+      - entry: $(inputs.input)
+        entryname: $(inputs.input.basename)/$(inputs.input.basename)
+
 baseCommand: [dicom-remap, --print-range]
+arguments:
+  - position: 2
+    prefix: --
+    valueFrom: $(inputs.input.basename)
 inputs:
   input:
     type: File
-    inputBinding:
-      position: 2
-      prefix: --
   percentiles:
     type: string?
     inputBinding:

@@ -9,7 +9,12 @@ doc: |
   as steps a cluster engine (Toil, Arvados, CBRAIN) can spread over hosts:
   measure each slice (scatter), merge the ranges (reduce), remap each slice
   with the merged range (scatter). The outputs are byte-identical to the
-  single-process series mode. Give the slices of one series.
+  single-process series mode. Give the slices of one series: the listing of
+  a study export's series folder will do, as series mode skips what is not
+  an image (SR, KO, PR, SEG, RTSTRUCT, PDF, ..., and files that are not
+  DICOM): such a file gives no output, and the merged range record
+  (source_range) lists it under "skipped" with the reason. A broken DICOM
+  file still fails the run.
 
 $namespaces:
   edam: http://edamontology.org/
@@ -17,6 +22,7 @@ $namespaces:
 
 requirements:
   ScatterFeatureRequirement: {}
+  StepInputExpressionRequirement: {}
 
 inputs:
   images:
@@ -36,9 +42,9 @@ inputs:
     type: boolean?
     label: Also write a quality-control picture of each slice (PNG)
     doc: |
-      Each remap step draws its slice before and after, with the series'
-      merged range marked (values it clamps in orange): <name>-qc.png, the
-      bytes of `dicom-remap --qc --source-range-from MERGED SLICE`.
+      A picture step draws each slice before and after, with the series'
+      merged range marked (values it clamps in orange): <file name>-qc.png,
+      the bytes of `dicom-remap --qc --source-range-from MERGED SLICE`.
   percentile_method:
     type: string?
     label: nearest-rank (default) or linear (numpy's)
@@ -59,28 +65,42 @@ steps:
       ranges: measure/range
     out: [merged]
   remap:
-    run: dicom-remap.cwl
+    run: dicom-remap-slice.cwl
     scatter: input
     in:
       input: images
       min: min
       max: max
       source_range: merge/merged
-      qc: qc
-    out: [normalized, qc_picture]
+    out: [normalized]
+  picture:
+    # Only with qc: the slice tool draws whenever it is given qc.
+    run: dicom-remap-slice.cwl
+    when: $(inputs.qc)
+    scatter: input
+    in:
+      input: images
+      min: min
+      max: max
+      source_range: merge/merged
+      qc:
+        source: qc
+        default: false
+    out: [qc_picture]
 
 outputs:
   normalized:
     type: File[]
     format: edam:format_3548
     outputSource: remap/normalized
+    pickValue: all_non_null
   source_range:
     type: File
     outputSource: merge/merged
   qc_pictures:
     type: File[]
     format: edam:format_3603
-    outputSource: remap/qc_picture
+    outputSource: picture/qc_picture
     pickValue: all_non_null
 
 s:license: https://spdx.org/licenses/MIT

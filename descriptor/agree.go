@@ -165,7 +165,10 @@ func CheckCWL(cli CLI, c *CWL) []string {
 		used = append(used, f)
 	}
 	for _, a := range c.Arguments {
-		used = append(used, flagName(a.Prefix))
+		// "--" ends the flags before an operand given by an argument.
+		if a.Prefix != "" && a.Prefix != "--" {
+			used = append(used, flagName(a.Prefix))
+		}
 	}
 	for name, in := range c.Inputs {
 		if in.InputBinding == nil || in.InputBinding.Prefix == "--" {

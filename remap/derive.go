@@ -102,7 +102,7 @@ func derive(ds *dicom.Dataset, im *image, p Params, rep Report, smallest, larges
 	}
 
 	values := "stored pixel values"
-	lut := find(ds.Elements, tagModalityLUTSequence) != nil
+	lut := rep.lut
 	switch {
 	case lut:
 		values = "modality values (stored values through the modality LUT)"
@@ -270,10 +270,23 @@ func neutralize(e *editor, windowCenter string, width int64) {
 }
 
 // deriveGroup updates one functional group item: frame types, the pixel
-// value transformation and the frame VOI LUT.
+// value transformation and the frame VOI LUT. A Modality LUT Sequence
+// directly in the group gives way to a Pixel Value Transformation Sequence
+// with rescale 1/0, the macro that states a frame's modality transform, so
+// that no group keeps a stale table.
 func deriveGroup(item []*dicom.Element, windowCenter string, width int64) []*dicom.Element {
 	g := &editor{elems: item}
 	g.drop(is(tagRealWorldValueMap))
+	if find(g.elems, tagModalityLUTSequence) != nil {
+		g.drop(is(tagModalityLUTSequence))
+		// readRescales refused a Pixel Value Transformation Sequence beside
+		// the table, so this one is new.
+		g.set(tagPixelValueTransform, "SQ", [][]*dicom.Element{{
+			element(tag.RescaleIntercept, "DS", []string{"0"}),
+			element(tag.RescaleSlope, "DS", []string{"1"}),
+			element(tagRescaleType, "LO", []string{"US"}),
+		}})
+	}
 	for _, el := range g.elems {
 		if el.RawValueRepresentation != "SQ" {
 			continue

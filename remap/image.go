@@ -487,7 +487,7 @@ func readImage(ds *dicom.Dataset) (*image, error) {
 		return nil, err
 	}
 
-	if err := checkModalityTransform(ds.Elements, false); err != nil {
+	if err := checkModalityTransform(ds.Elements); err != nil {
 		return nil, err
 	}
 	if err := checkFunctionalGroups(ds); err != nil {
@@ -545,13 +545,8 @@ func (im *image) attachPixels(limit int64, lay layout, src io.ReaderAt) error {
 	return nil
 }
 
-// checkModalityTransform refuses a rescale that reverses the order, and a
-// Modality LUT Sequence inside a functional group (inGroup), which no IOD
-// puts there.
-func checkModalityTransform(elems []*dicom.Element, inGroup bool) error {
-	if inGroup && find(elems, tagModalityLUTSequence) != nil {
-		return reject(StepHeader, "a modality LUT sequence in a functional group is not supported")
-	}
+// checkModalityTransform refuses a rescale that reverses the order.
+func checkModalityTransform(elems []*dicom.Element) error {
 	if e := find(elems, tag.RescaleSlope); e != nil {
 		s, err := floatOf(e)
 		if err != nil {
@@ -574,7 +569,7 @@ func checkFunctionalGroups(ds *dicom.Dataset) error {
 				continue
 			}
 			for _, inner := range sequenceItems(e) {
-				if err := checkModalityTransform(inner, true); err != nil {
+				if err := checkModalityTransform(inner); err != nil {
 					return err
 				}
 			}

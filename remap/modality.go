@@ -85,12 +85,17 @@ type frameRescales struct {
 	chunkLen   int64 // of the pixel source's chunks: chunkSize, or a decoded frame
 }
 
-// readRescales reads the rescale of each frame: from the per-frame
-// functional group, else the shared one, else the top-level attributes.
+// readRescales reads the modality transform of each frame: from the
+// per-frame functional group, else the shared one, else the top-level
+// attributes. A group gives its transform in its Pixel Value
+// Transformation Sequence (a rescale, or a Modality LUT Sequence inside
+// the item) or as a Modality LUT Sequence of its own; a Modality LUT there
+// is applied exactly as a top-level one, frame by frame.
 func readRescales(ds *dicom.Dataset, im *image) (frameRescales, error) {
 	// A Modality LUT Sequence, where there is one, is the transform; as
 	// pydicom, dcmtk and GDCM do, it wins over a rescale beside it.
-	top, ok, err := readModalityLUT(ds.Elements, im.signed)
+	top, topLUT, err := readModalityLUT(ds.Elements, im.signed)
+	ok := topLUT
 	if err == nil && !ok {
 		top, ok, err = readRescale(ds.Elements)
 	}
@@ -100,24 +105,30 @@ func readRescales(ds *dicom.Dataset, im *image) (frameRescales, error) {
 	if !ok {
 		top = identityRescale
 	}
-	fromGroup := func(item []*dicom.Element) (rescale, bool, error) {
-		e := find(item, tagPixelValueTransform)
-		if e == nil {
-			return rescale{}, false, nil
+	// beside refuses a LUT where another transform also applies to the
+	// same frames: which one the writer meant cannot be told.
+	beside := func(where string, r rescale) error {
+		switch {
+		case topLUT:
+			return reject(StepHeader, "a modality LUT sequence at the top level and a modality transform in the %s functional groups", where)
+		case ok && r.lut != nil:
+			return reject(StepHeader, "a rescale at the top level and a modality LUT sequence in the %s functional groups", where)
 		}
-		for _, inner := range sequenceItems(e) {
-			return readRescale(inner)
-		}
-		return rescale{}, false, nil
+		return nil
 	}
+	var shared rescale
+	sharedOK := false
 	if e := find(ds.Elements, tagSharedGroups); e != nil {
 		for _, item := range sequenceItems(e) {
-			r, ok, err := fromGroup(item)
+			r, found, err := groupTransform(item, im.signed)
 			if err != nil {
 				return frameRescales{}, err
 			}
-			if ok {
-				top = r
+			if found {
+				if err := beside("shared", r); err != nil {
+					return frameRescales{}, err
+				}
+				top, shared, sharedOK = r, r, true
 			}
 		}
 	}
@@ -130,12 +141,18 @@ func readRescales(ds *dicom.Dataset, im *image) (frameRescales, error) {
 	index := map[string]int{top.key: 0}
 	frameGroup := make([]int, im.frames)
 	for i, item := range sequenceItems(e) {
-		r, ok, err := fromGroup(item)
+		r, found, err := groupTransform(item, im.signed)
 		if err != nil {
 			return frameRescales{}, err
 		}
-		if !ok || i >= im.frames {
+		if !found || i >= im.frames {
 			continue
+		}
+		if err := beside("per-frame", r); err != nil {
+			return frameRescales{}, err
+		}
+		if sharedOK && (shared.lut != nil || r.lut != nil) {
+			return frameRescales{}, reject(StepHeader, "frame %d: a modality transform in both the shared and the per-frame functional groups, one of them a modality LUT sequence", i+1)
 		}
 		g, seen := index[r.key]
 		if !seen {
@@ -151,6 +168,46 @@ func readRescales(ds *dicom.Dataset, im *image) (frameRescales, error) {
 		fr.groups = fr.groups[:1]
 	}
 	return fr, nil
+}
+
+// groupTransform reads the modality transform of one functional group
+// item: its Pixel Value Transformation item's rescale or Modality LUT, or
+// a Modality LUT Sequence directly in the group. Two of them in one group
+// are refused.
+func groupTransform(item []*dicom.Element, signed bool) (rescale, bool, error) {
+	direct, hasDirect, err := readModalityLUT(item, signed)
+	if err != nil {
+		return rescale{}, false, err
+	}
+	var inner rescale
+	hasInner := false
+	if e := find(item, tagPixelValueTransform); e != nil {
+		for _, it := range sequenceItems(e) {
+			lut, hasLUT, err := readModalityLUT(it, signed)
+			if err != nil {
+				return rescale{}, false, err
+			}
+			rs, hasRescale, err := readRescale(it)
+			if err != nil {
+				return rescale{}, false, err
+			}
+			if hasLUT && hasRescale {
+				return rescale{}, false, reject(StepHeader, "a modality LUT sequence and a rescale in one pixel value transformation item")
+			}
+			inner, hasInner = rs, hasRescale
+			if hasLUT {
+				inner, hasInner = lut, true
+			}
+			break // one item (Type 1, VM 1); more were never read
+		}
+	}
+	if hasDirect && hasInner {
+		return rescale{}, false, reject(StepHeader, "a modality LUT sequence beside a pixel value transformation sequence in one functional group item")
+	}
+	if hasDirect {
+		return direct, true, nil
+	}
+	return inner, hasInner, nil
 }
 
 // single reports whether every frame has the same rescale.

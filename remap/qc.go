@@ -90,6 +90,19 @@ func observe(ds *dicom.Dataset, im *image, inC sampleCodec, mapper *groupMapper,
 		}
 		sh.Padding = func(m int64) bool { return padded[m] }
 	}
+	// Each frame's samples go through its own table where frames have
+	// their own (functional groups).
+	perFrame := int64(im.rows) * int64(im.columns) * int64(im.samplesPerPixel)
+	lutAt := func(sample int64) *modalityLUT {
+		fr := mapper.fr
+		if fr.single() {
+			return lut
+		}
+		if f := sample / perFrame; f < int64(len(fr.frameGroup)) {
+			return fr.groups[fr.frameGroup[f]].lut
+		}
+		return lut
+	}
 	p.Observe.Begin(sh)
 	outC := mapper.mappers[0].out
 	in, out := make([]int64, observeBatch), make([]int64, observeBatch)
@@ -106,8 +119,8 @@ func observe(ds *dicom.Dataset, im *image, inC sampleCodec, mapper *groupMapper,
 			n := min(len(b)/inC.bytes, observeBatch)
 			for i := range n {
 				in[i] = inC.value(inC.raw(b, i))
-				if lut != nil {
-					in[i] = lut.at(in[i])
+				if l := lutAt(first + int64(i)); l != nil {
+					in[i] = l.at(in[i])
 				}
 				out[i] = outC.value(outC.raw(mapped, i))
 			}

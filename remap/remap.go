@@ -147,6 +147,7 @@ type Report struct {
 	// offset table ignored, UIDs from the file meta), one sentence each.
 	Warnings []string
 	rescaled bool // some stored value is not its own modality value
+	lut      bool // some frame's transform is a Modality LUT
 }
 
 // Remap reads a DICOM file of size bytes from src and writes the remapped
@@ -181,6 +182,9 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 		return Report{}, err
 	}
 	rep.rescaled = !fr.identity()
+	for _, g := range fr.groups {
+		rep.lut = rep.lut || g.lut != nil
+	}
 	if im.pixels.frames != nil && p.Scratch != nil {
 		// Decode each frame once: the first pass keeps the decoded frames,
 		// and the passes after it read them back as native pixels.

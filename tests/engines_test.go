@@ -346,9 +346,10 @@ func runGalaxyTest(t *testing.T, wrapper string, g *descriptor.Galaxy, gt descri
 			values[in.Name] = in.TrueValue
 		}
 	}
-	// What the test leaves out reaches Cheetah at its default too.
+	// What the test leaves out reaches Cheetah at its default too; a select
+	// is left to render.py, which takes its selected option as Galaxy does.
 	for _, in := range g.Inputs {
-		if _, given := j.Params[in.Name]; given || in.Type == "data" || in.Type == "data_collection" {
+		if _, given := j.Params[in.Name]; given || in.Type == "data" || in.Type == "data_collection" || in.Type == "select" {
 			continue
 		}
 		j.Params[in.Name] = in.Value
@@ -373,17 +374,24 @@ func runGalaxyTest(t *testing.T, wrapper string, g *descriptor.Galaxy, gt descri
 	var min, max int
 	fmt.Sscan(values["min"], &min)
 	fmt.Sscan(values["max"], &max)
-	// directSeries runs series mode directly on the wrapper's test series,
-	// with the job's options, once; it returns the directory holding out/
-	// and, with qc, qc.png.
+	// directSeries runs series mode directly on the test's collection (its
+	// elements' test data under their identifiers in series/, as the
+	// wrapper stages them), with the job's options, once; it returns the
+	// directory holding out/ and, with qc, qc.png.
 	var seriesDir string
 	directSeries := func() string {
 		if seriesDir != "" {
 			return seriesDir
 		}
 		seriesDir = t.TempDir()
+		staged := filepath.Join(t.TempDir(), "series")
+		for _, p := range gt.Params {
+			for _, e := range p.Elements {
+				write(t, filepath.Join(staged, e.Name), testData(e.Value))
+			}
+		}
 		args := []string{"-q"}
-		for _, name := range []string{"percentiles", "mask_below", "percentile_method"} {
+		for _, name := range []string{"percentiles", "mask_below", "percentile_method", "related"} {
 			if values[name] != "" {
 				args = append(args, "--"+strings.ReplaceAll(name, "_", "-")+"="+values[name])
 			}
@@ -391,7 +399,7 @@ func runGalaxyTest(t *testing.T, wrapper string, g *descriptor.Galaxy, gt descri
 		if values["qc"] != "" {
 			args = append(args, "--qc-file="+filepath.Join(seriesDir, "qc.png"))
 		}
-		args = append(args, filepath.Join("..", "galaxy", "test-data", "series"), filepath.Join(seriesDir, "out"), values["min"], values["max"])
+		args = append(args, staged, filepath.Join(seriesDir, "out"), values["min"], values["max"])
 		if r := runCmd(t, "", binary, args...); r.code != 0 {
 			t.Fatal(r.stderr)
 		}
@@ -460,5 +468,14 @@ func TestGalaxySeriesDataRegenerates(t *testing.T) {
 		if !bytes.Equal(mustRead(t, filepath.Join(dir, name)), mustRead(t, filepath.Join("..", "galaxy", "test-data", "series", name))) {
 			t.Errorf("galaxy/test-data/series/%s differs from the generator's output", name)
 		}
+	}
+	// The key object selection on those slices, for --related.
+	cmd = exec.Command("go", "run", "./internal/fixture/gen", "-kind", "key-object", "-n", "3", "-o", filepath.Join(dir, "KO0001"))
+	cmd.Dir = repoRoot
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("gen: %v\n%s", err, out)
+	}
+	if !bytes.Equal(mustRead(t, filepath.Join(dir, "KO0001")), mustRead(t, filepath.Join("..", "galaxy", "test-data", "related", "KO0001"))) {
+		t.Error("galaxy/test-data/related/KO0001 differs from the generator's output")
 	}
 }

@@ -5,7 +5,11 @@ usage: /usr/bin/python3 modality_oracle.py INDIR OUTDIR MIN MAX [PLO:PHI|-] [MAS
 Reads every file of INDIR (one series) with pydicom, takes each sample's
 modality value m = v * RescaleSlope + RescaleIntercept as a
 fractions.Fraction from the header's decimal strings (or, for a file with a
-Modality LUT Sequence, pydicom's own apply_modality_lut), chooses the source
+Modality LUT Sequence, pydicom's own apply_modality_lut; an enhanced
+multi-frame image frame by frame, each frame's transform taken from its
+per-frame functional group, else the shared one, as a Modality LUT Sequence
+in the Pixel Value Transformation item or directly in the group, or a
+rescale), chooses the source
 range over all slices (extremes of the non-padding samples at or above MASK,
 or the modality values of rank max(1, ceil(p/100 * N)), or with linear
 numpy's x[floor h] + frac(h)(x[floor h + 1] - x[floor h]), h = (N-1)p/100,
@@ -22,6 +26,7 @@ from fractions import Fraction
 
 import numpy as np
 import pydicom
+from pydicom.dataset import Dataset
 
 from stored_samples import stored  # tests/, beside this script
 from pydicom.pixel_data_handlers.util import apply_modality_lut
@@ -31,6 +36,47 @@ from pydicom.pixel_data_handlers.util import apply_modality_lut
 
 def decimal(text):
     return Fraction(str(text).strip())
+
+
+def modality(vals, ds, slope, intercept):
+    """The modality values of vals under ds's Modality LUT (pydicom's
+    apply_modality_lut), else its rescale as exact Fractions."""
+    if ds.get("ModalityLUTSequence"):
+        lut = apply_modality_lut(np.array(vals, dtype=np.int64), ds)
+        return [Fraction(int(m)) for m in lut]
+    return [v * slope + intercept for v in vals]
+
+
+def frame_transforms(ds):
+    """For an image with functional groups, one data set a frame holding
+    that frame's Modality LUT module; None for other images."""
+    shared = ds.get("SharedFunctionalGroupsSequence")
+    per_frame = ds.get("PerFrameFunctionalGroupsSequence")
+    if shared is None and per_frame is None:
+        return None
+
+    def of_group(item):
+        t = Dataset()
+        t.is_little_endian = ds.is_little_endian
+        if "ModalityLUTSequence" in item:
+            t.ModalityLUTSequence = item.ModalityLUTSequence
+        elif "PixelValueTransformationSequence" in item:
+            pvt = item.PixelValueTransformationSequence[0]
+            if "ModalityLUTSequence" in pvt:
+                t.ModalityLUTSequence = pvt.ModalityLUTSequence
+            else:
+                t.RescaleSlope, t.RescaleIntercept = pvt.RescaleSlope, pvt.RescaleIntercept
+        else:
+            return None
+        return t
+
+    fallback = (of_group(shared[0]) if shared else None) or ds
+    frames = int(ds.get("NumberOfFrames", 1))
+    out = []
+    for f in range(frames):
+        t = of_group(per_frame[f]) if per_frame is not None and f < len(per_frame) else None
+        out.append(t or fallback)
+    return out
 
 
 def main():
@@ -47,11 +93,15 @@ def main():
         intercept = decimal(ds.get("RescaleIntercept", "0"))
         pad = ds.get("PixelPaddingValue")
         vals = stored(ds)
-        if "ModalityLUTSequence" in ds:
-            lut = apply_modality_lut(np.array(vals, dtype=np.int64), ds)
-            mods = [Fraction(int(m)) for m in lut]
+        transforms = frame_transforms(ds)
+        if transforms is None:
+            mods = modality(vals, ds, slope, intercept)
         else:
-            mods = [v * slope + intercept for v in vals]
+            per = len(vals) // len(transforms)
+            mods = []
+            for f, t in enumerate(transforms):
+                mods += modality(vals[f * per:(f + 1) * per], t,
+                                 decimal(t.get("RescaleSlope", "1")), decimal(t.get("RescaleIntercept", "0")))
         slices.append((name, vals, mods, pad))
     counts = {}
     for _, vals, mods, pad in slices:

@@ -286,3 +286,103 @@ assert "through the modality LUT" in ds.DerivationDescription, ds.DerivationDesc
 		})
 	}
 }
+
+// lutItem is a Modality LUT Sequence of n 16-bit entries from first, a
+// non-linear table (rising, falling for a stretch) that k varies.
+func lutItem(n, first, k int) fixture.Elem {
+	var data []byte
+	for i := range n {
+		v := (i*i/(n/8) + 13*(i%5)*k) % 60000
+		if i > n/2 && i < n/2+50 {
+			v = ((n/2)*(n/2)/(n/8) - 7*(i-n/2)) % 60000
+		}
+		data = append(data, byte(v), byte(v>>8))
+	}
+	return fixture.Seq(0x0028, 0x3000, []fixture.Elem{
+		fixture.US(0x0028, 0x3002, n, first, 16),
+		fixture.Str(0x0028, 0x3004, "LO", "US"),
+		{Group: 0x0028, Element: 0x3006, VR: "OW", Value: data},
+	})
+}
+
+// makeGroupLUTSeries writes one series of two enhanced XA images whose
+// Modality LUTs are in their functional groups: one with a table per frame
+// (in the Pixel Value Transformation item, directly in the group) and a
+// frame with a rescale, one with a shared table for all its frames.
+func makeGroupLUTSeries(t *testing.T) string {
+	dir := t.TempDir()
+	rng := rand.New(rand.NewSource(23))
+	pvt := func(e ...fixture.Elem) fixture.Elem { return fixture.Seq(0x0028, 0x9145, e) }
+	groups := [][]fixture.Elem{
+		{fixture.Seq(0x5200, 0x9230,
+			[]fixture.Elem{pvt(lutItem(3000, 40, 1))},
+			[]fixture.Elem{lutItem(2600, 300, 2)},
+			[]fixture.Elem{pvt(fixture.Str(0x0028, 0x1052, "DS", "-20.5"), fixture.Str(0x0028, 0x1053, "DS", "3"), fixture.Str(0x0028, 0x1054, "LO", "US"))})},
+		{fixture.Seq(0x5200, 0x9229, []fixture.Elem{pvt(lutItem(4096, 0, 3))}),
+			fixture.Seq(0x5200, 0x9230, []fixture.Elem{}, []fixture.Elem{}, []fixture.Elem{})},
+	}
+	for i, g := range groups {
+		values := make([]int64, 3*32*28)
+		for j := range values {
+			values[j] = int64(rng.Intn(4096))
+		}
+		s := fixture.Spec{SOPClass: "1.2.840.10008.5.1.4.1.1.12.1.1", Modality: "XA", Rows: 32, Columns: 28, Frames: 3,
+			BitsAllocated: 16, BitsStored: 12, Values: values, Instance: fmt.Sprint(i + 1), Series: "29",
+			Extra: append(g, fixture.Str(0x0008, 0x0008, "CS", `ORIGINAL\PRIMARY\SINGLE PLANE\NONE`))}
+		write(t, filepath.Join(dir, fmt.Sprintf("IM%04d", i+1)), fixture.Build(s))
+	}
+	return dir
+}
+
+// TestModalityLUTInFunctionalGroupsSeries: Modality LUTs in enhanced
+// images' functional groups (refused before) are applied frame by frame as
+// pydicom's apply_modality_lut applies each frame's table, checked sample
+// by sample by the oracle with extremes, percentiles and a mask in the
+// tables' units; the phases give the bytes of series mode; the outputs
+// keep no table at any depth, state rescale 1/0 in every frame's groups,
+// and dciodvfy reports no error on them that it does not on their inputs.
+func TestModalityLUTInFunctionalGroupsSeries(t *testing.T) {
+	needPydicom(t)
+	in := makeGroupLUTSeries(t)
+	for _, opts := range [][]string{nil, {"--percentiles", "1:99"}, {"--mask-below", "2000"}} {
+		t.Run(fmt.Sprint(opts), func(t *testing.T) {
+			series := filepath.Join(t.TempDir(), "series")
+			if r := runCmd(t, "", binary, append(append([]string{"-q"}, opts...), in, series, "0", "32767")...); r.code != 0 {
+				t.Fatal(r.stderr)
+			}
+			pct, mask := "-", "-"
+			for i := 0; i+1 < len(opts); i += 2 {
+				if opts[i] == "--percentiles" {
+					pct = opts[i+1]
+				} else {
+					mask = opts[i+1]
+				}
+			}
+			r := runCmd(t, "", debianPython, filepath.Join(repoRoot, "tests", "modality_oracle.py"), in, series, "0", "32767", pct, mask)
+			if r.code != 0 {
+				t.Fatalf("oracle: %s%s", r.stdout, r.stderr)
+			}
+			checkPhases(t, in, outputs(t, series), opts)
+			if opts != nil {
+				return
+			}
+			for _, name := range []string{"IM0001", "IM0002"} {
+				out := filepath.Join(series, name+"-normalized.dcm")
+				hdr := runCmd(t, "", debianPython, "-c", `import pydicom, sys
+ds = pydicom.dcmread(sys.argv[1])
+assert not [e for e in ds.iterall() if e.keyword == "ModalityLUTSequence"], "a LUT kept"
+shared = ds.get("SharedFunctionalGroupsSequence")
+for f, item in enumerate(ds.PerFrameFunctionalGroupsSequence):
+    groups = [g for g in (item, shared[0] if shared else None) if g is not None and "PixelValueTransformationSequence" in g]
+    assert len(groups) == 1, ("frame", f, len(groups))
+    pvt = groups[0].PixelValueTransformationSequence
+    assert len(pvt) == 1 and (pvt[0].RescaleSlope, pvt[0].RescaleIntercept, pvt[0].RescaleType) == (1, 0, "US"), ("frame", f, pvt)
+assert "through the modality LUT" in ds.DerivationDescription, ds.DerivationDescription`, out)
+				if hdr.code != 0 {
+					t.Fatalf("%s header: %s", name, hdr.stderr)
+				}
+				checkDciodvfy(t, filepath.Join(in, name), out)
+			}
+		})
+	}
+}

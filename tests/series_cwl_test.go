@@ -186,3 +186,98 @@ func TestCWLResourceRequirements(t *testing.T) {
 		t.Fatalf("%d CWL tools", tools)
 	}
 }
+
+// TestCWLSeriesWorkflowStudyExport runs the series workflow on the listing
+// of a study export's folder: a CT series beside a SEG, an RT structure set
+// and plan, a presentation state, a KO, an SR, two PDFs (pydicom's), a
+// DICOMDIR, a hidden file and a text file. Each non-image is skipped as
+// series mode skips it (no output, listed with series mode's reason in the
+// merged range record), and the images come out with the bytes of series
+// mode on the same folder; pictures are drawn for the images only. A broken
+// DICOM file still fails the run.
+func TestCWLSeriesWorkflowStudyExport(t *testing.T) {
+	cwltool := need(t, "cwltool")
+	needPydicom(t)
+	study := filepath.Join(t.TempDir(), "study")
+	makeStudy(t, study)
+	flat := t.TempDir()
+	var items []string
+	filepath.Walk(study, func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() || strings.Contains(p, "/.trash/") || strings.Contains(p, "/CT/S2/") {
+			return nil
+		}
+		items = append(items, fmt.Sprintf("{class: File, path: %q}", write(t, filepath.Join(flat, info.Name()), mustRead(t, p))))
+		return nil
+	})
+	items = append(items, fmt.Sprintf("{class: File, path: %q}", write(t, filepath.Join(flat, "README.TXT"), []byte("burned by a PACS\n"))))
+	series := filepath.Join(t.TempDir(), "series")
+	if r := runCmd(t, "", binary, "-q", flat, series, "0", "1000"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	var rec struct {
+		Skipped []struct{ Path, Reason string }
+	}
+	if err := json.Unmarshal(mustRead(t, filepath.Join(series, "dicom-remap-provenance.json")), &rec); err != nil {
+		t.Fatal(err)
+	}
+	want := outputs(t, series)
+	delete(want, "dicom-remap-provenance.json")
+	if len(want) != 4 || len(rec.Skipped) != 11 {
+		t.Fatalf("series mode: %d outputs, %d skipped, want the 4 slices and 11 others", len(want), len(rec.Skipped))
+	}
+
+	work := t.TempDir()
+	job := write(t, filepath.Join(work, "job.yml"), []byte(fmt.Sprintf("images: [%s]\nmin: 0\nmax: 1000\nqc: true\n", strings.Join(items, ", "))))
+	r := runIn(t, work, withBinaryOnPath(), cwltool, "--parallel", "--no-container", "--outdir", filepath.Join(work, "out"), abs(t, filepath.Join("..", "cwl", "dicom-remap-series.cwl")), job)
+	if r.code != 0 {
+		t.Fatalf("cwltool: exit %d\n%s", r.code, r.stderr)
+	}
+	var result struct {
+		Normalized  []struct{ Path, Basename string }
+		SourceRange struct{ Path string }             `json:"source_range"`
+		QCPictures  []struct{ Path, Basename string } `json:"qc_pictures"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &result); err != nil {
+		t.Fatalf("cwltool output: %v\n%s", err, r.stdout)
+	}
+	if len(result.Normalized) != len(want) {
+		t.Fatalf("%d outputs, series mode %d", len(result.Normalized), len(want))
+	}
+	for _, o := range result.Normalized {
+		if !bytes.Equal(mustRead(t, o.Path), want[o.Basename]) {
+			t.Fatalf("%s: workflow output differs from series mode's", o.Basename)
+		}
+	}
+	var merged struct {
+		Files   int
+		Skipped []struct{ Path, Reason string }
+	}
+	if err := json.Unmarshal(mustRead(t, result.SourceRange.Path), &merged); err != nil {
+		t.Fatal(err)
+	}
+	sort.Slice(merged.Skipped, func(i, j int) bool { return merged.Skipped[i].Path < merged.Skipped[j].Path })
+	if merged.Files != 4 || fmt.Sprint(merged.Skipped) != fmt.Sprint(rec.Skipped) {
+		t.Fatalf("merged record: %d files, skipped %v\nseries mode skipped %v", merged.Files, merged.Skipped, rec.Skipped)
+	}
+	if len(result.QCPictures) != 4 {
+		t.Fatalf("%d pictures for 4 slices", len(result.QCPictures))
+	}
+	direct := filepath.Join(t.TempDir(), "direct")
+	if r := runCmd(t, "", binary, "-q", "--qc", "--source-range-from="+result.SourceRange.Path, filepath.Join(flat, "IM0002"), direct, "0", "1000"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	for _, o := range result.QCPictures {
+		if o.Basename == "IM0002-qc.png" && !bytes.Equal(mustRead(t, o.Path), mustRead(t, filepath.Join(direct, o.Basename))) {
+			t.Fatal("IM0002-qc.png differs from the direct run's")
+		}
+	}
+
+	// A file that claims to be DICOM and is not fails the run, as in
+	// series mode: exit 3 is a permanent failure.
+	broken := write(t, filepath.Join(t.TempDir(), "IM9999"), append(append(make([]byte, 128), "DICM"...), "\x02\x00\x10\x00UI\xff\xffgarbage"...))
+	job = write(t, filepath.Join(work, "broken.yml"), []byte(fmt.Sprintf("images: [%s, {class: File, path: %q}]\nmin: 0\nmax: 1000\n", items[0], broken)))
+	r = runIn(t, work, withBinaryOnPath(), cwltool, "--no-container", "--outdir", filepath.Join(work, "out-broken"), abs(t, filepath.Join("..", "cwl", "dicom-remap-series.cwl")), job)
+	if r.code == 0 || !strings.Contains(r.stderr, "permanentFail") {
+		t.Fatalf("a broken file: cwltool exit %d\n%s", r.code, r.stderr)
+	}
+}

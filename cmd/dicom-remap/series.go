@@ -35,6 +35,9 @@ type rangeRecord struct {
 	PercentileMethod string            `json:"percentile_method,omitempty"`
 	MaskBelow        string            `json:"mask_below,omitempty"`
 	Histograms       []remap.Histogram `json:"histograms,omitempty"`
+	// Skipped lists what --print-range DIR left out, as series mode does:
+	// hidden files, non-DICOM files, objects that are not images.
+	Skipped []skippedFile `json:"skipped,omitempty"`
 }
 
 func (r *rangeRecord) setRange(v remap.ValueRange) {
@@ -112,6 +115,7 @@ func mergeRecords(recs []rangeRecord) (rangeRecord, error) {
 			}
 		}
 		hists = append(hists, r.Histograms...)
+		out.Skipped = append(out.Skipped, r.Skipped...)
 	}
 	if out.Percentiles == "" {
 		if lo != nil {
@@ -173,8 +177,9 @@ func printJSON(stdout io.Writer, v any) {
 // merged range record.
 func printRanges(c *config, stdout, stderr io.Writer) int {
 	var recs []rangeRecord
+	var skipped []skippedFile
 	for _, in := range c.printRange {
-		files, _, f := collect(in, "")
+		files, walked, f := collect(in, "")
 		if f != nil {
 			return f.report(stderr)
 		}
@@ -188,11 +193,22 @@ func printRanges(c *config, stdout, stderr io.Writer) int {
 		for _, m := range files {
 			recs = append(recs, recordOf(m.meas, c))
 		}
+		for _, o := range others {
+			walked = append(walked, skippedFile{o.rel, o.header.Kind.Name + ", not an image to normalize"})
+		}
+		skipped = append(skipped, allSkipped(walked, nil)...)
 	}
 	total, err := mergeRecords(recs)
 	if err != nil {
 		return fail(c.printRange[0], exitFailure, "merge: %v", err).report(stderr)
 	}
+	if total.Files == 0 {
+		// Nothing but objects that are not images: the record still says
+		// how the range is chosen, so that it merges with the images'.
+		empty := recordOf(remap.Measurement{}, c)
+		total.Percentiles, total.PercentileMethod, total.MaskBelow = empty.Percentiles, empty.PercentileMethod, empty.MaskBelow
+	}
+	total.Skipped = skipped
 	printJSON(stdout, total)
 	return exitOK
 }
@@ -305,10 +321,18 @@ func collect(root, exclude string) ([]*inputFile, []skippedFile, *failure) {
 	if err != nil {
 		return nil, nil, fail(root, exitFailure, "list: %v", pathless(err))
 	}
-	if len(files) == 0 {
-		return nil, nil, fail(root, exitRejected, "read: no DICOM files in the directory")
+	// A folder of nothing but what series mode skips (a DICOMDIR, a
+	// viewer's files, a hidden file: one file of a CD export, staged alone
+	// by a workflow) is such a folder like one of non-image objects; an
+	// empty one is a mistake.
+	if len(files) == 0 && len(skipped) == 0 {
+		return nil, nil, noDICOMFiles(root)
 	}
 	return files, skipped, nil
+}
+
+func noDICOMFiles(root string) *failure {
+	return fail(root, exitRejected, "read: no DICOM files in the directory")
 }
 
 func sameDir(a, b string) bool {

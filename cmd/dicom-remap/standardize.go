@@ -270,6 +270,9 @@ func learnLandmarks(c *config, stdout, stderr io.Writer) int {
 	var records []landmarkImage
 	for _, in := range c.learnInputs {
 		files, _, f := collect(in, "")
+		if f == nil && len(files) == 0 {
+			f = noDICOMFiles(in) // nothing to learn from
+		}
 		if f != nil {
 			return f.report(stderr)
 		}
