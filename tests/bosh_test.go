@@ -23,6 +23,10 @@ func needBosh(t *testing.T) string {
 	if bosh == "" {
 		t.Skip("DICOM_REMAP_BOSH unset: no real bosh to cross-check with (CI cannot install it)")
 	}
+	if filepath.Base(bosh) != "bosh" {
+		// bosh returns the tool's exit code only when run as "bosh".
+		t.Fatalf("DICOM_REMAP_BOSH=%s: name an executable called bosh (docs/testing.md)", bosh)
+	}
 	return bosh
 }
 
@@ -123,6 +127,60 @@ func TestRealBosh(t *testing.T) {
 			}
 		})
 	}
+	// README's `bosh exec launch` lines as written, from a directory that
+	// holds what they name, in each mode they need that is available here.
+	t.Run("README", func(t *testing.T) {
+		lines := readmeCommands(t, "bosh exec launch ")
+		if len(lines) < 3 {
+			t.Fatalf("README has %d bosh exec launch lines", len(lines))
+		}
+		direct := t.TempDir()
+		if r := runCmd(t, "", binary, "-q", sampleFile, direct, "-1024", "3071"); r.code != 0 {
+			t.Fatal(r.stderr)
+		}
+		want := mustRead(t, filepath.Join(direct, "sample-ct-normalized.dcm"))
+		for _, line := range lines {
+			name := "docker"
+			if strings.Contains(line, "--no-container") {
+				name = "native"
+			} else if strings.Contains(line, "--force-apptainer") {
+				name = "apptainer"
+			}
+			var mode *boshMode
+			for i := range modes {
+				if modes[i].name == name {
+					mode = &modes[i]
+				}
+			}
+			if mode == nil {
+				t.Logf("%s: no %s here", line, name)
+				continue
+			}
+			work := boutiquesWorkdir(t)
+			if err := os.Symlink(abs(t, filepath.Dir(boutiquesFile)), filepath.Join(work, "boutiques")); err != nil {
+				t.Fatal(err)
+			}
+			if name == "apptainer" {
+				if err := os.Symlink(mode.args[2], filepath.Join(work, "dicom-remap.sif")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			path := ""
+			for _, kv := range mode.env {
+				if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+					path = v
+				}
+			}
+			env := append(mode.env, "PATH="+filepath.Dir(bosh)+string(os.PathListSeparator)+path)
+			r := runIn(t, work, env, "/bin/sh", "-c", line)
+			if r.code != 0 || !strings.Contains(r.stdout, mode.want) {
+				t.Fatalf("%s: exit %d\n%s%s", line, r.code, r.stdout, r.stderr)
+			}
+			if !bytes.Equal(mustRead(t, filepath.Join(work, "out", "sample-ct-normalized.dcm")), want) {
+				t.Errorf("%s: the image differs from the direct run", line)
+			}
+		}
+	})
 	// A series directory (File includes directories in Boutiques), with
 	// the picture: bosh mounts the directory into the container.
 	t.Run("directory", func(t *testing.T) {
