@@ -128,8 +128,11 @@ func TestCWLDirectoryTool(t *testing.T) {
 }
 
 // TestCWLStudyWorkflow runs the study workflow (one directory-tool job per
-// series) with cwltool and compares each series with its direct run; the
-// same workflow runs under Toil on Slurm in cluster_test.go.
+// series) with cwltool and compares each series, picture included, with
+// its direct run `dicom-remap --qc SERIESDIR OUT MIN MAX`; the same
+// workflow runs under Toil on Slurm in cluster_test.go. A picture is per
+// series directory: a direct run on a directory holding several would
+// draw each series apart too, but title it after that directory.
 func TestCWLStudyWorkflow(t *testing.T) {
 	cwltool := need(t, "cwltool")
 	var dirs, items []string
@@ -143,18 +146,63 @@ func TestCWLStudyWorkflow(t *testing.T) {
 		items = append(items, fmt.Sprintf("{class: Directory, path: %q}", dir))
 	}
 	work := t.TempDir()
-	job := write(t, filepath.Join(work, "job.yml"), []byte(fmt.Sprintf("series: [%s]\nmin: 0\nmax: 1000\nworkers: 2\n", strings.Join(items, ", "))))
+	workflow := abs(t, filepath.Join("..", "cwl", "dicom-remap-study.cwl"))
+	job := write(t, filepath.Join(work, "job.yml"), []byte(fmt.Sprintf("series: [%s]\nmin: 0\nmax: 1000\nworkers: 2\nqc: true\n", strings.Join(items, ", "))))
 	outdir := filepath.Join(work, "out")
-	r := runIn(t, work, withBinaryOnPath(), cwltool, "--parallel", "--no-container", "--outdir", outdir, abs(t, filepath.Join("..", "cwl", "dicom-remap-study.cwl")), job)
+	r := runIn(t, work, withBinaryOnPath(), cwltool, "--parallel", "--no-container", "--outdir", outdir, workflow, job)
 	if r.code != 0 {
 		t.Fatalf("cwltool: exit %d\n%s", r.code, r.stderr)
 	}
-	for _, d := range dirs {
-		checkSeriesOutputs(t, d, filepath.Join(outdir, filepath.Base(d)+"-normalized"), 0, 1000)
-		if rec := mustRead(t, filepath.Join(outdir, filepath.Base(d)+"-normalized", "dicom-remap-provenance.json")); !bytes.Contains(rec, []byte("--workers=2")) {
+	type file struct{ Path, Basename, Format string }
+	var result struct {
+		Normalized []struct{ Path, Basename string }
+		QCPictures [][]file `json:"qc_pictures"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &result); err != nil {
+		t.Fatalf("cwltool output: %v\n%s", err, r.stdout)
+	}
+	if len(result.Normalized) != len(dirs) || len(result.QCPictures) != len(dirs) {
+		t.Fatalf("%d directories and %d picture lists for %d series", len(result.Normalized), len(result.QCPictures), len(dirs))
+	}
+	for i, d := range dirs {
+		direct := filepath.Join(t.TempDir(), "direct")
+		if r := runCmd(t, "", binary, "-q", "--qc", d, direct, "0", "1000"); r.code != 0 {
+			t.Fatal(r.stderr)
+		}
+		got, want := outputs(t, result.Normalized[i].Path), outputs(t, direct)
+		if rec := got["dicom-remap-provenance.json"]; !bytes.Contains(rec, []byte("--workers=2")) {
 			t.Errorf("%s: workers did not reach the tool:\n%s", d, rec)
 		}
+		delete(got, "dicom-remap-provenance.json")
+		delete(want, "dicom-remap-provenance.json")
+		if len(got) != len(want) || want["dicom-remap-qc.png"] == nil {
+			t.Fatalf("%s: %d outputs, the direct run %d with its picture", d, len(got), len(want))
+		}
+		for name, data := range want {
+			if !bytes.Equal(got[name], data) {
+				t.Fatalf("%s: %s differs from the direct run", filepath.Base(d), name)
+			}
+		}
+		pics := result.QCPictures[i]
+		if len(pics) != 1 || pics[0].Basename != "dicom-remap-qc.png" || !strings.HasSuffix(pics[0].Format, "format_3603") {
+			t.Fatalf("%s: qc_pictures %+v, want its one PNG", d, pics)
+		}
+		if !bytes.Equal(mustRead(t, pics[0].Path), want["dicom-remap-qc.png"]) {
+			t.Errorf("%s: the picture in qc_pictures differs from the direct run's", filepath.Base(d))
+		}
 	}
+
+	// Without qc: no picture anywhere, one empty list per series.
+	job = write(t, filepath.Join(work, "job2.yml"), []byte(fmt.Sprintf("series: [%s]\nmin: 0\nmax: 1000\n", items[0])))
+	r = runIn(t, work, withBinaryOnPath(), cwltool, "--no-container", "--outdir", filepath.Join(work, "out2"), workflow, job)
+	if r.code != 0 {
+		t.Fatalf("cwltool: exit %d\n%s", r.code, r.stderr)
+	}
+	result.QCPictures = nil
+	if err := json.Unmarshal([]byte(r.stdout), &result); err != nil || len(result.QCPictures) != 1 || len(result.QCPictures[0]) != 0 {
+		t.Fatalf("without qc: %v %+v", err, result.QCPictures)
+	}
+	checkSeriesOutputs(t, dirs[0], result.Normalized[0].Path, 0, 1000)
 }
 
 // TestCWLResourceRequirements: every CWL tool tells a scheduler what it
