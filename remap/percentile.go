@@ -520,7 +520,16 @@ func (s *histScanner) result(pad *paddingRange) (hs []Histogram, rs []rescale, a
 					}
 				}
 			}
+			// Two runs over the table: count the values, then fill slices
+			// of exactly that length (a series makes one histogram a file).
 			lo, _ := s.c.valueBounds()
+			n := 0
+			for _, c := range dense {
+				if c != 0 {
+					n++
+				}
+			}
+			h.Values, h.Counts = make([]int64, 0, n), make([]uint64, 0, n)
 			if s.c.signed { // the negatives lie above the sign bit
 				for i := s.c.sign; i <= s.c.mask; i++ {
 					emit(lo+int64(i-s.c.sign), dense[i])
@@ -529,8 +538,10 @@ func (s *histScanner) result(pad *paddingRange) (hs []Histogram, rs []rescale, a
 					emit(int64(i), dense[i])
 				}
 			} else {
-				for i, n := range dense {
-					emit(int64(i), n)
+				for i, c := range dense {
+					if c != 0 {
+						emit(int64(i), c)
+					}
 				}
 			}
 		} else {

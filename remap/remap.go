@@ -92,6 +92,11 @@ type Params struct {
 	// Percentiles, when set and Source is not, choose the source range
 	// [Q(Lo), Q(Hi)] of the non-padding samples instead of their extremes.
 	Percentiles *Percentiles
+	// HistogramsOnly, with Percentiles, makes Measure count the histograms
+	// and skip the percentiles of the file itself: a caller that merges
+	// them (learning landmarks over a series) needs no range per file. The
+	// Measurement's Source is then the extremes.
+	HistogramsOnly bool
 	// MaskBelow, when set and Source is not, leaves samples whose modality
 	// value is below it out of the source range (they are still mapped).
 	MaskBelow *big.Rat

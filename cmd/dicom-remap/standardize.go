@@ -25,6 +25,9 @@ type mlConfig struct {
 	landmarks   *remap.Standardization // --landmarks: the learnt landmarks
 	learnOut    string                 // --learn-landmarks: the file to write
 	learnInputs []string
+	// histOnly: the first pass counts histograms and computes no range
+	// per file (learning merges them per series).
+	histOnly bool
 }
 
 // parseMLArgs checks the options of this file against the others and sets
@@ -266,6 +269,7 @@ func learnLandmarks(c *config, stdout, stderr io.Writer) int {
 	}
 	probe := *c
 	probe.percentiles, probe.source, probe.perFile, probe.landmarks = remap.NyulProbe(), nil, false, nil
+	probe.histOnly = true
 	var images [][]*big.Rat
 	var records []landmarkImage
 	for _, in := range c.learnInputs {
