@@ -34,6 +34,9 @@ type Shape struct {
 	Slope, Intercept float64
 	Source           Range // mapped to [Min, Max]
 	Min, Max         int64
+	// Pieces, when set, are the map, which is not one line (histogram
+	// standardization): Source is then where it reaches Min and Max.
+	Pieces []MapPiece
 	// Padding reports whether a stored value is pixel padding.
 	Padding func(int64) bool
 }
@@ -46,10 +49,10 @@ const observeBatch = 1 << 16
 // only: the pass that writes the output maps chunks in place and out of
 // order, and the observer wants both values in order. It costs a read of the
 // pixels, paid only when asked.
-func observe(ds *dicom.Dataset, im *image, inC sampleCodec, mapper *groupMapper, source ValueRange, p Params) error {
+func observe(ds *dicom.Dataset, im *image, inC sampleCodec, mapper *groupMapper, source ValueRange, pieces []MapPiece, p Params) error {
 	sh := Shape{Rows: im.rows, Columns: im.columns, Frames: max(im.frames, 1), SamplesPerPixel: im.samplesPerPixel,
 		Planar: im.planar == 1, Photometric: im.photometric, Modality: elementText(ds, tag.Modality),
-		Slope: 1, Min: p.Min, Max: p.Max, Padding: im.padding.contains}
+		Slope: 1, Min: p.Min, Max: p.Max, Padding: im.padding.contains, Pieces: pieces}
 	// The first rescale: the image's, or its first frame group's.
 	top := mapper.fr.groups[0]
 	slope, intercept := top.slope, top.intercept

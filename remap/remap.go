@@ -131,8 +131,8 @@ type Params struct {
 	// Observe, when set, sees every sample before and after (see qc.go).
 	Observe Observer
 	// Standardize, when set, replaces the linear map by histogram
-	// standardization onto learnt landmarks (nyul.go); Source,
-	// Percentiles and Observe are then not used.
+	// standardization onto learnt landmarks (nyul.go); Source and
+	// Percentiles are then not used, and Observe is shown the pieces.
 	Standardize *Standardization
 }
 
@@ -250,7 +250,12 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 	rep.NewSeries = deriveUID("series", p, seriesKey, ValueRange{}, "")
 
 	if p.Observe != nil {
-		if err := observe(&ds, im, inC, mapper, rep.Source, p); err != nil {
+		// A piecewise map is drawn as it is, its clamping points marked.
+		src, pieces := rep.Source, []MapPiece(nil)
+		if pm, ok := vm.(*pieceMap); ok && meas.ok {
+			src, pieces = pm.unclamped(meas.extremes), pm.drawn()
+		}
+		if err := observe(&ds, im, inC, mapper, src, pieces, p); err != nil {
 			return Report{}, err
 		}
 	}
