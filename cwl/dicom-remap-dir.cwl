@@ -91,7 +91,7 @@ inputs:
     doc: |
       Each series' own landmarks (over all its files) mapped piecewise
       linearly onto these, then [0, 100] onto [min, max], as `dicom-remap
-      --landmarks FILE DIR OUTDIR MIN MAX`. Not with qc.
+      --landmarks FILE DIR OUTDIR MIN MAX`.
     inputBinding:
       position: 1
       prefix: --landmarks=

@@ -240,10 +240,9 @@ func (pm *pieceMap) drawn() []MapPiece {
 // where it reaches min (the standard scale's 0) and max (its 100), which
 // for a linear map are the ends of its source range. The map never
 // decreases, so each is found in the first (last) piece that reaches it.
-// Both are kept within the image's extremes ext: a first or last segment
-// extended far beyond the samples would otherwise stretch the picture's
-// axis over values that do not occur.
-func (pm *pieceMap) unclamped(ext ValueRange) ValueRange {
+// An end is nil where the map never clamps on that side; all is true when
+// it clamps every value (it never reaches [min, max]).
+func (pm *pieceMap) unclamped() (r ValueRange, all bool) {
 	n := len(pm.pieces)
 	from := func(k int) *big.Rat { // the piece's domain is [from(k), from(k+1))
 		if k == 0 || k > n-1 {
@@ -259,7 +258,8 @@ func (pm *pieceMap) unclamped(ext ValueRange) ValueRange {
 		return new(big.Rat).Sub(b, new(big.Rat).SetFrac(big.NewInt(1), new(big.Int).Exp(big.NewInt(10), big.NewInt(80), nil)))
 	}
 	var lo, hi *big.Rat
-	for k := 0; k < n && lo == nil; k++ {
+	loFound, hiFound := false, false
+	for k := 0; k < n && !loFound; k++ {
 		a, b, pl := from(k), from(k+1), pm.pieces[k]
 		switch {
 		case pl.rising:
@@ -268,16 +268,13 @@ func (pm *pieceMap) unclamped(ext ValueRange) ValueRange {
 				z = a
 			}
 			if b == nil || z.Cmp(b) < 0 {
-				lo = z
+				lo, loFound = z, true
 			}
 		case pl.level.Cmp(new(big.Rat).SetInt64(pm.min)) >= 0:
-			lo = a
-			if lo == nil {
-				lo = ext.Lo
-			}
+			lo, loFound = a, true
 		}
 	}
-	for k := n - 1; k >= 0 && hi == nil; k-- {
+	for k := n - 1; k >= 0 && !hiFound; k-- {
 		a, b, pl := from(k), from(k+1), pm.pieces[k]
 		switch {
 		case pl.rising:
@@ -286,31 +283,16 @@ func (pm *pieceMap) unclamped(ext ValueRange) ValueRange {
 				z = below(b)
 			}
 			if a == nil || z.Cmp(a) > 0 {
-				hi = z
+				hi, hiFound = z, true
 			}
 		case pl.level.Cmp(new(big.Rat).SetInt64(pm.max)) <= 0:
-			hi = ext.Hi
+			hiFound = true
 			if b != nil {
 				hi = below(b)
 			}
 		}
 	}
-	if lo == nil { // every value below min: all clamped
-		lo = ext.Hi
-	}
-	if hi == nil {
-		hi = ext.Lo
-	}
-	if lo.Cmp(ext.Lo) < 0 {
-		lo = ext.Lo
-	}
-	if hi.Cmp(ext.Hi) > 0 {
-		hi = ext.Hi
-	}
-	if hi.Cmp(lo) < 0 {
-		hi = lo
-	}
-	return ValueRange{lo, hi}
+	return ValueRange{lo, hi}, !loFound || !hiFound
 }
 
 // piece returns the index of the piece of x: how many bounds are at or

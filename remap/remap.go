@@ -251,11 +251,12 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 
 	if p.Observe != nil {
 		// A piecewise map is drawn as it is, its clamping points marked.
-		src, pieces := rep.Source, []MapPiece(nil)
-		if pm, ok := vm.(*pieceMap); ok && meas.ok {
-			src, pieces = pm.unclamped(meas.extremes), pm.drawn()
+		src, pieces, all := rep.Source, []MapPiece(nil), false
+		if pm, ok := vm.(*pieceMap); ok {
+			src, all = pm.unclamped()
+			pieces = pm.drawn()
 		}
-		if err := observe(&ds, im, inC, mapper, src, pieces, p); err != nil {
+		if err := observe(&ds, im, inC, mapper, src, pieces, all, p); err != nil {
 			return Report{}, err
 		}
 	}

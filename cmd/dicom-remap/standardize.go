@@ -79,7 +79,7 @@ func parseMLArgs(fs *pflag.FlagSet, v *flagValues, c *config, pos []string) (don
 	}
 	if given("landmarks") {
 		if err := exclusive("landmarks", "source-range", "source-range-from", "percentiles", "print-range",
-			"merge-ranges", "learn-landmarks", "qc", "qc-file"); err != nil {
+			"merge-ranges", "learn-landmarks"); err != nil {
 			return false, err
 		}
 		if c.landmarks, err = readLandmarks(v.landmarks); err != nil {
