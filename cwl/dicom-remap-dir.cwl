@@ -85,6 +85,25 @@ inputs:
     inputBinding:
       position: 1
       prefix: --qc
+  landmarks:
+    type: File?
+    label: Histogram-standardization landmarks (from dicom-remap-learn-landmarks.cwl)
+    doc: |
+      Each series' own landmarks (over all its files) mapped piecewise
+      linearly onto these, then [0, 100] onto [min, max], as `dicom-remap
+      --landmarks FILE DIR OUTDIR MIN MAX`.
+    inputBinding:
+      position: 1
+      prefix: --landmarks=
+      separate: false
+  mask_below:
+    type: string?
+    label: Leave samples below this modality value out of the series' landmarks
+    doc: With landmarks, give the value they were learnt with.
+    inputBinding:
+      position: 1
+      prefix: --mask-below=
+      separate: false
   related:
     type:
       - "null"

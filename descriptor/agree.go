@@ -199,8 +199,11 @@ func CheckCWL(cli CLI, c *CWL) []string {
 	return p
 }
 
+// flagName is the flag of a prefix ("--min=") or of a flag given with
+// its value ("--learn-landmarks=landmarks.json").
 func flagName(prefix string) string {
-	return strings.TrimSuffix(strings.TrimPrefix(prefix, "--"), "=")
+	name, _, _ := strings.Cut(strings.TrimPrefix(prefix, "--"), "=")
+	return name
 }
 
 // CheckGalaxy returns every way the Galaxy wrapper disagrees with the CLI.

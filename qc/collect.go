@@ -92,12 +92,16 @@ type Collector struct {
 	in, out    *hist
 	panels     map[int]*panel // by position: frame of one file, or file of a series
 	frames     int            // of the single file
+	// curves are the maps that are not one line (histogram
+	// standardization) of the files shown, by file: the picture draws
+	// each distinct one.
+	curves map[int][]remap.MapPiece
 }
 
 // NewCollector returns a collector for a run over files files (1 for a
 // single file, whose frames are then the positions shown).
 func NewCollector(files int) *Collector {
-	return &Collector{files: files, first: -1, in: newHist(), out: newHist(), panels: map[int]*panel{}}
+	return &Collector{files: files, first: -1, in: newHist(), out: newHist(), panels: map[int]*panel{}, curves: map[int][]remap.MapPiece{}}
 }
 
 // Picks is the positions shown out of n: evenly spaced, always the first,
@@ -222,6 +226,11 @@ func (o *FileObserver) Done() {
 		c.perFile = true
 		c.source.Lo, c.source.Hi = min(c.source.Lo, o.shape.Source.Lo), max(c.source.Hi, o.shape.Source.Hi)
 	}
+	if len(o.shape.Pieces) > 0 && (c.files == 1 || len(o.panels) > 0) {
+		// The files shown, chosen by index: the same whatever order
+		// files finish in.
+		c.curves[o.file] = o.shape.Pieces
+	}
 	for f, p := range o.panels {
 		pos := int(f)
 		if c.files > 1 {
@@ -271,16 +280,16 @@ func (p *panel) add(j int64, in, out int64) {
 	p.n[i]++
 }
 
-// images returns the frame displayed over the source range (before) and
+// images returns the frame displayed over src (before) and
 // over [MIN, MAX] (after), in grey or in colour.
-func (p *panel) images() (before, after *image.RGBA) {
+func (p *panel) images(src remap.Range) (before, after *image.RGBA) {
 	before, after = image.NewRGBA(image.Rect(0, 0, p.w, p.h)), image.NewRGBA(image.Rect(0, 0, p.w, p.h))
 	for y := range p.h {
 		for x := range p.w {
 			var b, a [3]uint8
 			for ch := range min(p.spp, 3) {
 				i := (y*p.w+x)*p.spp + ch
-				b[ch] = grey(p.sumIn[i], int64(p.n[i]), p.src.Lo, p.src.Hi)
+				b[ch] = grey(p.sumIn[i], int64(p.n[i]), src.Lo, src.Hi)
 				a[ch] = grey(p.sumOut[i], int64(p.n[i]), p.min, p.max)
 			}
 			if p.spp == 1 {

@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
+
+	"github.com/dicom-remap/dicom-remap/remap"
 )
 
 // bins is how many bars a histogram has at most.
@@ -30,7 +33,19 @@ type Picture struct {
 	InUnits       string     // of the input histogram's X axis
 	Source        [2]float64 // in InUnits
 	Min, Max      int64
+	// Mapping, when set, is the map drawn as it is: a polyline per
+	// distinct map of the files shown, from input values (InUnits) to
+	// output values, clamped to [Min, Max], over the input plot's range.
+	// Unset, the map is one line from (Source[0], Min) to (Source[1], Max).
+	Mapping [][]XY `json:",omitempty"`
 }
+
+// XY is a point of the mapping plot.
+type XY struct{ X, Y float64 }
+
+// maxMappingPoints bounds a polyline: a map's pieces (11 for histogram
+// standardization), each with its ends and its crossings of Min and Max.
+const maxMappingPoints = 64
 
 // Picture returns the picture of what the collector saw. name is the
 // input's base name and how says how the source range was chosen. It holds
@@ -53,6 +68,24 @@ func (c *Collector) Picture(name, how string) Picture {
 		units = "stored value"
 	}
 	src := c.source
+	// The non-padding values' range (of the histogram's keys).
+	lo, hi, any := int64(0), int64(0), false
+	for k, n := range c.in.counts {
+		if n[Inside]+n[Clamped] == 0 {
+			continue
+		}
+		a, b := k<<c.in.shift, (k+1)<<c.in.shift-1
+		if !any {
+			lo, hi, any = a, b, true
+		}
+		lo, hi = min(lo, a), max(hi, b)
+	}
+	if len(c.curves) > 0 && any {
+		// A piecewise map's unclamped range may reach far beyond the
+		// samples (a first or last segment extended), or be unbounded:
+		// marked and displayed within them.
+		src = remap.Range{Lo: min(max(src.Lo, lo), hi), Hi: max(min(src.Hi, hi), lo)}
+	}
 	pic := Picture{InUnits: units, Min: s.Min, Max: s.Max,
 		Source: [2]float64{disp(float64(src.Lo)), disp(float64(src.Hi))}}
 
@@ -82,7 +115,11 @@ func (c *Collector) Picture(name, how string) Picture {
 		of, what = c.files, "file"
 	}
 	for _, pos := range positions {
-		b, a := c.panels[pos].images()
+		show := c.panels[pos].src
+		if len(c.curves) > 0 {
+			show = src
+		}
+		b, a := c.panels[pos].images(show)
 		pic.Before, pic.After = append(pic.Before, b), append(pic.After, a)
 		if of > 1 {
 			pic.Labels = append(pic.Labels, what+" "+strconv.Itoa(pos+1)+"/"+strconv.Itoa(of))
@@ -93,17 +130,6 @@ func (c *Collector) Picture(name, how string) Picture {
 
 	// Input: over the non-padding values and the source range; padding
 	// outside that is counted in the edge bin.
-	lo, hi, any := int64(0), int64(0), false
-	for k, n := range c.in.counts {
-		if n[Inside]+n[Clamped] == 0 {
-			continue
-		}
-		a, b := k<<c.in.shift, (k+1)<<c.in.shift-1
-		if !any {
-			lo, hi, any = a, b, true
-		}
-		lo, hi = min(lo, a), max(hi, b)
-	}
 	if c.haveSource {
 		if !any {
 			lo, hi = src.Lo, src.Hi
@@ -112,7 +138,61 @@ func (c *Collector) Picture(name, how string) Picture {
 	}
 	pic.In = binned(c.in, lo, hi, disp)
 	pic.Out = binned(c.out, s.Min, s.Max, func(v float64) float64 { return v })
+	files := make([]int, 0, len(c.curves))
+	for f := range c.curves {
+		files = append(files, f)
+	}
+	sort.Ints(files)
+	xlo, xhi := min(pic.In.Lo, pic.Source[0]), max(pic.In.Lo+float64(len(pic.In.Counts))*pic.In.Width, pic.Source[1])
+	for _, f := range files {
+		line := polyline(c.curves[f], xlo, xhi, float64(s.Min), float64(s.Max))
+		if !slices.ContainsFunc(pic.Mapping, func(l []XY) bool { return slices.Equal(l, line) }) {
+			pic.Mapping = append(pic.Mapping, line)
+		}
+	}
 	return pic
+}
+
+// polyline draws pieces over [xlo, xhi]: each piece from where its domain
+// starts to where the next begins (a jump there is a vertical step), then
+// clamped to [ymin, ymax] with a point where it crosses either.
+func polyline(pieces []remap.MapPiece, xlo, xhi, ymin, ymax float64) []XY {
+	var raw []XY
+	for k, p := range pieces {
+		a, b := max(p.From, xlo), xhi
+		if k+1 < len(pieces) {
+			b = min(pieces[k+1].From, xhi)
+		}
+		if a > b || (a == b && k+1 < len(pieces) && b < xhi) {
+			continue // outside the range, or narrower than a point of it
+		}
+		raw = append(raw, XY{a, p.Offset + p.Slope*a}, XY{b, p.Offset + p.Slope*b})
+	}
+	var out []XY
+	add := func(q XY) {
+		q.Y = min(max(q.Y, ymin), ymax)
+		if n := len(out); n == 0 || out[n-1] != q {
+			out = append(out, q)
+		}
+	}
+	for i, q := range raw {
+		if i > 0 {
+			// Where the segment from the previous point crosses a clamp.
+			p := raw[i-1]
+			var ts []float64
+			for _, c := range []float64{ymin, ymax} {
+				if (p.Y < c && q.Y > c) || (p.Y > c && q.Y < c) {
+					ts = append(ts, (c-p.Y)/(q.Y-p.Y))
+				}
+			}
+			slices.Sort(ts)
+			for _, t := range ts {
+				add(XY{p.X + t*(q.X-p.X), p.Y + t*(q.Y-p.Y)})
+			}
+		}
+		add(q)
+	}
+	return out
 }
 
 // binned spreads h's counts over at most bins bins covering [lo, hi].
@@ -176,6 +256,19 @@ func (p Picture) Check() error {
 		for _, n := range h.Counts {
 			if n[0] < 0 || n[1] < 0 || n[2] < 0 {
 				return fmt.Errorf("picture histograms are malformed")
+			}
+		}
+	}
+	if len(p.Mapping) > maxPanels {
+		return fmt.Errorf("picture has %d mappings", len(p.Mapping))
+	}
+	for _, line := range p.Mapping {
+		if len(line) < 2 || len(line) > maxMappingPoints {
+			return fmt.Errorf("picture mapping has %d points", len(line))
+		}
+		for i, q := range line {
+			if !finite(q.X, q.Y) || q.Y < float64(p.Min) || q.Y > float64(p.Max) || (i > 0 && q.X < line[i-1].X) {
+				return fmt.Errorf("picture mapping is malformed")
 			}
 		}
 	}

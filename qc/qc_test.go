@@ -1,6 +1,7 @@
 package qc
 
 import (
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -216,5 +217,135 @@ func TestPanelColourAndInversion(t *testing.T) {
 	o.Done()
 	if g := c.Picture("m1", "given").Before[0].RGBAAt(0, 0).R; g != 0 {
 		t.Fatalf("MONOCHROME1 maximum shown as %d, want black", g)
+	}
+}
+
+// TestPictureDrawsPiecewiseMap: with a map that is not one line (histogram
+// standardization), the mapping drawn is the map applied. TorchIO's
+// _normalize is done here on its own (segments between image landmarks
+// onto learnt ones, np.digitize, a flat segment narrower than 1e-5,
+// extrapolation past the ends, then [0, 100] onto [Min, Max] rounded half
+// up and clamped); every sample's output must be what the drawn polyline
+// gives at its input, the input histogram must call clamped exactly the
+// samples outside the unclamped range, and two files with one map draw
+// one line.
+func TestPictureDrawsPiecewiseMap(t *testing.T) {
+	// The 11 landmarks _normalize uses: image ones (modality values) with a
+	// gap under 1e-5 between the 3rd and 4th, learnt ones with ends other
+	// than 0 and 100, so that both clamps occur inside the image's range.
+	image := []float64{-40, -10, 0, 0.000004, 20, 35, 50, 80, 120, 160, 200}
+	learnt := []float64{-8, 5, 12, 20, 31, 40, 52, 63, 75, 90, 104}
+	const lo, hi = 0, 1000
+	std := func(x float64) float64 {
+		k := 0
+		for _, b := range image[1 : len(image)-1] {
+			if b <= x {
+				k++
+			}
+		}
+		slope := 0.0
+		if d := image[k+1] - image[k]; d >= 1e-5 {
+			slope = (learnt[k+1] - learnt[k]) / d
+		}
+		return learnt[k] + (x-image[k])*slope
+	}
+	apply := func(x float64) int64 {
+		return min(max(int64(math.Floor(lo+std(x)*(hi-lo)/100+0.5)), lo), hi)
+	}
+	// The pieces remap hands over: piece k from image[k] (the first from
+	// −∞), output lo + (hi−lo)/100·(learnt[k] + slope·(x − image[k])).
+	var pieces []remap.MapPiece
+	for k := 0; k+1 < len(image); k++ {
+		slope := 0.0
+		if d := image[k+1] - image[k]; d >= 1e-5 {
+			slope = (learnt[k+1] - learnt[k]) / d
+		}
+		from := image[k]
+		if k == 0 {
+			from = math.Inf(-1)
+		}
+		s := (hi - lo) / 100.0
+		pieces = append(pieces, remap.MapPiece{From: from, Slope: s * slope, Offset: lo + s*(learnt[k]-slope*image[k])})
+	}
+	// Stored values with rescale 0.5/−60: modality −90 … 240.
+	const slope, intercept = 0.5, -60.0
+	mod := func(v int64) float64 { return slope*float64(v) + intercept }
+	// Where the map reaches lo and hi (std 0 and 100), in stored values.
+	src := remap.Range{Lo: math.MaxInt64, Hi: math.MinInt64}
+	var in, out []int64
+	for v := int64(-60); v <= 600; v++ {
+		in, out = append(in, v), append(out, apply(mod(v)))
+		if s := std(mod(v)); s >= 0 && s <= 100 {
+			src.Lo, src.Hi = min(src.Lo, v), max(src.Hi, v)
+		}
+	}
+	shape := remap.Shape{Rows: 1, Columns: len(in), Frames: 1, SamplesPerPixel: 1, Photometric: "MONOCHROME2", Modality: "MR",
+		Slope: slope, Intercept: intercept, Source: src, Min: lo, Max: hi, Pieces: pieces}
+	c := NewCollector(2)
+	for f := range 2 {
+		o := c.File(f)
+		o.Begin(shape)
+		o.Samples(0, in, out)
+		o.Done()
+	}
+	p := c.Picture("series", "histogram standardization")
+	if err := p.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Mapping) != 1 {
+		t.Fatalf("%d mappings drawn for one map", len(p.Mapping))
+	}
+	line := p.Mapping[0]
+	xlo, xhi := p.In.Lo, p.In.Lo+float64(len(p.In.Counts))*p.In.Width
+	if line[0].X > xlo || line[len(line)-1].X < xhi {
+		t.Fatalf("the mapping covers %v..%v, the input plot %v..%v", line[0].X, line[len(line)-1].X, xlo, xhi)
+	}
+	// The polyline's value at x, right-continuous as np.digitize is: on a
+	// vertical step, the point after it.
+	at := func(x float64) float64 {
+		i := 0
+		for i+2 < len(line) && line[i+1].X <= x {
+			i++
+		}
+		a, b := line[i], line[i+1]
+		if b.X == a.X {
+			return b.Y
+		}
+		return a.Y + (x-a.X)*(b.Y-a.Y)/(b.X-a.X)
+	}
+	for i, v := range in {
+		x := mod(v)
+		y := at(x)
+		if math.Abs(y-math.Floor(y)-0.5) < 1e-6 {
+			continue // a rounding tie: floats may fall either side
+		}
+		if got := int64(math.Floor(y + 0.5)); got != out[i] {
+			t.Fatalf("stored %d (modality %v): the mapping drawn gives %v → %d, the map %d\n%v", v, x, y, got, out[i], line)
+		}
+	}
+	// Clamped: the samples whose map is outside [0, 100] before clamping,
+	// twice (two files).
+	clamped := int64(0)
+	for _, n := range p.In.Counts {
+		clamped += n[Clamped]
+	}
+	want := int64(0)
+	for _, v := range in {
+		if s := std(mod(v)); s < 0 || s > 100 {
+			want += 2
+		}
+	}
+	if clamped != want || want == 0 {
+		t.Fatalf("%d samples drawn as clamped, want %d", clamped, want)
+	}
+	// Without pieces, no polyline: the renderer draws the one line.
+	shape.Pieces = nil
+	c = NewCollector(1)
+	o := c.File(0)
+	o.Begin(shape)
+	o.Samples(0, in, out)
+	o.Done()
+	if p := c.Picture("x", "y"); p.Mapping != nil {
+		t.Fatalf("a linear map drawn as %v", p.Mapping)
 	}
 }

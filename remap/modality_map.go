@@ -134,7 +134,7 @@ func measureModality(im *image, c sampleCodec, fr frameRescales, p Params, threa
 		hs = maskBelow(hs, p.MaskBelow)
 	}
 	mm.hist = hs
-	if p.Percentiles != nil {
+	if p.Percentiles != nil && !p.HistogramsOnly {
 		mm.source, mm.sourceOK, err = HistogramQuantiles(hs, *p.Percentiles)
 	} else {
 		mm.source, mm.sourceOK, err = HistogramExtremes(hs)

@@ -2,6 +2,7 @@ package remap
 
 import (
 	"errors"
+	"math"
 	"math/big"
 	"sort"
 	"strconv"
@@ -161,11 +162,13 @@ type pieceMap struct {
 	min, max int64
 }
 
-// pieceLine is one piece: a modalityMap when it rises, else the constant c.
+// pieceLine is one piece: a modalityMap when it rises, else the constant
+// c, which is level rounded half up and clamped.
 type pieceLine struct {
 	rising bool
 	m      modalityMap
 	c      int64
+	level  *big.Rat
 }
 
 // newPieceMap builds _normalize's map of an image with landmarks image
@@ -187,8 +190,9 @@ func newPieceMap(image, learnt []*big.Rat, min, max int64) *pieceMap {
 			v := new(big.Rat).Mul(l[k], span)
 			v.Quo(v, standardMax)
 			v.Add(v, big.NewRat(2*min+1, 2))
+			level := new(big.Rat).Sub(v, big.NewRat(1, 2))
 			c := clampStored(ratFloor(v), min, max)
-			pm.pieces = append(pm.pieces, pieceLine{c: c})
+			pm.pieces = append(pm.pieces, pieceLine{c: c, level: level})
 			continue
 		}
 		// The line through (p_k, l_k) of slope s = dl/dp reaches 0 at
@@ -202,6 +206,93 @@ func newPieceMap(image, learnt []*big.Rat, min, max int64) *pieceMap {
 		pm.pieces = append(pm.pieces, pieceLine{rising: true, m: modalityMap{src: ValueRange{lo, hi}, min: min, max: max}})
 	}
 	return pm
+}
+
+// MapPiece is one piece of a map that is not one line (histogram
+// standardization), as a picture draws it: from modality value From on
+// (the first piece from −∞, up to the next piece's From), the output
+// before rounding half up and clamping is Offset + Slope·x.
+type MapPiece struct{ From, Slope, Offset float64 }
+
+// drawn returns the pieces of pm as MapPieces.
+func (pm *pieceMap) drawn() []MapPiece {
+	out := make([]MapPiece, len(pm.pieces))
+	for k, pl := range pm.pieces {
+		out[k].From = math.Inf(-1)
+		if k > 0 {
+			out[k].From, _ = pm.bounds[k-1].Float64()
+		}
+		if !pl.rising {
+			out[k].Offset, _ = pl.level.Float64()
+			continue
+		}
+		// out = min + (x − lo)(max − min)/(hi − lo)
+		slope := new(big.Rat).Quo(new(big.Rat).SetInt64(pm.max-pm.min), new(big.Rat).Sub(pl.m.src.Hi, pl.m.src.Lo))
+		offset := new(big.Rat).Mul(pl.m.src.Lo, slope)
+		offset.Sub(new(big.Rat).SetInt64(pm.min), offset)
+		out[k].Slope, _ = slope.Float64()
+		out[k].Offset, _ = offset.Float64()
+	}
+	return out
+}
+
+// unclamped returns the modality values between which pm does not clamp:
+// where it reaches min (the standard scale's 0) and max (its 100), which
+// for a linear map are the ends of its source range. The map never
+// decreases, so each is found in the first (last) piece that reaches it.
+// An end is nil where the map never clamps on that side; all is true when
+// it clamps every value (it never reaches [min, max]).
+func (pm *pieceMap) unclamped() (r ValueRange, all bool) {
+	n := len(pm.pieces)
+	from := func(k int) *big.Rat { // the piece's domain is [from(k), from(k+1))
+		if k == 0 || k > n-1 {
+			return nil
+		}
+		return pm.bounds[k-1]
+	}
+	// A piece's domain ends before the next piece's From: an end there is
+	// taken a hair below it (far below any gap between a landmark and a
+	// modality value, whose denominators are bounded), so that the value
+	// on the bound, which the next piece maps, is not counted within.
+	below := func(b *big.Rat) *big.Rat {
+		return new(big.Rat).Sub(b, new(big.Rat).SetFrac(big.NewInt(1), new(big.Int).Exp(big.NewInt(10), big.NewInt(80), nil)))
+	}
+	var lo, hi *big.Rat
+	loFound, hiFound := false, false
+	for k := 0; k < n && !loFound; k++ {
+		a, b, pl := from(k), from(k+1), pm.pieces[k]
+		switch {
+		case pl.rising:
+			z := pl.m.src.Lo
+			if a != nil && a.Cmp(z) > 0 {
+				z = a
+			}
+			if b == nil || z.Cmp(b) < 0 {
+				lo, loFound = z, true
+			}
+		case pl.level.Cmp(new(big.Rat).SetInt64(pm.min)) >= 0:
+			lo, loFound = a, true
+		}
+	}
+	for k := n - 1; k >= 0 && !hiFound; k-- {
+		a, b, pl := from(k), from(k+1), pm.pieces[k]
+		switch {
+		case pl.rising:
+			z := pl.m.src.Hi
+			if b != nil && b.Cmp(z) <= 0 {
+				z = below(b)
+			}
+			if a == nil || z.Cmp(a) > 0 {
+				hi, hiFound = z, true
+			}
+		case pl.level.Cmp(new(big.Rat).SetInt64(pm.max)) <= 0:
+			hiFound = true
+			if b != nil {
+				hi = below(b)
+			}
+		}
+	}
+	return ValueRange{lo, hi}, !loFound || !hiFound
 }
 
 // piece returns the index of the piece of x: how many bounds are at or

@@ -1,6 +1,7 @@
 package remap
 
 import (
+	"math"
 	"math/big"
 	"math/rand"
 	"sort"
@@ -286,4 +287,84 @@ func reversed(hs []Histogram) []Histogram {
 		out[len(hs)-1-i] = h
 	}
 	return out
+}
+
+// TestPieceMapDrawn: the pieces a picture draws (drawn) are the map
+// applied: every stored value's modality value, put through the drawn
+// piece whose domain holds it, rounded half up and clamped, gives the
+// definition's output (but for values within 1e-6 of a rounding tie, which
+// floats may put on either side); and the unclamped range is where the map
+// clamps: below it every output is Min, above it Max, within it the drawn
+// value lies in [Min, Max]. Over the random maps of
+// TestPieceMapMatchesDefinition.
+func TestPieceMapDrawn(t *testing.T) {
+	rng := rand.New(rand.NewSource(22))
+	rescales := [][2]string{{"1", "0"}, {"0.25", "-300"}, {"1.7", "12.5"}, {"3", "-1024"}}
+	checked := 0
+	for iter := 0; iter < 300; iter++ {
+		rs := rescales[iter%len(rescales)]
+		r := newRescale(ratOf(t, rs[0]), ratOf(t, rs[1]))
+		image := make([]*big.Rat, 13)
+		x := r.modality(int64(rng.Intn(40) - 200))
+		for i := range image {
+			switch rng.Intn(4) {
+			case 0:
+			case 1:
+				x = new(big.Rat).Add(x, big.NewRat(int64(rng.Intn(9)+1), 1000000))
+			default:
+				x = new(big.Rat).Add(x, new(big.Rat).Mul(r.slope, big.NewRat(int64(rng.Intn(30)), 1+int64(rng.Intn(3)))))
+			}
+			image[i] = x
+		}
+		learnt := make([]*big.Rat, 13)
+		y := big.NewRat(int64(rng.Intn(40)-30), 1) // ends below 0 and above 100 too
+		for i := range learnt {
+			if rng.Intn(4) != 0 {
+				y = new(big.Rat).Add(y, big.NewRat(int64(rng.Intn(3000)), 100))
+			}
+			learnt[i] = y
+		}
+		lo, hi := int64(rng.Intn(100)-50), int64(100+rng.Intn(4000))
+		pm := newPieceMap(image, learnt, lo, hi)
+		pieces := pm.drawn()
+		base := int64(-300)
+		u, all := pm.unclamped()
+		if all {
+			u = ValueRange{r.modality(base + 700), r.modality(base + 700)} // nothing within
+		}
+		below := func(m *big.Rat) bool { return u.Lo != nil && m.Cmp(u.Lo) < 0 }
+		above := func(m *big.Rat) bool { return u.Hi != nil && m.Cmp(u.Hi) > 0 }
+		for i := range 700 {
+			m := r.modality(base + int64(i))
+			want := definition(m, image, learnt, lo, hi)
+			xf, _ := m.Float64()
+			k := 0
+			for k+1 < len(pieces) && pieces[k+1].From <= xf {
+				k++
+			}
+			yf := pieces[k].Offset + pieces[k].Slope*xf
+			switch {
+			case all && want != lo && want != hi:
+				t.Fatalf("iter %d: %v maps to %d, though the map clamps every value", iter, m, want)
+			case all:
+			case below(m) && want != lo:
+				t.Fatalf("iter %d: %v below the unclamped range %v maps to %d, not min %d", iter, m, u, want, lo)
+			case above(m) && want != hi:
+				t.Fatalf("iter %d: %v above the unclamped range %v maps to %d, not max %d", iter, m, u, want, hi)
+			case !below(m) && !above(m) && (yf < float64(lo)-1e-6 || yf > float64(hi)+1e-6):
+				t.Fatalf("iter %d: %v within the unclamped range %v is drawn at %v, outside [%d, %d]", iter, m, u, yf, lo, hi)
+			}
+			if math.Abs(yf-math.Floor(yf)-0.5) < 1e-6 {
+				continue
+			}
+			if got := min(max(int64(math.Floor(yf+0.5)), lo), hi); got != want {
+				t.Fatalf("iter %d: %v: drawn piece %d (%+v) gives %v → %d, the map %d\nimage %v\nlearnt %v",
+					iter, m, k, pieces[k], yf, got, want, image, learnt)
+			}
+			checked++
+		}
+	}
+	if checked < 200000 {
+		t.Fatalf("only %d values checked", checked)
+	}
 }

@@ -460,6 +460,31 @@ func (s *histScanner) flush(w int) {
 	clear(t)
 }
 
+// nonzeroIndexes appends the indexes of dense's nonzero entries in
+// [from, to) to idx, skipping four zero words at a time.
+func nonzeroIndexes(idx []uint32, dense []uint64, from, to uint32) []uint32 {
+	i := from
+	for ; i+4 <= to; i += 4 {
+		if dense[i]|dense[i+1]|dense[i+2]|dense[i+3] == 0 {
+			continue
+		}
+		for j := i; j < i+4; j++ {
+			if dense[j] != 0 {
+				idx = append(idx, j)
+			}
+		}
+	}
+	for ; i < to; i++ {
+		if dense[i] != 0 {
+			idx = append(idx, i)
+		}
+	}
+	return idx
+}
+
+// indexBuffers recycles nonzeroIndexes' buffers: one per file of a series.
+var indexBuffers = sync.Pool{New: func() any { return new([]uint32) }}
+
 // countTables recycles the count tables of histScanner, as seenTables do
 // for rangeScanner: a series makes one per file.
 var countTables = sync.Pool{New: func() any { return new([1 << 16]uint64) }}
@@ -520,19 +545,30 @@ func (s *histScanner) result(pad *paddingRange) (hs []Histogram, rs []rescale, a
 					}
 				}
 			}
+			// The nonzero entries, found a few words at a time (most of a
+			// 16-bit table is zero), then slices of exactly their number
+			// (a series makes one histogram a file).
 			lo, _ := s.c.valueBounds()
-			if s.c.signed { // the negatives lie above the sign bit
-				for i := s.c.sign; i <= s.c.mask; i++ {
-					emit(lo+int64(i-s.c.sign), dense[i])
-				}
-				for i := uint32(0); i < s.c.sign; i++ {
-					emit(int64(i), dense[i])
-				}
+			buf := indexBuffers.Get().(*[]uint32)
+			idx := (*buf)[:0]
+			var split int // idx[:split] are the negatives, above the sign bit
+			if s.c.signed {
+				idx = nonzeroIndexes(idx, dense, s.c.sign, s.c.mask+1)
+				split = len(idx)
+				idx = nonzeroIndexes(idx, dense, 0, s.c.sign)
 			} else {
-				for i, n := range dense {
-					emit(int64(i), n)
-				}
+				idx = nonzeroIndexes(idx, dense, 0, uint32(len(dense)))
 			}
+			h.Values, h.Counts = make([]int64, 0, len(idx)), make([]uint64, 0, len(idx))
+			for j, i := range idx {
+				v := int64(i)
+				if j < split {
+					v = lo + int64(i-s.c.sign)
+				}
+				emit(v, dense[i])
+			}
+			*buf = idx
+			indexBuffers.Put(buf)
 		} else {
 			byValue := map[int64]uint64{}
 			for w := range s.wide {

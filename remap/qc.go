@@ -34,6 +34,9 @@ type Shape struct {
 	Slope, Intercept float64
 	Source           Range // mapped to [Min, Max]
 	Min, Max         int64
+	// Pieces, when set, are the map, which is not one line (histogram
+	// standardization): Source is then where it reaches Min and Max.
+	Pieces []MapPiece
 	// Padding reports whether a stored value is pixel padding.
 	Padding func(int64) bool
 }
@@ -46,10 +49,14 @@ const observeBatch = 1 << 16
 // only: the pass that writes the output maps chunks in place and out of
 // order, and the observer wants both values in order. It costs a read of the
 // pixels, paid only when asked.
-func observe(ds *dicom.Dataset, im *image, inC sampleCodec, mapper *groupMapper, source ValueRange, p Params) error {
+//
+// With pieces (histogram standardization) source is where the map does not
+// clamp: a nil end means it never clamps on that side (the end is then the
+// least or greatest stored value), all that it clamps every value.
+func observe(ds *dicom.Dataset, im *image, inC sampleCodec, mapper *groupMapper, source ValueRange, pieces []MapPiece, all bool, p Params) error {
 	sh := Shape{Rows: im.rows, Columns: im.columns, Frames: max(im.frames, 1), SamplesPerPixel: im.samplesPerPixel,
 		Planar: im.planar == 1, Photometric: im.photometric, Modality: elementText(ds, tag.Modality),
-		Slope: 1, Min: p.Min, Max: p.Max, Padding: im.padding.contains}
+		Slope: 1, Min: p.Min, Max: p.Max, Padding: im.padding.contains, Pieces: pieces}
 	// The first rescale: the image's, or its first frame group's.
 	top := mapper.fr.groups[0]
 	slope, intercept := top.slope, top.intercept
@@ -65,7 +72,23 @@ func observe(ds *dicom.Dataset, im *image, inC sampleCodec, mapper *groupMapper,
 		}
 		return q.Int64()
 	}
-	if source.Lo != nil && source.Hi != nil {
+	switch {
+	case pieces != nil:
+		vlo, vhi := inC.valueBounds()
+		if top.lut != nil {
+			vlo, vhi = -storedLimit, storedLimit // the LUT's values
+		}
+		sh.Source = Range{vlo, vhi}
+		if source.Lo != nil {
+			sh.Source.Lo = stored(source.Lo, true)
+		}
+		if source.Hi != nil {
+			sh.Source.Hi = stored(source.Hi, false)
+		}
+		if all || sh.Source.Lo > sh.Source.Hi { // nothing within: all clamped
+			sh.Source = Range{vhi, vhi}
+		}
+	case source.Lo != nil && source.Hi != nil:
 		sh.Source = Range{stored(source.Lo, true), stored(source.Hi, false)}
 		if sh.Source.Lo > sh.Source.Hi { // a window narrower than one stored step
 			sh.Source.Hi = sh.Source.Lo

@@ -92,6 +92,11 @@ type Params struct {
 	// Percentiles, when set and Source is not, choose the source range
 	// [Q(Lo), Q(Hi)] of the non-padding samples instead of their extremes.
 	Percentiles *Percentiles
+	// HistogramsOnly, with Percentiles, makes Measure count the histograms
+	// and skip the percentiles of the file itself: a caller that merges
+	// them (learning landmarks over a series) needs no range per file. The
+	// Measurement's Source is then the extremes.
+	HistogramsOnly bool
 	// MaskBelow, when set and Source is not, leaves samples whose modality
 	// value is below it out of the source range (they are still mapped).
 	MaskBelow *big.Rat
@@ -126,8 +131,8 @@ type Params struct {
 	// Observe, when set, sees every sample before and after (see qc.go).
 	Observe Observer
 	// Standardize, when set, replaces the linear map by histogram
-	// standardization onto learnt landmarks (nyul.go); Source,
-	// Percentiles and Observe are then not used.
+	// standardization onto learnt landmarks (nyul.go); Source and
+	// Percentiles are then not used, and Observe is shown the pieces.
 	Standardize *Standardization
 }
 
@@ -249,7 +254,13 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 	rep.NewSeries = deriveUID("series", p, seriesKey, ValueRange{}, "")
 
 	if p.Observe != nil {
-		if err := observe(&ds, im, inC, mapper, rep.Source, p); err != nil {
+		// A piecewise map is drawn as it is, its clamping points marked.
+		src, pieces, all := rep.Source, []MapPiece(nil), false
+		if pm, ok := vm.(*pieceMap); ok {
+			src, all = pm.unclamped()
+			pieces = pm.drawn()
+		}
+		if err := observe(&ds, im, inC, mapper, src, pieces, all, p); err != nil {
 			return Report{}, err
 		}
 	}

@@ -77,7 +77,6 @@ func TestMLExitCodes(t *testing.T) {
 		{"landmarks of other percentiles", []string{"--landmarks", otherPct, ct, "o1", "0", "100"}, exitUsage},
 		{"landmarks of another cutoff", []string{"--landmarks", otherCutoff, ct, "o1", "0", "100"}, exitUsage},
 		{"landmarks with a source range", []string{"--landmarks", good, "--source-range", "0:1", ct, "o1", "0", "100"}, exitUsage},
-		{"landmarks with qc", []string{"--landmarks", good, "--qc", ct, "o1", "0", "100"}, exitUsage},
 		{"learn without images", []string{"--learn-landmarks", filepath.Join(dir, "l1.json")}, exitUsage},
 		{"learn with a target range", []string{"--learn-landmarks", filepath.Join(dir, "l1.json"), "--min", "0", ct}, exitUsage},
 		{"learn with percentiles", []string{"--learn-landmarks", filepath.Join(dir, "l1.json"), "--percentiles", "1:99", ct}, exitUsage},

@@ -34,6 +34,16 @@ func numbered(path string, k int) string {
 // howChosen says in the picture's title where the source range came from.
 func howChosen(c *config, directory bool) string {
 	switch {
+	case c.landmarks != nil:
+		// The map is the curve drawn; the source marks where it clamps.
+		scope := "the image's"
+		switch {
+		case c.perFile:
+			scope = "each file's"
+		case directory:
+			scope = "the series'"
+		}
+		return "unclamped range of histogram standardization (" + scope + " landmarks onto sha256:" + c.landmarks.SHA256[:12] + "...)"
 	case c.source != nil:
 		return "given"
 	case c.perFile:

@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -233,5 +234,91 @@ func TestQCExitCodes(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "out3", "ct-normalized.dcm")); err == nil {
 		t.Error("an existing picture left a new image behind")
+	}
+}
+
+// TestQCLandmarks: --qc with --landmarks draws the map applied, end to
+// end. Landmarks whose ends lie beyond 0 and 100 make the map clamp inside
+// the image's range; every output sample must be what the picture's
+// polyline gives at its input's modality value (rounded half up), the
+// image must be the bytes of the run without --qc, and the title must say
+// how the marks were chosen.
+func TestQCLandmarks(t *testing.T) {
+	dir := t.TempDir()
+	spec := fixture.CTSlice(24, 20, 0, "1", "1")
+	spec.Modality, spec.SOPClass = "MR", fixture.MRImage
+	for i, e := range spec.Extra {
+		switch {
+		case e.Group == 0x0028 && e.Element == 0x1052:
+			spec.Extra[i] = fixture.Str(0x0028, 0x1052, "DS", "-60")
+		case e.Group == 0x0028 && e.Element == 0x1053:
+			spec.Extra[i] = fixture.Str(0x0028, 0x1053, "DS", "0.5")
+		}
+	}
+	for i := range spec.Values {
+		spec.Values[i] = spec.Values[i]*spec.Values[i]/4000 + int64(i%7) // a nonlinear histogram
+	}
+	in := filepath.Join(dir, "mr.dcm")
+	os.WriteFile(in, fixture.Build(spec), 0o644)
+	lm := filepath.Join(dir, "lm.json")
+	os.WriteFile(lm, []byte(`{"landmarks": [-8, 5, 12, 15, 20, 31, 40, 52, 63, 70, 75, 90, 104]}`), 0o644)
+	var pics []qc.Picture
+	renderQC = func(w io.Writer, p qc.Picture) error {
+		pics = append(pics, p)
+		return render.Render(w, p)
+	}
+	t.Cleanup(func() { renderQC = render.Render })
+	var stderr bytes.Buffer
+	if code := run([]string{"-q", "--qc", "--landmarks", lm, in, filepath.Join(dir, "qc"), "0", "1000"}, nil, io.Discard, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if code := run([]string{"-q", "--landmarks", lm, in, filepath.Join(dir, "plain"), "0", "1000"}, nil, io.Discard, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	got, _ := os.ReadFile(filepath.Join(dir, "qc", "mr-normalized.dcm"))
+	plain, _ := os.ReadFile(filepath.Join(dir, "plain", "mr-normalized.dcm"))
+	if len(got) == 0 || !bytes.Equal(got, plain) {
+		t.Fatal("--qc changed the standardized image")
+	}
+	decodePNG(t, filepath.Join(dir, "qc", "mr-qc.png"))
+	if len(pics) != 1 || len(pics[0].Mapping) != 1 {
+		t.Fatalf("%d pictures; want one with one mapping drawn", len(pics))
+	}
+	p := pics[0]
+	if !strings.Contains(p.Title, "histogram standardization (the image's landmarks onto sha256:") {
+		t.Errorf("title %q", p.Title)
+	}
+	line := p.Mapping[0]
+	at := func(x float64) float64 { // right-continuous, as np.digitize
+		i := 0
+		for i+2 < len(line) && line[i+1].X <= x {
+			i++
+		}
+		a, b := line[i], line[i+1]
+		if b.X == a.X {
+			return b.Y
+		}
+		return a.Y + (x-a.X)*(b.Y-a.Y)/(b.X-a.X)
+	}
+	out := storedValues(t, filepath.Join(dir, "qc", "mr-normalized.dcm"))
+	clamped, checked := 0, 0
+	for i, v := range spec.Values {
+		y := at(0.5*float64(v) - 60)
+		if math.Abs(y-math.Floor(y)-0.5) < 1e-6 {
+			continue
+		}
+		if w := int64(math.Floor(y + 0.5)); w != out[i] {
+			t.Fatalf("sample %d (modality %v): the picture draws %v → %d, the output holds %d\n%v", i, 0.5*float64(v)-60, y, w, out[i], line)
+		}
+		if out[i] == 0 || out[i] == 1000 {
+			clamped++
+		}
+		checked++
+	}
+	if clamped == 0 || checked < len(spec.Values)*9/10 {
+		t.Fatalf("%d samples checked, %d at an end: the test does not reach the clamps", checked, clamped)
+	}
+	if err := p.Check(); err != nil {
+		t.Fatal(err)
 	}
 }

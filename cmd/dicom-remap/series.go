@@ -422,6 +422,7 @@ func measureAll(files []*inputFile, c *config, p *progress, checksum bool) *fail
 		if c.landmarks != nil && !c.perFile {
 			p.Percentiles = remap.NyulProbe() // the series' landmarks need its histograms
 		}
+		p.HistogramsOnly = c.histOnly
 		if in.meas, err = remap.Measure(file.src, file.size, p); err != nil {
 			return remapFailure(in.path, err)
 		}

@@ -25,6 +25,9 @@ type mlConfig struct {
 	landmarks   *remap.Standardization // --landmarks: the learnt landmarks
 	learnOut    string                 // --learn-landmarks: the file to write
 	learnInputs []string
+	// histOnly: the first pass counts histograms and computes no range
+	// per file (learning merges them per series).
+	histOnly bool
 }
 
 // parseMLArgs checks the options of this file against the others and sets
@@ -76,7 +79,7 @@ func parseMLArgs(fs *pflag.FlagSet, v *flagValues, c *config, pos []string) (don
 	}
 	if given("landmarks") {
 		if err := exclusive("landmarks", "source-range", "source-range-from", "percentiles", "print-range",
-			"merge-ranges", "learn-landmarks", "qc", "qc-file"); err != nil {
+			"merge-ranges", "learn-landmarks"); err != nil {
 			return false, err
 		}
 		if c.landmarks, err = readLandmarks(v.landmarks); err != nil {
@@ -266,6 +269,7 @@ func learnLandmarks(c *config, stdout, stderr io.Writer) int {
 	}
 	probe := *c
 	probe.percentiles, probe.source, probe.perFile, probe.landmarks = remap.NyulProbe(), nil, false, nil
+	probe.histOnly = true
 	var images [][]*big.Rat
 	var records []landmarkImage
 	for _, in := range c.learnInputs {

@@ -170,10 +170,26 @@ func mappingPlot(p qc.Picture) *plot.Plot {
 	lo, hi := xRange(p.In)
 	lo, hi = min(lo, p.Source[0]), max(hi, p.Source[1])
 	mn, mx := float64(p.Min), float64(p.Max)
-	line, _ := plotter.NewLine(plotter.XYs{{X: lo, Y: mn}, {X: p.Source[0], Y: mn}, {X: p.Source[1], Y: mx}, {X: hi, Y: mx}})
-	line.LineStyle.Width = 2
-	line.LineStyle.Color = insideColor
-	pl.Add(line, vline{p.Source[0]}, vline{p.Source[1]})
+	lines := []plotter.XYs{{{X: lo, Y: mn}, {X: p.Source[0], Y: mn}, {X: p.Source[1], Y: mx}, {X: hi, Y: mx}}}
+	if len(p.Mapping) > 0 {
+		// Not one line (histogram standardization): the map as it is.
+		pl.Title.Text = "mapping (piecewise linear)"
+		lines = lines[:0]
+		for _, m := range p.Mapping {
+			var xys plotter.XYs
+			for _, q := range m {
+				xys = append(xys, plotter.XY{X: q.X, Y: q.Y})
+			}
+			lines = append(lines, xys)
+		}
+	}
+	for _, xys := range lines {
+		line, _ := plotter.NewLine(xys)
+		line.LineStyle.Width = 2
+		line.LineStyle.Color = insideColor
+		pl.Add(line)
+	}
+	pl.Add(vline{p.Source[0]}, vline{p.Source[1]})
 	pl.X.Min, pl.X.Max = lo, hi
 	pl.Y.Min, pl.Y.Max = mn, mx
 	return pl
