@@ -157,7 +157,7 @@ type Decoder struct {
 	ts      tileState
 
 	strip     stripState // a large tile's working set (strip.go)
-	stripRows int        // when above 0, every tile decodes in strips this high (tests)
+	stripRows int        // tests: above 0, every tile decodes in strips this high; below, as a whole
 
 	threads int       // goroutines per frame, at least 1 (SetThreads)
 	ws      []*worker // their scratch spaces

@@ -28,11 +28,22 @@ import (
 // width (see stripHeight), 6 MiB for 4096 columns.
 const stripMinCoef = 8 << 20
 
-// stripHeight is the output rows of a strip: enough that the vertical
-// margins (4 rows a level at most) and the per-strip overheads stay a few
-// percent, few enough that a strip of the widest tiles stays a few MiB.
-func stripHeight(w int) int {
-	return max(64, min(256, (1<<20)/max(1, w)))
+// stripHeight is the output rows of a strip of n components of w
+// samples: 256 K samples, 1 MiB, so that a level's few buffers of a strip
+// stay a few MiB, and at least 16 rows, so that the vertical margins (4
+// rows of each kind a level at most) stay a small part of the work.
+func stripHeight(w, n int) int {
+	return max(16, min(256, (256<<10)/max(1, w*n)))
+}
+
+// growSlack is grow with a quarter more room when it reallocates, so that
+// sizes that vary a little from strip to strip settle in a few
+// allocations.
+func growSlack[T any](b *[]T, n int) []T {
+	if cap(*b) < n {
+		*b = make([]T, n+n/4)
+	}
+	return (*b)[:n]
 }
 
 // rowBuf holds rows [start, end) of a sequence of rows of w samples, in
@@ -117,8 +128,8 @@ type stripState struct {
 
 // useStrips says whether the tile decodes in strips.
 func (d *Decoder) useStrips(ts *tileState) bool {
-	if d.stripRows > 0 {
-		return true
+	if d.stripRows != 0 {
+		return d.stripRows > 0
 	}
 	return ts.coefLen > stripMinCoef
 }
@@ -141,7 +152,10 @@ func (d *Decoder) stripTile(tp *params, ts *tileState, dst []byte, f codec.Frame
 	w0 := d.comps[0].x1 - d.comps[0].x0
 	H := d.stripRows
 	if H <= 0 {
-		H = stripHeight(w0)
+		H = stripHeight(w0, 1)
+		if mct {
+			H = stripHeight(w0, 3)
+		}
 	}
 	if mct {
 		rows := d.comps[0].y1 - d.comps[0].y0
@@ -294,7 +308,7 @@ func (d *Decoder) stripSetup() error {
 				}
 				sb.jobs = st.ids[start:pos]
 			}
-			lv.arena = grow(&lv.arena, size)
+			lv.arena = growSlack(&lv.arena, size)
 		}
 	}
 	return nil
@@ -342,16 +356,17 @@ func (d *Decoder) produce(c, r, n0, n1 int, dst []int32, stride int) error {
 	}
 	var wn window
 	wn.plan(n0, n1, lv.sny, lv.rh-lv.sny, lv.casy, rev)
+	// rows below the window are done with: no later strip needs them
+	lv.lo.drop(wn.l0)
+	lv.hi.drop(wn.h0)
 	if err := d.levelRows(c, r, wn.l1, wn.h1); err != nil {
 		return err
 	}
-	lv.lo.drop(wn.l0)
-	lv.hi.drop(wn.h0)
 	// the window's rows, low-pass then high-pass, copied: the lifting
 	// changes them, and the next strip needs some of them as they are
 	rw := lv.rw
 	nl, nh := wn.l1-wn.l0, wn.h1-wn.h0
-	win := grow(&lv.win, (nl+nh)*rw)
+	win := growSlack(&lv.win, (nl+nh)*rw)
 	for i := range nl {
 		copy(win[i*rw:i*rw+rw], lv.lo.row(wn.l0+i))
 	}

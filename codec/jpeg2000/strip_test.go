@@ -48,3 +48,100 @@ func firstDiff(a, b []byte) int {
 	}
 	return len(a)
 }
+
+// largeCases are one-tile frames whose coefficients exceed stripMinCoef:
+// a 4096 x 4096 grey lossless frame (64 MiB of coefficients for a frame
+// of 16), and a 2048 x 2048 colour 9/7 frame with the component
+// transform (48 MiB for 12).
+func largeCases(t testing.TB) []struct {
+	name string
+	im   synthImage
+	cs   []byte
+} {
+	a := smooth(4096, 4096, 1, 8, 1)
+	b := smooth(2048, 2048, 3, 8, 2)
+	return []struct {
+		name string
+		im   synthImage
+		cs   []byte
+	}{
+		{"4096x4096-grey-53", a, opjEncode(t, a, "j2k")},
+		{"2048x2048-rgb-97", b, opjEncode(t, b, "j2k", "-I", "-r", "10")},
+	}
+}
+
+// stripSlack is what a strip decode may allocate beyond the frame: the
+// windows, code-block row arenas and records of a 4096-sample-wide tile
+// take about 6 MiB (stripHeight); whatever the height.
+const stripSlack = 16 << 20
+
+// TestStripMemory decodes large one-tile frames: the strip path, which
+// the decoder picks for them, gives the whole-tile path's bytes and
+// allocates the frame plus a constant, where the whole tile costs four
+// bytes a sample more.
+func TestStripMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("encodes 16 M samples")
+	}
+	for _, c := range largeCases(t) {
+		f := c.im.frame()
+		whole := make([]byte, f.Size())
+		wd := Decoder{stripRows: -1}
+		wholeAlloc := allocated(func() {
+			if err := wd.Decode(whole, c.cs, f); err != nil {
+				t.Fatal(err)
+			}
+		})
+		out := make([]byte, f.Size())
+		var d Decoder
+		var err error
+		got := allocated(func() { err = d.Decode(out, c.cs, f) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i := firstDiff(out, whole); i >= 0 {
+			t.Fatalf("%s: strips differ from the whole tile at byte %d", c.name, i)
+		}
+		// out was allocated before: the decoder's own allocation is the
+		// working set; the frame is counted in the bound as the product
+		// holds it
+		t.Logf("%s (%d bytes coded, frame %d MiB): whole tile allocates %.1f MiB, strips %.1f MiB",
+			c.name, len(c.cs), f.Size()>>20, float64(wholeAlloc)/(1<<20), float64(got)/(1<<20))
+		if got > stripSlack {
+			t.Errorf("%s: strips allocate %d bytes beyond the frame, more than %d", c.name, got, stripSlack)
+		}
+	}
+}
+
+// BenchmarkStrip decodes the large frames as a whole tile and in strips,
+// and prints each one's time and what a first decode allocates.
+func BenchmarkStrip(b *testing.B) {
+	for _, c := range largeCases(b) {
+		f := c.im.frame()
+		for _, mode := range []struct {
+			name string
+			rows int
+		}{{"whole", -1}, {"strips", 0}} {
+			b.Run(c.name+"/"+mode.name, func(b *testing.B) {
+				out := make([]byte, f.Size())
+				first := allocated(func() {
+					d := Decoder{stripRows: mode.rows}
+					if err := d.Decode(out, c.cs, f); err != nil {
+						b.Fatal(err)
+					}
+				})
+				d := Decoder{stripRows: mode.rows}
+				b.SetBytes(int64(len(out)))
+				b.ResetTimer()
+				start := cpuTime()
+				for range b.N {
+					if err := d.Decode(out, c.cs, f); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64((cpuTime()-start).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+				b.ReportMetric(float64(first)/(1<<20), "first-alloc-MiB")
+			})
+		}
+	}
+}
