@@ -22,11 +22,12 @@ import (
 // level below it, and its sub-band rows from code-block rows that tier-1
 // decodes as they are first needed, each block once.
 //
-// 32 MiB of coefficients is a 2896 x 2896 grey or a 1672 x 1672 colour
-// tile: below it the whole-tile path, a little faster, costs at most that;
-// above it the strips' working set is a few hundred rows of the tile's
-// width (see stripHeight), 6 MiB for 4096 columns.
-const stripMinCoef = 8 << 20
+// The threshold, 2 M coefficients (8 MiB: a 1448 x 1448 grey or an
+// 836 x 836 colour tile), is about what the strips themselves take for
+// the widths of medical images (a 4096-sample-wide tile's strips take
+// 6 MiB, see stripHeight): below it the whole-tile path, a few percent
+// faster, costs no more than strips would.
+const stripMinCoef = 2 << 20
 
 // stripHeight is the output rows of a strip of n components of w
 // samples: 256 K samples, 1 MiB, so that a level's few buffers of a strip
