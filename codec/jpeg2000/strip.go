@@ -47,6 +47,25 @@ func growSlack[T any](b *[]T, n int) []T {
 	return (*b)[:n]
 }
 
+// WorkingSet is the memory, in bytes, that decoding a frame of cols x
+// rows pixels of n components takes besides the frame and the records of
+// its code-blocks, whatever its tiling: a whole tile's coefficients (4
+// bytes a sample) up to stripMinCoef, else the strips' buffers, which
+// grow with the tile's width only. Measured: 7.7 MiB for a 4096-wide grey
+// tile, 10.4 MiB for a 2048-wide colour one; the count allows 8 strips of
+// rows and 256 rows for the code-block rows being read (code-blocks up to
+// 64 rows high, as every encoder writes them, over three bands and the
+// levels below; taller ones take more).
+func WorkingSet(cols, rows, n int) int64 {
+	samples := int64(cols) * int64(rows) * int64(n)
+	if samples <= stripMinCoef {
+		return 4 * samples
+	}
+	// a tile just under the threshold may cost more than strips
+	strips := 4 * int64(cols) * int64(n) * int64(8*stripHeight(cols, n)+256)
+	return max(4*stripMinCoef, strips)
+}
+
 // rowBuf holds rows [start, end) of a sequence of rows of w samples, in
 // a buffer it reuses: rows are added after end and dropped below start.
 type rowBuf struct {

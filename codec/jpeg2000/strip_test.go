@@ -119,18 +119,20 @@ func BenchmarkStrip(b *testing.B) {
 	for _, c := range largeCases(b) {
 		f := c.im.frame()
 		for _, mode := range []struct {
-			name string
-			rows int
-		}{{"whole", -1}, {"strips", 0}} {
+			name          string
+			rows, threads int
+		}{{"whole", -1, 1}, {"strips", 0, 1}, {"whole-2threads", -1, 2}, {"strips-2threads", 0, 2}} {
 			b.Run(c.name+"/"+mode.name, func(b *testing.B) {
 				out := make([]byte, f.Size())
 				first := allocated(func() {
 					d := Decoder{stripRows: mode.rows}
+					d.SetThreads(mode.threads)
 					if err := d.Decode(out, c.cs, f); err != nil {
 						b.Fatal(err)
 					}
 				})
 				d := Decoder{stripRows: mode.rows}
+				d.SetThreads(mode.threads)
 				b.SetBytes(int64(len(out)))
 				b.ResetTimer()
 				start := cpuTime()
