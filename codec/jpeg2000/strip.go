@@ -57,13 +57,16 @@ func growSlack[T any](b *[]T, n int) []T {
 // 64 rows high, as every encoder writes them, over three bands and the
 // levels below; taller ones take more).
 func WorkingSet(cols, rows, n int) int64 {
+	// a tile just under the threshold, or one that strips would cost more,
+	// decodes whole; strips cost more the wider the tile
 	samples := int64(cols) * int64(rows) * int64(n)
-	if samples <= stripMinCoef {
-		return 4 * samples
-	}
-	// a tile just under the threshold may cost more than strips
-	strips := 4 * int64(cols) * int64(n) * int64(8*stripHeight(cols, n)+256)
-	return max(4*stripMinCoef, strips)
+	return min(4*samples, max(4*stripMinCoef, stripCost(cols, n)))
+}
+
+// stripCost is WorkingSet's count of the strips of a tile of w columns
+// and n components.
+func stripCost(w, n int) int64 {
+	return 4 * int64(w) * int64(n) * int64(8*stripHeight(w, n)+256)
 }
 
 // rowBuf holds rows [start, end) of a sequence of rows of w samples, in
@@ -151,7 +154,8 @@ func (d *Decoder) useStrips(ts *tileState) bool {
 	if d.stripRows != 0 {
 		return d.stripRows > 0
 	}
-	return ts.coefLen > stripMinCoef
+	// a short, wide tile holds fewer coefficients than strips would
+	return ts.coefLen > stripMinCoef && stripCost(d.comps[0].x1-d.comps[0].x0, d.img.ncomp) < 4*int64(ts.coefLen)
 }
 
 // stripTile decodes the tile in strips of output rows, once its packets
@@ -172,10 +176,7 @@ func (d *Decoder) stripTile(tp *params, ts *tileState, dst []byte, f codec.Frame
 	w0 := d.comps[0].x1 - d.comps[0].x0
 	H := d.stripRows
 	if H <= 0 {
-		H = stripHeight(w0, 1)
-		if mct {
-			H = stripHeight(w0, 3)
-		}
+		H = stripHeight(w0, n)
 	}
 	if mct {
 		rows := d.comps[0].y1 - d.comps[0].y0

@@ -70,10 +70,10 @@ func largeCases(t testing.TB) []struct {
 	}
 }
 
-// stripSlack is what a strip decode may allocate beyond the frame: the
-// windows, code-block row arenas and records of a 4096-sample-wide tile
-// take about 6 MiB (stripHeight); whatever the height.
-const stripSlack = 16 << 20
+// recordSlack is what the code-block records (their tag trees, segment
+// lists, tier-1 jobs) of the large cases take: 3.4 MiB measured for the
+// grey one's 5,500 code-blocks, which both paths allocate.
+const recordSlack = 4 << 20
 
 // TestStripMemory decodes large one-tile frames: the strip path, which
 // the decoder picks for them, gives the whole-tile path's bytes and
@@ -107,8 +107,13 @@ func TestStripMemory(t *testing.T) {
 		// holds it
 		t.Logf("%s (%d bytes coded, frame %d MiB): whole tile allocates %.1f MiB, strips %.1f MiB",
 			c.name, len(c.cs), f.Size()>>20, float64(wholeAlloc)/(1<<20), float64(got)/(1<<20))
-		if got > stripSlack {
-			t.Errorf("%s: strips allocate %d bytes beyond the frame, more than %d", c.name, got, stripSlack)
+		// the frame's height does not enter the bound: strips of a tile
+		// twice as high take what these take
+		if limit := WorkingSet(c.im.w, c.im.h, c.im.comps) + recordSlack; int64(got) > limit {
+			t.Errorf("%s: strips allocate %d bytes beyond the frame, more than %d", c.name, got, limit)
+		}
+		if got*3 > wholeAlloc {
+			t.Errorf("%s: strips allocate %d bytes, the whole tile %d: not strips?", c.name, got, wholeAlloc)
 		}
 	}
 }
@@ -145,5 +150,31 @@ func BenchmarkStrip(b *testing.B) {
 				b.ReportMetric(float64(first)/(1<<20), "first-alloc-MiB")
 			})
 		}
+	}
+}
+
+// TestWorkingSet checks the count precheck makes: 4 bytes a sample for a
+// small frame, a bound that grows with the width alone for a large one,
+// and the whole tile for a short, wide one, whichever costs less.
+func TestWorkingSet(t *testing.T) {
+	if got := WorkingSet(512, 512, 1); got != 4*512*512 {
+		t.Errorf("512 x 512: %d, want 4 bytes a sample", got)
+	}
+	tall, taller := WorkingSet(4096, 4096, 1), WorkingSet(4096, 65536, 1)
+	if tall != taller || tall >= 4*4096*4096/4 {
+		t.Errorf("4096 columns: %d for 4096 rows, %d for 65536 rows", tall, taller)
+	}
+	if got := WorkingSet(1<<20, 8, 1); got != 4<<23 {
+		t.Errorf("a short, wide frame: %d, want its coefficients", got)
+	}
+	var d Decoder
+	d.img.ncomp = 1
+	d.comps[0] = tileComp{x1: 1 << 20, y1: 8}
+	if d.useStrips(&tileState{coefLen: 8 << 20}) {
+		t.Error("a tile of 8 rows decodes in strips")
+	}
+	d.comps[0] = tileComp{x1: 4096, y1: 4096}
+	if !d.useStrips(&tileState{coefLen: 4096 * 4096}) {
+		t.Error("a 4096 x 4096 tile decodes whole")
 	}
 }
