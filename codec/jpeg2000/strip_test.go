@@ -2,6 +2,7 @@ package jpeg2000
 
 import (
 	"bytes"
+	"math/rand"
 	"testing"
 
 	"github.com/dicom-remap/dicom-remap/codec"
@@ -176,5 +177,50 @@ func TestWorkingSet(t *testing.T) {
 	d.comps[0] = tileComp{x1: 4096, y1: 4096}
 	if !d.useStrips(&tileState{coefLen: 4096 * 4096}) {
 		t.Error("a 4096 x 4096 tile decodes whole")
+	}
+}
+
+// TestStripErrors decodes corrupted streams, HT ones whose block decoder
+// refuses bad data among them, both ways: the strips refuse what the
+// whole tile refuses with the same error (the first failing code-block in
+// plan order, whatever the order strips reach blocks in and the thread
+// count), and accept the rest with the same bytes.
+func TestStripErrors(t *testing.T) {
+	im := synth(256, 192, 1, 12, false, 41)
+	streams := map[string][]byte{
+		"ht":       grkEncode(t, im, "-n", "4"),
+		"ht-lossy": grkEncode(t, im, "-I", "-r", "8"),
+		"97":       opjEncode(t, im, "j2k", "-I", "-r", "5"),
+	}
+	f := im.frame()
+	for name, cs := range streams {
+		failed := 0
+		for seed := range 60 {
+			rng := rand.New(rand.NewSource(int64(seed)))
+			bad := append([]byte{}, cs...)
+			for range 1 + seed%4 {
+				i := len(cs)/4 + rng.Intn(len(cs)*3/4-2)
+				bad[i] = byte(rng.Intn(256))
+			}
+			want := make([]byte, f.Size())
+			var wd Decoder
+			werr := wd.Decode(want, bad, f)
+			if werr != nil {
+				failed++
+			}
+			for _, threads := range []int{1, 3} {
+				d := Decoder{stripRows: 5}
+				d.SetThreads(threads)
+				got := make([]byte, f.Size())
+				err := d.Decode(got, bad, f)
+				if (err == nil) != (werr == nil) || err != nil && err.Error() != werr.Error() {
+					t.Fatalf("%s, seed %d, %d threads: whole tile %v, strips %v", name, seed, threads, werr, err)
+				}
+				if err == nil && !bytes.Equal(got, want) {
+					t.Fatalf("%s, seed %d, %d threads: strips give other bytes", name, seed, threads)
+				}
+			}
+		}
+		t.Logf("%s: %d of 60 corrupted streams refused, alike", name, failed)
 	}
 }
