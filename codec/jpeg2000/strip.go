@@ -172,6 +172,8 @@ func (d *Decoder) stripTile(tp *params, ts *tileState, dst []byte, f codec.Frame
 	if err := d.stripSetup(); err != nil {
 		return err
 	}
+	d.workers(1) // d.ws[0], before any block is decoded
+
 	st := &d.strip
 	w0 := d.comps[0].x1 - d.comps[0].x0
 	H := d.stripRows
