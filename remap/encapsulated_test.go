@@ -501,4 +501,19 @@ func TestFrameMemoryJ2K(t *testing.T) {
 			t.Errorf("memory %d, j2k %v: got %v, want refused %v", c.mem, c.j2k, err, c.refuse)
 		}
 	}
+	// a large frame decodes in strips: its count is the frame and the
+	// strips' working set (12 MiB for 4096 columns), not 4 bytes a sample
+	// (64 MiB more)
+	big := pixelSource{frames: &frameSource{size: 16 << 20, stored: codec.Frame{Columns: 4096, Rows: 4096, Samples: 1, Bits: 8}}}
+	for _, c := range []struct {
+		mem    int64
+		refuse bool
+	}{
+		{32 << 20, true}, {55 << 20, true}, {56 << 20, false}, {64 << 20, false},
+	} {
+		err := big.fitMemory(1<<30, c.mem, true)
+		if (err != nil) != c.refuse || err != nil && KindOf(err) != Rejected {
+			t.Errorf("4096 x 4096 under %d bytes: got %v, want refused %v", c.mem, err, c.refuse)
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/dicom-remap/dicom-remap/codec"
+	"github.com/dicom-remap/dicom-remap/codec/jpeg2000"
 )
 
 // Hostile input is refused before a frame buffer is allocated: a header
@@ -179,8 +180,8 @@ func maxFrameWorkers(size int) int {
 // frame is over frameLimit or cannot be held within memLimit bytes of memory
 // (zero: no limit). Half of memLimit is kept for the decoder's working set,
 // the compressed frame and the runtime; a JPEG 2000 decoder (j2k) also
-// holds a 4-byte coefficient per sample of a tile that carries data, which
-// may be the whole frame, so it is counted too.
+// holds coefficients, 4 bytes a sample of a small tile or a few strips of
+// rows of a large one (jpeg2000.WorkingSet), so they are counted too.
 func (s pixelSource) fitMemory(frameLimit, memLimit int64, j2k bool) error {
 	if s.frames == nil {
 		return nil
@@ -194,7 +195,7 @@ func (s pixelSource) fitMemory(frameLimit, memLimit int64, j2k bool) error {
 	}
 	if j2k {
 		f := s.frames.stored
-		need += 4 * int64(f.Columns) * int64(f.Rows) * int64(f.Samples)
+		need += jpeg2000.WorkingSet(f.Columns, f.Rows, f.Samples)
 	}
 	if memLimit > 0 && need > memLimit/2 {
 		return reject(StepPixels, "a decoded frame needs %d bytes, more than this process may use (%d bytes of memory, from ulimit -v or the job's memory limit, half of it for frames)", need, memLimit)

@@ -137,3 +137,38 @@ func BenchmarkFiles(b *testing.B) {
 	}
 	b.ReportMetric(float64((cpuTime()-start).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 }
+
+// BenchmarkStrip decodes the large frames as a whole tile and in strips,
+// and prints each one's time and what a first decode allocates.
+func BenchmarkStrip(b *testing.B) {
+	for _, c := range largeCases(b) {
+		f := c.im.frame()
+		for _, mode := range []struct {
+			name          string
+			rows, threads int
+		}{{"whole", -1, 1}, {"strips", 0, 1}, {"whole-2threads", -1, 2}, {"strips-2threads", 0, 2}} {
+			b.Run(c.name+"/"+mode.name, func(b *testing.B) {
+				out := make([]byte, f.Size())
+				first := allocated(func() {
+					d := Decoder{stripRows: mode.rows}
+					d.SetThreads(mode.threads)
+					if err := d.Decode(out, c.cs, f); err != nil {
+						b.Fatal(err)
+					}
+				})
+				d := Decoder{stripRows: mode.rows}
+				d.SetThreads(mode.threads)
+				b.SetBytes(int64(len(out)))
+				b.ResetTimer()
+				start := cpuTime()
+				for range b.N {
+					if err := d.Decode(out, c.cs, f); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64((cpuTime()-start).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+				b.ReportMetric(float64(first)/(1<<20), "first-alloc-MiB")
+			})
+		}
+	}
+}

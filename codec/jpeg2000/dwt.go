@@ -401,67 +401,80 @@ func (d *Decoder) blankTile(ts *tileState, dst []byte, f codec.Frame) {
 // outRows writes rows [lo, hi) of component c without a component
 // transform.
 func (d *Decoder) outRows(wk *worker, ts *tileState, dst []byte, f codec.Frame, c, lo, hi int) {
+	tc := &d.comps[c]
+	w := tc.x1 - tc.x0
+	for j := lo; j < hi; j++ {
+		off := ts.coefOffset[c] + j*w
+		d.outRow(wk, d.coef[off:off+w], c, j, dst, f)
+	}
+}
+
+// outRow writes row j of component c, its coefficients (float32 ones
+// for an irreversible component) in row.
+func (d *Decoder) outRow(wk *worker, row []int32, c, j int, dst []byte, f codec.Frame) {
 	im := &d.img
 	n, bps := im.ncomp, f.Bits/8
 	tc := &d.comps[c]
-	w := tc.x1 - tc.x0
-	fcoef := d.floats()
-	for j := lo; j < hi; j++ {
-		off := ts.coefOffset[c] + j*w
-		row := d.coef[off : off+w]
-		if !tc.cs.reversible {
-			row = grow(&wk.line, w)
-			roundRow(row, fcoef[off:off+w])
-		}
-		x := tc.x0*tc.dx - im.x0
-		y := (tc.y0+j)*tc.dy - im.y0
-		d.store(dst, row, c, ((y*f.Columns+x)*n+c)*bps, tc.dx*n*bps, bps)
+	if !tc.cs.reversible {
+		line := grow(&wk.line, len(row))
+		roundRow(line, floats32(row))
+		row = line
 	}
+	x := tc.x0*tc.dx - im.x0
+	y := (tc.y0+j)*tc.dy - im.y0
+	d.store(dst, row, c, ((y*f.Columns+x)*n+c)*bps, tc.dx*n*bps, bps)
 }
 
 // outMCT writes rows [lo, hi) of three components through the inverse
 // component transform.
 func (d *Decoder) outMCT(wk *worker, ts *tileState, dst []byte, f codec.Frame, lo, hi int) {
-	im := &d.img
-	n, bps := im.ncomp, f.Bits/8
 	tc0 := &d.comps[0]
 	tw := tc0.x1 - tc0.x0
-	fcoef := d.floats()
 	for j := lo; j < hi; j++ {
 		var rows [3][]int32
-		for c := range n {
+		for c := range 3 {
 			off := ts.coefOffset[c] + j*tw
 			rows[c] = d.coef[off : off+tw]
 		}
-		if tc0.cs.reversible {
-			y0, y1, y2 := rows[0], rows[1][:len(rows[0])], rows[2][:len(rows[0])]
-			for i := range y0 {
-				g := y0[i] - (y1[i]+y2[i])>>2
-				y0[i], y1[i], y2[i] = y2[i]+g, g, y1[i]+g
-			}
-		} else {
-			var fr [3][]float32
-			for c := range n {
-				off := ts.coefOffset[c] + j*tw
-				fr[c] = fcoef[off : off+tw]
-			}
-			y0, y1, y2 := fr[0], fr[1][:len(fr[0])], fr[2][:len(fr[0])]
-			for i := range y0 {
-				y, u, v := y0[i], y1[i], y2[i]
-				y0[i] = y + float32(v*1.402)
-				y1[i] = y - float32(u*0.34413) - float32(v*0.71414)
-				y2[i] = y + float32(u*1.772)
-			}
-			line := grow(&wk.line, 3*tw)
-			for c := range n {
-				rows[c] = line[c*tw : c*tw+tw]
-				roundRow(rows[c], fr[c])
-			}
+		d.mctRow(wk, rows, tc0.cs.reversible, j, dst, f)
+	}
+}
+
+// mctRow writes row j of three components, their coefficients (float32
+// ones when irreversible) in rows, through the inverse component
+// transform. The integer rows are transformed in place.
+func (d *Decoder) mctRow(wk *worker, rows [3][]int32, rev bool, j int, dst []byte, f codec.Frame) {
+	im := &d.img
+	n, bps := im.ncomp, f.Bits/8
+	tc0 := &d.comps[0]
+	tw := len(rows[0])
+	if rev {
+		y0, y1, y2 := rows[0], rows[1][:len(rows[0])], rows[2][:len(rows[0])]
+		for i := range y0 {
+			g := y0[i] - (y1[i]+y2[i])>>2
+			y0[i], y1[i], y2[i] = y2[i]+g, g, y1[i]+g
 		}
-		p := ((tc0.y0+j-im.y0)*f.Columns + tc0.x0 - im.x0) * n * bps
-		for c := range n {
-			d.store(dst, rows[c], c, p+c*bps, n*bps, bps)
+	} else {
+		var fr [3][]float32
+		for c := range 3 {
+			fr[c] = floats32(rows[c])
 		}
+		y0, y1, y2 := fr[0], fr[1][:len(fr[0])], fr[2][:len(fr[0])]
+		for i := range y0 {
+			y, u, v := y0[i], y1[i], y2[i]
+			y0[i] = y + float32(v*1.402)
+			y1[i] = y - float32(u*0.34413) - float32(v*0.71414)
+			y2[i] = y + float32(u*1.772)
+		}
+		line := grow(&wk.line, 3*tw)
+		for c := range 3 {
+			rows[c] = line[c*tw : c*tw+tw]
+			roundRow(rows[c], fr[c])
+		}
+	}
+	p := ((tc0.y0+j-im.y0)*f.Columns + tc0.x0 - im.x0) * n * bps
+	for c := range n {
+		d.store(dst, rows[c], c, p+c*bps, n*bps, bps)
 	}
 }
 

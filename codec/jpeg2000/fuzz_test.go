@@ -85,6 +85,17 @@ func fuzzDecode(t *testing.T, src []byte, cols, rows uint16, samples, bits uint8
 		if d.work > d.workMax+1<<16 || d.t1Work > d.t1WorkMax && err == nil {
 			t.Fatalf("work %d of %d, tier-1 %d of %d", d.work, d.workMax, d.t1Work, d.t1WorkMax)
 		}
+		// the strip path refuses the same streams with the same errors,
+		// and gives the same bytes
+		sd := Decoder{stripRows: 1 + int(rows)%9}
+		s := make([]byte, size)
+		serr := sd.Decode(s, src, fr)
+		if (err == nil) != (serr == nil) || err != nil && err.Error() != serr.Error() {
+			t.Fatalf("whole tile: %v; strips of %d rows: %v", err, sd.stripRows, serr)
+		}
+		if err == nil && !bytes.Equal(a, s) {
+			t.Fatalf("strips of %d rows give other bytes", sd.stripRows)
+		}
 		if err != nil {
 			var ce *codec.Error
 			if !errors.As(err, &ce) {

@@ -115,6 +115,7 @@ func TestGDCM(t *testing.T) {
 				if err := d.Decode(out, append(cs, 0), f); err != nil {
 					t.Fatalf("frame %d: %v", k, err)
 				}
+				checkStrips(t, append(cs, 0), f, out)
 				got := decoded(out, im, f)
 				want := im.planes
 				if lossy {

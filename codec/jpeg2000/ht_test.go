@@ -256,6 +256,7 @@ func TestHTCorpus(t *testing.T) {
 			if err := d.Decode(out, src, f); err != nil {
 				t.Fatal(err)
 			}
+			checkStrips(t, src, f, out)
 			if dd, where := maxDiff(decoded(out, im, f), want, im.w); dd != 0 {
 				t.Fatalf("differs from opj_decompress by %d at %s", dd, where)
 			}

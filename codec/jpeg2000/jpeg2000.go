@@ -156,6 +156,9 @@ type Decoder struct {
 	jobErrs []error // per job, when several threads decode them
 	ts      tileState
 
+	strip     stripState // a large tile's working set (strip.go)
+	stripRows int        // tests: above 0, every tile decodes in strips this high; below, as a whole
+
 	threads int       // goroutines per frame, at least 1 (SetThreads)
 	ws      []*worker // their scratch spaces
 

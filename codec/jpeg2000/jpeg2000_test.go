@@ -258,6 +258,7 @@ func decodeOK(t *testing.T, cs []byte, f codec.Frame) []byte {
 	if err := d.Decode(out, cs, f); err != nil {
 		t.Fatalf("decode: %v", err)
 	}
+	checkStrips(t, cs, f, out)
 	return out
 }
 

@@ -80,6 +80,7 @@ func TestRandomOptions(t *testing.T) {
 				}
 				t.Fatalf("decode: %v", err)
 			}
+			checkStrips(t, cs, f, out)
 			got := decoded(out, im, f)
 			if refErr == nil {
 				tol := int32(0) // 5/3 is exact

@@ -247,6 +247,7 @@ func TestSubsampling(t *testing.T) {
 			if err := d.Decode(out, cs, f); err != nil {
 				t.Fatalf("decode: %v", err)
 			}
+			checkStrips(t, cs, f, out)
 			got := decoded(out, synthImage{w: c.w, h: c.h, comps: 3, bits: c.bits, signed: c.signed}, f)
 			tol := int32(0)
 			if strings.Contains(c.opts, "-I") {
@@ -300,6 +301,7 @@ func TestSubsampling(t *testing.T) {
 			if err := d.Decode(out32, cs, f32); err != nil {
 				t.Fatalf("decode into 32 bits: %v", err)
 			}
+			checkStrips(t, cs, f32, out32)
 			for i := range c.w * c.h * 3 {
 				w := uint32(out[i])
 				if f.Bits == 16 {

@@ -234,6 +234,10 @@ func (d *Decoder) decodeTile(t int, parts []tilePart, dst []byte, f codec.Frame)
 		d.blankTile(ts, dst, f)
 		return nil
 	}
+	if d.useStrips(ts) {
+		// a large tile: its coefficients a strip of rows at a time
+		return d.stripTile(&tp, ts, dst, f)
+	}
 	// the coefficients, allocated only now that the packets have been
 	// read: a header that lies about the size fails before this
 	if cap(d.coef) < ts.coefLen {
