@@ -177,11 +177,12 @@ func (r *rawDecoder) bit() int {
 // the significance of the 6x3 samples around it (the row above the
 // stripe, its four rows and the row below; the columns left, own and
 // right), so that one load tells whether anything around is significant
-// and a shift gives a sample's neighbourhood; the signs of the own
-// column; and per row whether the sample was refined, or visited by this
-// bit-plane's significance pass. A sample that becomes significant sets
-// its bit in the words of the columns on either side, and, in the first
-// or last row, in those of the stripe above or below.
+// and a shift gives a sample's neighbourhood; the signs of the direct
+// neighbours; and per row whether the sample is significant, was refined,
+// or was visited by this bit-plane's significance pass. A sample that
+// becomes significant sets its bits in the words of the columns on either
+// side, and, in the first or last row, in those of the stripe above or
+// below.
 const (
 	// significance of row r (-1 to 4) and column c (0 left, 1 own, 2
 	// right) is bit 3(r+1)+c; row k's 3x3 neighbourhood is the word
@@ -189,10 +190,8 @@ const (
 	nbC   = 1 << 4
 	nbAll = 0x1ff
 	nbAny = nbAll &^ nbC // the eight neighbours
-	nbN   = 1 << 1
 	nbW   = 1 << 3
 	nbE   = 1 << 5
-	nbS   = 1 << 7
 	sigNb = 1<<18 - 1 // the whole neighbourhood of the four rows
 
 	signShift  = 18 // sign (1 negative) of row r of the own column: bit 19+r
@@ -200,6 +199,8 @@ const (
 	visitShift = 28 // row k coded in this bit-plane's significance pass
 	visitMask  = 0xf << visitShift
 	rowsShift  = 32 // row k significant: bit 32+k (its centre bit, packed)
+	signWShift = 36 // sign of row k of the column on the left: bit 36+k
+	signEShift = 40 // and on the right: bit 40+k
 )
 
 // zcContext[o][n] is the zero coding context (table D.1) for band
@@ -210,7 +211,7 @@ var zcContext = func() (t [4][512]uint8) {
 		for n := range 512 {
 			bit := func(m int) int { return n & m / m }
 			h := bit(nbW) + bit(nbE)
-			v := bit(nbN) + bit(nbS)
+			v := bit(1<<1) + bit(1<<7)
 			dg := bit(1<<0) + bit(1<<2) + bit(1<<6) + bit(1<<8)
 			if o == 1 {
 				h, v = v, h
@@ -255,22 +256,30 @@ var zcContext = func() (t [4][512]uint8) {
 	return
 }()
 
-// scContext[i] is the sign context (table D.3) in its low bits and the
-// XOR bit in bit 7, for i = the four direct neighbours' significance
-// (N S W E, bits 0-3) and signs (bits 4-7).
+// signIndex gathers what the sign context of row k of a stripe column
+// depends on, from its flag word: the significance of the four direct
+// neighbours (N bit 1, W 3, E 5, S 7, where the neighbourhood has them)
+// and their signs (N bit 0, S 2, W 4, E 6).
+func signIndex(f uint64, k uint) uint64 {
+	sg := f >> k
+	return f>>(3*k)&0xaa | sg>>signShift&5 | sg>>(signWShift-4)&0x10 | sg>>(signEShift-6)&0x40
+}
+
+// scContext[signIndex] is the sign context (table D.3) in its low bits
+// and the XOR bit in bit 7.
 var scContext = func() (t [256]uint8) {
-	contrib := func(sig, neg int) int {
-		if sig == 0 {
+	contrib := func(i, sig, neg int) int {
+		if i&sig == 0 {
 			return 0
 		}
-		if neg != 0 {
+		if i&neg != 0 {
 			return -1
 		}
 		return 1
 	}
 	for i := range 256 {
-		v := contrib(i&1, i&16) + contrib(i&2, i&32)
-		h := contrib(i&4, i&64) + contrib(i&8, i&128)
+		v := contrib(i, 1<<1, 1<<0) + contrib(i, 1<<7, 1<<2)
+		h := contrib(i, 1<<3, 1<<4) + contrib(i, 1<<5, 1<<6)
 		h, v = max(-1, min(1, h)), max(-1, min(1, v))
 		xor := 0
 		if h < 0 || (h == 0 && v < 0) {
@@ -387,25 +396,14 @@ func passKind(k, numbps int) (typ, plane int) {
 	return (k - 1) % 3, numbps - 1 - (k+2)/3
 }
 
-// signIndex is the index into scContext of row k of the stripe column
-// whose flag word is f, between the words fw and fe.
-func signIndex(f, fw, fe uint64, k uint) uint8 {
-	nb := f >> (3 * k)
-	sg := f >> (signShift + k)
-	return uint8(nb>>1&1 | nb>>6&2 | nb>>1&4 | nb>>2&8 |
-		(sg&1)<<4 | (sg&4)<<3 | (fw>>(signShift+1+k)&1)<<6 | (fe>>(signShift+1+k)&1)<<7)
-}
-
 // significant makes the sample of row k of the stripe column at flag
-// index i significant, with the sign neg (0 or 1): its magnitude becomes
-// one (at data index j), and the words around learn it. It returns the
-// column's own word, which the caller keeps in a register.
-func (t *t1) significant(f uint64, i int, k uint, j int, one int32, neg uint64) uint64 {
+// index i significant, with the sign neg (0 or 1), and tells the words
+// around; it returns the column's own word, which the callers keep in a
+// register. The MQ passes have it written out in place.
+func (t *t1) significant(f uint64, i int, k uint, neg uint64) uint64 {
 	fl, s := t.flags, t.stride
-	t.data[j] = (one ^ -int32(neg)) + int32(neg)
-	f |= nbC<<(3*k) | neg<<(signShift+1+k) | 1<<(rowsShift+k)
-	fl[i-1] |= nbE << (3 * k)
-	fl[i+1] |= nbW << (3 * k)
+	fl[i-1] |= nbE<<(3*k) | neg<<(signEShift+k)
+	fl[i+1] |= nbW<<(3*k) | neg<<(signWShift+k)
 	switch {
 	case k == 0 && !t.causal:
 		// the row below the stripe above; in vertically causal mode
@@ -418,29 +416,23 @@ func (t *t1) significant(f uint64, i int, k uint, j int, one int32, neg uint64) 
 		fl[i+s] |= 1<<1 | neg<<signShift
 		fl[i+s+1] |= 1 << 0
 	}
-	return f
+	return f | nbC<<(3*k) | neg<<(signShift+1+k) | 1<<(rowsShift+k)
 }
 
-// signDecode decodes the sign of row k of the stripe column at flag index
-// i (1 negative).
-func (t *t1) signDecode(f uint64, i int, k uint) uint64 {
-	sc := scContext[signIndex(f, t.flags[i-1], t.flags[i+1], k)]
-	return uint64(t.mq.decode(&t.cx[sc&0x1f])) ^ uint64(sc>>7)
-}
-
-// The passes below decode their symbols with the MQ decoder's common case
-// (a most probable symbol, no renormalisation) written out in place, A
-// and C in registers: Go does not inline decode here, and this is where
-// tier-1 spends its time. fl and data are the flags and magnitudes, i the
-// flag index of a stripe column and j a sample's index in data.
+// The MQ passes below decode their symbols with the MQ decoder written
+// out in place, its state in locals (Go inlines no function that large,
+// and a call spills every live register): this is where tier-1 spends its
+// time. fl and data are the flags and magnitudes, i the flag index of a
+// stripe column and j a sample's index in data.
 
 func (t *t1) sigPass(p, orient int) {
 	mq := &t.mq
-	a, c := mq.a, mq.c
+	a, c, ct, bp, md := mq.a, mq.c, mq.ct, mq.bp, mq.data
 	one := int32(3) << p
 	zc := &zcContext[orient&3]
 	cx := &t.cx
-	fl, w, h, s := t.flags, t.w, t.h, t.stride
+	fl, data, w, h, s := t.flags, t.data, t.w, t.h, t.stride
+	causal := t.causal
 	for y0, i0 := 0, s+1; y0 < h; y0, i0 = y0+4, i0+s {
 		rows := uint(min(4, h-y0))
 		for x := 0; x < w; x++ {
@@ -454,26 +446,131 @@ func (t *t1) sigPass(p, orient int) {
 				if nb&nbC != 0 || nb&nbAny == 0 {
 					continue
 				}
-				st := &cx[zc[nb&nbAll]&31]
-				var bit bool
-				if a2 := a - st.qe; a2&0x8000 != 0 && c >= st.qe16 {
-					a, c, bit = a2, c-st.qe16, st.mps != 0
-				} else {
-					mq.a, mq.c = a, c
-					bit = mq.decodeSlow(st) != 0
-					a, c = mq.a, mq.c
-				}
-				if bit {
-					mq.a, mq.c = a, c
-					f = t.significant(f, i, k, (y0+int(k))*w+x, one, t.signDecode(f, i, k))
-					a, c = mq.a, mq.c
-				}
 				f |= 1 << (visitShift + k)
+				var bit uint32
+				{ // MQ decode in context st
+					st := &cx[zc[nb&nbAll]&31]
+					qe := st.qe
+					a -= qe
+					if c < st.qe16 {
+						if a < qe {
+							bit = uint32(st.mps)
+							*st = mqStates[st.nmps]
+						} else {
+							bit = uint32(st.mps ^ 1)
+							*st = mqStates[st.nlps]
+						}
+						a = qe
+					} else {
+						c -= st.qe16
+						if a&0x8000 != 0 {
+							bit = uint32(st.mps)
+						} else if a < qe {
+							bit = uint32(st.mps ^ 1)
+							*st = mqStates[st.nlps]
+						} else {
+							bit = uint32(st.mps)
+							*st = mqStates[st.nmps]
+						}
+					}
+					for a < 0x8000 {
+						if ct == 0 {
+							// BYTEIN (C.3.4); the data ends with 0xFF 0xFF
+							if md[bp] == 0xff {
+								if md[bp+1] > 0x8f {
+									c += 0xff00
+									ct = 8
+								} else {
+									bp++
+									c += uint32(md[bp]) << 9
+									ct = 7
+								}
+							} else {
+								bp++
+								c += uint32(md[bp]) << 8
+								ct = 8
+							}
+						}
+						n := min(bits.LeadingZeros32(a)-16, ct)
+						a <<= n
+						c <<= n
+						ct -= n
+					}
+				}
+				if bit == 0 {
+					continue
+				}
+				sc := scContext[signIndex(f, k)&0xff]
+				{ // MQ decode in context st
+					st := &cx[sc&31]
+					qe := st.qe
+					a -= qe
+					if c < st.qe16 {
+						if a < qe {
+							bit = uint32(st.mps)
+							*st = mqStates[st.nmps]
+						} else {
+							bit = uint32(st.mps ^ 1)
+							*st = mqStates[st.nlps]
+						}
+						a = qe
+					} else {
+						c -= st.qe16
+						if a&0x8000 != 0 {
+							bit = uint32(st.mps)
+						} else if a < qe {
+							bit = uint32(st.mps ^ 1)
+							*st = mqStates[st.nlps]
+						} else {
+							bit = uint32(st.mps)
+							*st = mqStates[st.nmps]
+						}
+					}
+					for a < 0x8000 {
+						if ct == 0 {
+							if md[bp] == 0xff {
+								if md[bp+1] > 0x8f {
+									c += 0xff00
+									ct = 8
+								} else {
+									bp++
+									c += uint32(md[bp]) << 9
+									ct = 7
+								}
+							} else {
+								bp++
+								c += uint32(md[bp]) << 8
+								ct = 8
+							}
+						}
+						n := min(bits.LeadingZeros32(a)-16, ct)
+						a <<= n
+						c <<= n
+						ct -= n
+					}
+				}
+				// significant: what t.significant does
+				neg := uint64(bit ^ uint32(sc>>7))
+				data[(y0+int(k))*w+x] = (one ^ -int32(neg)) + int32(neg)
+				f |= nbC<<(3*k) | neg<<(signShift+1+k) | 1<<(rowsShift+k)
+				fl[i-1] |= nbE<<(3*k) | neg<<(signEShift+k)
+				fl[i+1] |= nbW<<(3*k) | neg<<(signWShift+k)
+				if k == 0 {
+					if !causal {
+						fl[i-s-1] |= 1 << 17
+						fl[i-s] |= 1<<16 | neg<<(signShift+5)
+						fl[i-s+1] |= 1 << 15
+					}
+				} else if k == 3 {
+					fl[i+s-1] |= 1 << 2
+					fl[i+s] |= 1<<1 | neg<<signShift
+					fl[i+s+1] |= 1 << 0
+				}
 			}
 			fl[i] = f
 		}
 	}
-	mq.a, mq.c = a, c
+	mq.a, mq.c, mq.ct, mq.bp = a, c, ct, bp
 }
 
 func (t *t1) sigPassRaw(p int) {
@@ -493,7 +590,9 @@ func (t *t1) sigPassRaw(p int) {
 					continue
 				}
 				if t.raw.bit() != 0 {
-					f = t.significant(f, i, k, (y0+int(k))*w+x, one, uint64(t.raw.bit()))
+					neg := uint64(t.raw.bit())
+					t.data[(y0+int(k))*w+x] = (one ^ -int32(neg)) + int32(neg)
+					f = t.significant(f, i, k, neg)
 				}
 				f |= 1 << (visitShift + k)
 			}
@@ -526,55 +625,54 @@ func (t *t1) refPass(p int) {
 				if f>>(refShift+k)&1 != 0 {
 					n = 16
 				}
-				// refinement bits are nearly random: the whole MQ
-				// decoder is written out here, state in locals
-				st := &cx[n&31]
-				qe := st.qe
-				a -= qe
 				var bit uint32
-				if c < st.qe16 {
-					if a < qe {
-						bit = uint32(st.mps)
-						*st = mqStates[st.nmps]
-					} else {
-						bit = uint32(st.mps ^ 1)
-						*st = mqStates[st.nlps]
-					}
-					a = qe
-				} else {
-					c -= st.qe16
-					if a&0x8000 != 0 {
-						bit = uint32(st.mps)
-					} else if a < qe {
-						bit = uint32(st.mps ^ 1)
-						*st = mqStates[st.nlps]
-					} else {
-						bit = uint32(st.mps)
-						*st = mqStates[st.nmps]
-					}
-				}
-				for a < 0x8000 {
-					if ct == 0 {
-						// BYTEIN (C.3.4); the data ends with 0xFF 0xFF
-						if md[bp] == 0xff {
-							if md[bp+1] > 0x8f {
-								c += 0xff00
-								ct = 8
-							} else {
-								bp++
-								c += uint32(md[bp]) << 9
-								ct = 7
-							}
+				{ // MQ decode in context st
+					st := &cx[n&31]
+					qe := st.qe
+					a -= qe
+					if c < st.qe16 {
+						if a < qe {
+							bit = uint32(st.mps)
+							*st = mqStates[st.nmps]
 						} else {
-							bp++
-							c += uint32(md[bp]) << 8
-							ct = 8
+							bit = uint32(st.mps ^ 1)
+							*st = mqStates[st.nlps]
+						}
+						a = qe
+					} else {
+						c -= st.qe16
+						if a&0x8000 != 0 {
+							bit = uint32(st.mps)
+						} else if a < qe {
+							bit = uint32(st.mps ^ 1)
+							*st = mqStates[st.nlps]
+						} else {
+							bit = uint32(st.mps)
+							*st = mqStates[st.nmps]
 						}
 					}
-					n := min(bits.LeadingZeros32(a)-16, ct)
-					a <<= n
-					c <<= n
-					ct -= n
+					for a < 0x8000 {
+						if ct == 0 {
+							if md[bp] == 0xff {
+								if md[bp+1] > 0x8f {
+									c += 0xff00
+									ct = 8
+								} else {
+									bp++
+									c += uint32(md[bp]) << 9
+									ct = 7
+								}
+							} else {
+								bp++
+								c += uint32(md[bp]) << 8
+								ct = 8
+							}
+						}
+						n := min(bits.LeadingZeros32(a)-16, ct)
+						a <<= n
+						c <<= n
+						ct -= n
+					}
 				}
 				j := (y0+int(k))*w + x
 				// +half for a 1, -half for a 0, on the magnitude: without
@@ -613,65 +711,172 @@ func (t *t1) refPassRaw(p int) {
 
 func (t *t1) cleanupPass(p, orient int) {
 	mq := &t.mq
-	a, c := mq.a, mq.c
+	a, c, ct, bp, md := mq.a, mq.c, mq.ct, mq.bp, mq.data
 	one := int32(3) << p
 	zc := &zcContext[orient&3]
 	cx := &t.cx
-	fl, w, h, s := t.flags, t.w, t.h, t.stride
+	fl, data, w, h, s := t.flags, t.data, t.w, t.h, t.stride
+	causal := t.causal
 	for y0, i0 := 0, s+1; y0 < h; y0, i0 = y0+4, i0+s {
 		rows := uint(min(4, h-y0))
 		for x := 0; x < w; x++ {
 			i := i0 + x
 			f := fl[i]
 			k := uint(0)
+			run := false // the run-length symbols found row k significant
 			if f == 0 && rows == 4 {
 				// nothing significant around nor visited: run-length
-				// mode (T.800 D.3.4)
+				// mode (T.800 D.3.4), the MQ common case in place
 				st := &cx[ctxRL]
-				var bit bool
+				var bit int
 				if a2 := a - st.qe; a2&0x8000 != 0 && c >= st.qe16 {
-					a, c, bit = a2, c-st.qe16, st.mps != 0
+					a, c, bit = a2, c-st.qe16, int(st.mps)
 				} else {
-					mq.a, mq.c = a, c
-					bit = mq.decodeSlow(st) != 0
-					a, c = mq.a, mq.c
+					mq.a, mq.c, mq.ct, mq.bp = a, c, ct, bp
+					bit = mq.decodeSlow(st)
+					a, c, ct, bp = mq.a, mq.c, mq.ct, mq.bp
 				}
-				if !bit {
+				if bit == 0 {
 					continue
 				}
-				mq.a, mq.c = a, c
+				mq.a, mq.c, mq.ct, mq.bp = a, c, ct, bp
 				k = uint(mq.decode(&cx[ctxUni])) << 1
 				k |= uint(mq.decode(&cx[ctxUni]))
-				f = t.significant(f, i, k, (y0+int(k))*w+x, one, t.signDecode(f, i, k))
-				a, c = mq.a, mq.c
-				k++
+				a, c, ct, bp = mq.a, mq.c, mq.ct, mq.bp
+				run = true
 			} else if (f>>rowsShift|f>>visitShift)&0xf == 0xf {
 				fl[i] = f &^ visitMask // every sample significant or visited
 				continue
 			}
 			for ; k < rows; k++ {
-				if (f>>(rowsShift+k)|f>>(visitShift+k))&1 != 0 {
-					continue
+				var bit uint32
+				if !run {
+					if (f>>(rowsShift+k)|f>>(visitShift+k))&1 != 0 {
+						continue
+					}
+					// MQ decode in context st
+					st := &cx[zc[f>>(3*k)&nbAll]&31]
+					qe := st.qe
+					a -= qe
+					if c < st.qe16 {
+						if a < qe {
+							bit = uint32(st.mps)
+							*st = mqStates[st.nmps]
+						} else {
+							bit = uint32(st.mps ^ 1)
+							*st = mqStates[st.nlps]
+						}
+						a = qe
+					} else {
+						c -= st.qe16
+						if a&0x8000 != 0 {
+							bit = uint32(st.mps)
+						} else if a < qe {
+							bit = uint32(st.mps ^ 1)
+							*st = mqStates[st.nlps]
+						} else {
+							bit = uint32(st.mps)
+							*st = mqStates[st.nmps]
+						}
+					}
+					for a < 0x8000 {
+						if ct == 0 {
+							if md[bp] == 0xff {
+								if md[bp+1] > 0x8f {
+									c += 0xff00
+									ct = 8
+								} else {
+									bp++
+									c += uint32(md[bp]) << 9
+									ct = 7
+								}
+							} else {
+								bp++
+								c += uint32(md[bp]) << 8
+								ct = 8
+							}
+						}
+						n := min(bits.LeadingZeros32(a)-16, ct)
+						a <<= n
+						c <<= n
+						ct -= n
+					}
+					if bit == 0 {
+						continue
+					}
 				}
-				st := &cx[zc[f>>(3*k)&nbAll]&31]
-				var bit bool
-				if a2 := a - st.qe; a2&0x8000 != 0 && c >= st.qe16 {
-					a, c, bit = a2, c-st.qe16, st.mps != 0
-				} else {
-					mq.a, mq.c = a, c
-					bit = mq.decodeSlow(st) != 0
-					a, c = mq.a, mq.c
+				run = false
+				sc := scContext[signIndex(f, k)&0xff]
+				{ // MQ decode in context st
+					st := &cx[sc&31]
+					qe := st.qe
+					a -= qe
+					if c < st.qe16 {
+						if a < qe {
+							bit = uint32(st.mps)
+							*st = mqStates[st.nmps]
+						} else {
+							bit = uint32(st.mps ^ 1)
+							*st = mqStates[st.nlps]
+						}
+						a = qe
+					} else {
+						c -= st.qe16
+						if a&0x8000 != 0 {
+							bit = uint32(st.mps)
+						} else if a < qe {
+							bit = uint32(st.mps ^ 1)
+							*st = mqStates[st.nlps]
+						} else {
+							bit = uint32(st.mps)
+							*st = mqStates[st.nmps]
+						}
+					}
+					for a < 0x8000 {
+						if ct == 0 {
+							if md[bp] == 0xff {
+								if md[bp+1] > 0x8f {
+									c += 0xff00
+									ct = 8
+								} else {
+									bp++
+									c += uint32(md[bp]) << 9
+									ct = 7
+								}
+							} else {
+								bp++
+								c += uint32(md[bp]) << 8
+								ct = 8
+							}
+						}
+						n := min(bits.LeadingZeros32(a)-16, ct)
+						a <<= n
+						c <<= n
+						ct -= n
+					}
 				}
-				if bit {
-					mq.a, mq.c = a, c
-					f = t.significant(f, i, k, (y0+int(k))*w+x, one, t.signDecode(f, i, k))
-					a, c = mq.a, mq.c
+				// significant: what t.significant does
+				neg := uint64(bit ^ uint32(sc>>7))
+				data[(y0+int(k))*w+x] = (one ^ -int32(neg)) + int32(neg)
+				f |= nbC<<(3*k) | neg<<(signShift+1+k) | 1<<(rowsShift+k)
+				fl[i-1] |= nbE<<(3*k) | neg<<(signEShift+k)
+				fl[i+1] |= nbW<<(3*k) | neg<<(signWShift+k)
+				if k == 0 {
+					if !causal {
+						fl[i-s-1] |= 1 << 17
+						fl[i-s] |= 1<<16 | neg<<(signShift+5)
+						fl[i-s+1] |= 1 << 15
+					}
+				} else if k == 3 {
+					fl[i+s-1] |= 1 << 2
+					fl[i+s] |= 1<<1 | neg<<signShift
+					fl[i+s+1] |= 1 << 0
 				}
 			}
 			fl[i] = f &^ visitMask
 		}
 	}
-	mq.a, mq.c = a, c
+	mq.a, mq.c, mq.ct, mq.bp = a, c, ct, bp
 }
 
 // blockJob is one code-block to decode and where its coefficients go.
