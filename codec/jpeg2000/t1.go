@@ -722,8 +722,9 @@ func (t *t1) cleanupPass(p, orient int) {
 		for x := 0; x < w; x++ {
 			i := i0 + x
 			f := fl[i]
-			k := uint(0)
-			run := false // the run-length symbols found row k significant
+			// the rows to code: not significant, not visited
+			todo := ^(f>>rowsShift | f>>visitShift) & (1<<rows - 1)
+			run := false // the run-length symbols found a row significant
 			if f == 0 && rows == 4 {
 				// nothing significant around nor visited: run-length
 				// mode (T.800 D.3.4), the MQ common case in place
@@ -740,20 +741,19 @@ func (t *t1) cleanupPass(p, orient int) {
 					continue
 				}
 				mq.a, mq.c, mq.ct, mq.bp = a, c, ct, bp
-				k = uint(mq.decode(&cx[ctxUni])) << 1
-				k |= uint(mq.decode(&cx[ctxUni]))
+				k := mq.decode(&cx[ctxUni]) << 1
+				k |= mq.decode(&cx[ctxUni])
 				a, c, ct, bp = mq.a, mq.c, mq.ct, mq.bp
+				todo &= 0xf << k // the rows above it are not significant
 				run = true
-			} else if (f>>rowsShift|f>>visitShift)&0xf == 0xf {
+			} else if todo == 0 {
 				fl[i] = f &^ visitMask // every sample significant or visited
 				continue
 			}
-			for ; k < rows; k++ {
+			for ; todo != 0; todo &= todo - 1 {
+				k := uint(bits.TrailingZeros64(todo))
 				var bit uint32
 				if !run {
-					if (f>>(rowsShift+k)|f>>(visitShift+k))&1 != 0 {
-						continue
-					}
 					// MQ decode in context st
 					st := &cx[zc[f>>(3*k)&nbAll]&31]
 					qe := st.qe
