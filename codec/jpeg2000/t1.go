@@ -441,15 +441,15 @@ func (t *t1) sigPass(p, orient int) {
 			if f&sigNb == 0 || f>>rowsShift == 0xf {
 				continue // no significant neighbour, or nothing left to find
 			}
-			for k := uint(0); k < rows; k++ {
-				nb := f >> (3 * k)
-				if nb&nbC != 0 || nb&nbAny == 0 {
-					continue
-				}
+			// the rows to code, in order: a row that becomes significant
+			// adds the row below it
+			for todo := sigPassRows(f, rows); todo != 0; {
+				k := uint(bits.TrailingZeros64(todo))
+				todo &= todo - 1
 				f |= 1 << (visitShift + k)
 				var bit uint32
 				{ // MQ decode in context st
-					st := &cx[zc[nb&nbAll]&31]
+					st := &cx[zc[f>>(3*k)&nbAll]&31]
 					qe := st.qe
 					a -= qe
 					if c < st.qe16 {
@@ -566,11 +566,28 @@ func (t *t1) sigPass(p, orient int) {
 					fl[i+s] |= 1<<1 | neg<<signShift
 					fl[i+s+1] |= 1 << 0
 				}
+				if k+1 < rows && f>>(rowsShift+k+1)&1 == 0 {
+					todo |= 1 << (k + 1)
+				}
 			}
 			fl[i] = f
 		}
 	}
 	mq.a, mq.c, mq.ct, mq.bp = a, c, ct, bp
+}
+
+// sigPassRows is the rows of the first rows of a stripe column (flag word
+// f) that the significance propagation pass codes as it starts the column:
+// not significant, with a significant neighbour. Rows below one that
+// becomes significant may join them.
+func sigPassRows(f uint64, rows uint) uint64 {
+	// bit 3j: row j-1 of the 3x6 neighbourhood has a significant sample;
+	// then bit 3k: rows k-1 to k+1 have one
+	g := f & sigNb
+	g |= g>>1 | g>>2
+	g |= g>>3 | g>>6
+	any := g&1 | g>>2&2 | g>>4&4 | g>>6&8
+	return any &^ (f >> rowsShift) & (1<<rows - 1)
 }
 
 func (t *t1) sigPassRaw(p int) {
