@@ -48,6 +48,7 @@ const (
 
 // mqDecoder follows the software conventions of T.800 C.3; data ends with
 // two 0xFF bytes so that reading past the segment needs no bounds test.
+// The passes keep A and C in locals and write them back around calls.
 type mqDecoder struct {
 	data []byte
 	bp   int
@@ -84,43 +85,43 @@ func (m *mqDecoder) bytein() {
 
 // decode is the common case, a most probable symbol without
 // renormalisation, small enough to be inlined.
-func (m *mqDecoder) decode(cx *uint8) int {
-	st := &mqStates[*cx]
-	if a := m.a - st.qe; a&0x8000 != 0 && m.c >= st.qe16 {
+func (m *mqDecoder) decode(cx *mqState) int {
+	if a := m.a - cx.qe; a&0x8000 != 0 && m.c >= cx.qe16 {
 		m.a = a
-		m.c -= st.qe16
-		return int(st.mps)
+		m.c -= cx.qe16
+		return int(cx.mps)
 	}
 	return m.decodeSlow(cx)
 }
 
-func (m *mqDecoder) decodeSlow(cx *uint8) int {
-	st := &mqStates[*cx]
-	qe := st.qe
+// decodeSlow decodes a symbol in context cx, whose state it holds (a copy
+// of an entry of mqStates, one load nearer than an index into it).
+func (m *mqDecoder) decodeSlow(cx *mqState) int {
+	qe := cx.qe
 	a, c := m.a-qe, m.c
 	var d int
-	if c < st.qe16 {
+	if c < cx.qe16 {
 		// LPS interval, or conditional exchange (C.3.2)
 		if a < qe {
-			d = int(st.mps)
-			*cx = st.nmps
+			d = int(cx.mps)
+			*cx = mqStates[cx.nmps]
 		} else {
-			d = int(st.mps ^ 1)
-			*cx = st.nlps
+			d = int(cx.mps ^ 1)
+			*cx = mqStates[cx.nlps]
 		}
 		a = qe
 	} else {
-		c -= st.qe16
+		c -= cx.qe16
 		if a&0x8000 != 0 {
 			m.a, m.c = a, c
-			return int(st.mps)
+			return int(cx.mps)
 		}
 		if a < qe {
-			d = int(st.mps ^ 1)
-			*cx = st.nlps
+			d = int(cx.mps ^ 1)
+			*cx = mqStates[cx.nlps]
 		} else {
-			d = int(st.mps)
-			*cx = st.nmps
+			d = int(cx.mps)
+			*cx = mqStates[cx.nmps]
 		}
 	}
 	// renormalise: shift A back above 0x8000, C along with it, reading
@@ -171,39 +172,47 @@ func (r *rawDecoder) bit() int {
 	return int(r.c>>r.ct) & 1
 }
 
-// Flags of a sample: its eight neighbours' significance, the signs of the
-// four direct ones, and its own state.
+// The passes visit a stripe of four rows column by column (T.800 D.2),
+// and keep the state of such a column of four samples in one flag word:
+// the significance of the 6x3 samples around it (the row above the
+// stripe, its four rows and the row below; the columns left, own and
+// right), so that one load tells whether anything around is significant
+// and a shift gives a sample's neighbourhood; the signs of the direct
+// neighbours; and per row whether the sample is significant, was refined,
+// or was visited by this bit-plane's significance pass. A sample that
+// becomes significant sets its bits in the words of the columns on either
+// side, and, in the first or last row, in those of the stripe above or
+// below.
 const (
-	fN    = 1 << 0
-	fS    = 1 << 1
-	fW    = 1 << 2
-	fE    = 1 << 3
-	fNW   = 1 << 4
-	fNE   = 1 << 5
-	fSW   = 1 << 6
-	fSE   = 1 << 7
-	fNneg = 1 << 8
-	fSneg = 1 << 9
-	fWneg = 1 << 10
-	fEneg = 1 << 11
+	// significance of row r (-1 to 4) and column c (0 left, 1 own, 2
+	// right) is bit 3(r+1)+c; row k's 3x3 neighbourhood is the word
+	// shifted right by 3k, masked by nbAll, its centre bit nbC
+	nbC   = 1 << 4
+	nbAll = 0x1ff
+	nbAny = nbAll &^ nbC // the eight neighbours
+	nbW   = 1 << 3
+	nbE   = 1 << 5
+	sigNb = 1<<18 - 1 // the whole neighbourhood of the four rows
 
-	fSig   = 1 << 12
-	fRef   = 1 << 13 // refined at least once
-	fVisit = 1 << 14 // coded in this bit-plane's significance pass
-	fNeg   = 1 << 15
-
-	// what a stripe's last row does not see in vertically causal mode
-	causalMask = fS | fSW | fSE | fSneg
+	signShift  = 18 // sign (1 negative) of row r of the own column: bit 19+r
+	refShift   = 24 // row k refined at least once: bit 24+k
+	visitShift = 28 // row k coded in this bit-plane's significance pass
+	visitMask  = 0xf << visitShift
+	rowsShift  = 32 // row k significant: bit 32+k (its centre bit, packed)
+	signWShift = 36 // sign of row k of the column on the left: bit 36+k
+	signEShift = 40 // and on the right: bit 40+k
 )
 
 // zcContext[o][n] is the zero coding context (table D.1) for band
-// orientation o (0 LL, 1 HL, 2 LH, 3 HH) and neighbour flags n.
-var zcContext = func() (t [4][256]uint8) {
+// orientation o (0 LL, 1 HL, 2 LH, 3 HH) and neighbourhood n (nbAll; the
+// centre is ignored).
+var zcContext = func() (t [4][512]uint8) {
 	for o := range 4 {
-		for n := range 256 {
-			h := n&fW/fW + n&fE/fE
-			v := n&fN/fN + n&fS/fS
-			dg := n&fNW/fNW + n&fNE/fNE + n&fSW/fSW + n&fSE/fSE
+		for n := range 512 {
+			bit := func(m int) int { return n & m / m }
+			h := bit(nbW) + bit(nbE)
+			v := bit(1<<1) + bit(1<<7)
+			dg := bit(1<<0) + bit(1<<2) + bit(1<<6) + bit(1<<8)
 			if o == 1 {
 				h, v = v, h
 			}
@@ -247,22 +256,30 @@ var zcContext = func() (t [4][256]uint8) {
 	return
 }()
 
-// scContext[i] is the sign context (table D.3) in its low bits and the
-// XOR bit in bit 7, for i = the four direct neighbours' significance
-// (N S W E, bits 0-3) and signs (bits 4-7).
+// signIndex gathers what the sign context of row k of a stripe column
+// depends on, from its flag word: the significance of the four direct
+// neighbours (N bit 1, W 3, E 5, S 7, where the neighbourhood has them)
+// and their signs (N bit 0, S 2, W 4, E 6).
+func signIndex(f uint64, k uint) uint64 {
+	sg := f >> k
+	return f>>(3*k)&0xaa | sg>>signShift&5 | sg>>(signWShift-4)&0x10 | sg>>(signEShift-6)&0x40
+}
+
+// scContext[signIndex] is the sign context (table D.3) in its low bits
+// and the XOR bit in bit 7.
 var scContext = func() (t [256]uint8) {
-	contrib := func(sig, neg int) int {
-		if sig == 0 {
+	contrib := func(i, sig, neg int) int {
+		if i&sig == 0 {
 			return 0
 		}
-		if neg != 0 {
+		if i&neg != 0 {
 			return -1
 		}
 		return 1
 	}
 	for i := range 256 {
-		v := contrib(i&1, i&16) + contrib(i&2, i&32)
-		h := contrib(i&4, i&64) + contrib(i&8, i&128)
+		v := contrib(i, 1<<1, 1<<0) + contrib(i, 1<<7, 1<<2)
+		h := contrib(i, 1<<3, 1<<4) + contrib(i, 1<<5, 1<<6)
 		h, v = max(-1, min(1, h)), max(-1, min(1, v))
 		xor := 0
 		if h < 0 || (h == 0 && v < 0) {
@@ -280,47 +297,29 @@ var scContext = func() (t [256]uint8) {
 	return
 }()
 
-func scIndex(f uint16) uint16 { return f&0xf | (f>>4)&0xf0 }
-
 // t1 decodes one code-block.
 type t1 struct {
-	data   []int32  // magnitudes, with one fractional bit
-	flags  []uint16 // (w+2) x (h+2), a border of never significant samples
+	data   []int32  // sign and magnitude, with one fractional bit, in rows of w
+	flags  []uint64 // a word per stripe column; a border column each side, a border stripe above and below
 	w, h   int
-	stride int
-	ctx    [32]uint8 // 19 used; 32 lets a masked index skip the bounds check
+	stride int // of flags: w + 2
+	causal bool
+	cx     [32]mqState // 19 used; 32 lets a masked index skip the bounds check
 	mq     mqDecoder
 	raw    rawDecoder
 	buf    []byte
 }
 
 func (t *t1) resetContexts() {
-	clear(t.ctx[:])
-	t.ctx[0] = 4 << 1
-	t.ctx[ctxRL] = 3 << 1
-	t.ctx[ctxUni] = 46 << 1
-}
-
-// setSig makes the sample at flag index i significant; without branches
-// on the sign, which is random.
-func (t *t1) setSig(i int, neg bool) {
-	var n uint16
-	if neg {
-		n = 1
+	for i := range t.cx {
+		t.cx[i] = mqStates[0]
 	}
-	fl, s := t.flags, t.stride
-	fl[i] |= fSig | n<<15
-	fl[i-s] |= fS | n<<9
-	fl[i+s] |= fN | n<<8
-	fl[i-1] |= fE | n<<11
-	fl[i+1] |= fW | n<<10
-	fl[i-s-1] |= fSE
-	fl[i-s+1] |= fSW
-	fl[i+s-1] |= fNE
-	fl[i+s+1] |= fNW
+	t.cx[0] = mqStates[4<<1]
+	t.cx[ctxRL] = mqStates[3<<1]
+	t.cx[ctxUni] = mqStates[46<<1]
 }
 
-// decodeBlock decodes cb's passes into t.data and t.flags.
+// decodeBlock decodes cb's passes into t.data.
 func (t *t1) decodeBlock(frags []fragment, cb *codeBlock, body []byte, orient int, style byte) {
 	w, h := cb.x1-cb.x0, cb.y1-cb.y0
 	t.w, t.h, t.stride = w, h, w+2
@@ -330,9 +329,9 @@ func (t *t1) decodeBlock(frags []fragment, cb *codeBlock, body []byte, orient in
 	}
 	t.data = t.data[:n]
 	clear(t.data)
-	nf := (w + 2) * (h + 2)
+	nf := (w + 2) * ((h+3)/4 + 2)
 	if cap(t.flags) < nf {
-		t.flags = make([]uint16, nf)
+		t.flags = make([]uint64, nf)
 	}
 	t.flags = t.flags[:nf]
 	clear(t.flags)
@@ -341,7 +340,8 @@ func (t *t1) decodeBlock(frags []fragment, cb *codeBlock, body []byte, orient in
 	if nb := int(cb.numbps); passes > 3*nb-2 {
 		passes = max(0, 3*nb-2)
 	}
-	causal := style&styleCausal != 0
+	t.causal = style&styleCausal != 0
+	orient &= 3
 	pass := 0
 	for fi := cb.head; fi >= 0 && pass < passes; {
 		seg := frags[fi].seg
@@ -362,16 +362,20 @@ func (t *t1) decodeBlock(frags []fragment, cb *codeBlock, body []byte, orient in
 		}
 		for k := 0; k < segPasses && pass < passes; k++ {
 			typ, p := passKind(pass, int(cb.numbps))
-			switch typ {
-			case 0:
-				t.sigPass(p, orient, causal, raw)
-			case 1:
-				t.refPass(p, causal, raw)
+			switch {
+			case typ == 0 && raw:
+				t.sigPassRaw(p)
+			case typ == 0:
+				t.sigPass(p, orient)
+			case typ == 1 && raw:
+				t.refPassRaw(p)
+			case typ == 1:
+				t.refPass(p)
 			default:
-				t.cleanupPass(p, orient, causal)
+				t.cleanupPass(p, orient)
 				if style&styleSegSymbol != 0 {
 					for range 4 {
-						t.mq.decode(&t.ctx[ctxUni])
+						t.mq.decode(&t.cx[ctxUni])
 					}
 				}
 			}
@@ -392,134 +396,81 @@ func passKind(k, numbps int) (typ, plane int) {
 	return (k - 1) % 3, numbps - 1 - (k+2)/3
 }
 
-// The passes below decode their symbols with the MQ decoder's common case
-// (a most probable symbol, no renormalisation) written out in place: Go
-// does not inline decode, and this is where tier-1 spends its time. They
-// visit a stripe of four rows column by column (T.800
-// D.2); fl and data are the flags and magnitudes, i the flag index of a
-// sample and j its index in data.
-
-func (t *t1) sigPass(p, orient int, causal, raw bool) {
-	mq := &t.mq
-	a, c := mq.a, mq.c // kept in registers; written back around calls
-	one := int32(3) << p
-	zc := &zcContext[orient]
-	fl, data, w, h, s := t.flags, t.data, t.w, t.h, t.stride
-	for y0 := 0; y0 < h; y0 += 4 {
-		rows := min(4, h-y0)
-		for x := 0; x < w; x++ {
-			i0 := (y0+1)*s + x + 1
-			if rows == 4 {
-				f0, f1, f2, f3 := fl[i0], fl[i0+s], fl[i0+2*s], fl[i0+3*s]
-				if (f0|f1|f2|f3)&0xff == 0 || f0&f1&f2&f3&fSig != 0 {
-					continue // no significant neighbour, or nothing left to find
-				}
-			}
-			for k := 0; k < rows; k++ {
-				i := i0 + k*s
-				f := fl[i]
-				if causal && k == 3 {
-					f &^= causalMask
-				}
-				if f&fSig != 0 || f&0xff == 0 {
-					continue
-				}
-				var bit int
-				if raw {
-					bit = t.raw.bit()
-				} else {
-					cx := &t.ctx[zc[f&0xff]]
-					st := &mqStates[*cx]
-					if a2 := a - st.qe; a2&0x8000 != 0 && c >= st.qe16 {
-						a, c, bit = a2, c-st.qe16, int(st.mps)
-					} else {
-						mq.a, mq.c = a, c
-						bit = mq.decodeSlow(cx)
-						a, c = mq.a, mq.c
-					}
-				}
-				if bit != 0 {
-					var neg bool
-					if raw {
-						neg = t.raw.bit() != 0
-					} else {
-						// the sign, its MQ common case in place
-						sc := scContext[scIndex(f)]
-						scx := &t.ctx[sc&0x1f]
-						sst := &mqStates[*scx]
-						var sb int
-						if a2 := a - sst.qe; a2&0x8000 != 0 && c >= sst.qe16 {
-							a, c, sb = a2, c-sst.qe16, int(sst.mps)
-						} else {
-							mq.a, mq.c = a, c
-							sb = mq.decodeSlow(scx)
-							a, c = mq.a, mq.c
-						}
-						neg = sb^int(sc>>7) != 0
-					}
-					data[(y0+k)*w+x] = one
-					t.setSig(i, neg)
-				}
-				fl[i] |= fVisit
-			}
-		}
+// significant makes the sample of row k of the stripe column at flag
+// index i significant, with the sign neg (0 or 1), and tells the words
+// around; it returns the column's own word, which the callers keep in a
+// register. The MQ passes have it written out in place.
+func (t *t1) significant(f uint64, i int, k uint, neg uint64) uint64 {
+	fl, s := t.flags, t.stride
+	fl[i-1] |= nbE<<(3*k) | neg<<(signEShift+k)
+	fl[i+1] |= nbW<<(3*k) | neg<<(signWShift+k)
+	switch {
+	case k == 0 && !t.causal:
+		// the row below the stripe above; in vertically causal mode
+		// (T.800 D.7) a stripe's last row does not see the next stripe
+		fl[i-s-1] |= 1 << 17
+		fl[i-s] |= 1<<16 | neg<<(signShift+5)
+		fl[i-s+1] |= 1 << 15
+	case k == 3:
+		fl[i+s-1] |= 1 << 2
+		fl[i+s] |= 1<<1 | neg<<signShift
+		fl[i+s+1] |= 1 << 0
 	}
-	mq.a, mq.c = a, c
+	return f | nbC<<(3*k) | neg<<(signShift+1+k) | 1<<(rowsShift+k)
 }
 
-func (t *t1) refPass(p int, causal, raw bool) {
+// The MQ passes below decode their symbols with the MQ decoder written
+// out in place, its state in locals (Go inlines no function that large,
+// and a call spills every live register): this is where tier-1 spends its
+// time. fl and data are the flags and magnitudes, i the flag index of a
+// stripe column and j a sample's index in data.
+
+func (t *t1) sigPass(p, orient int) {
 	mq := &t.mq
 	a, c, ct, bp, md := mq.a, mq.c, mq.ct, mq.bp, mq.data
-	half := int32(1) << p
+	one := int32(3) << p
+	zc := &zcContext[orient&3]
+	cx := &t.cx
 	fl, data, w, h, s := t.flags, t.data, t.w, t.h, t.stride
-	for y0 := 0; y0 < h; y0 += 4 {
-		rows := min(4, h-y0)
+	causal := t.causal
+	for y0, i0 := 0, s+1; y0 < h; y0, i0 = y0+4, i0+s {
+		rows := uint(min(4, h-y0))
 		for x := 0; x < w; x++ {
-			i0 := (y0+1)*s + x + 1
-			if rows == 4 && (fl[i0]|fl[i0+s]|fl[i0+2*s]|fl[i0+3*s])&fSig == 0 {
-				continue
+			i := i0 + x
+			f := fl[i]
+			if f&sigNb == 0 || f>>rowsShift == 0xf {
+				continue // no significant neighbour, or nothing left to find
 			}
-			for k := 0; k < rows; k++ {
-				i := i0 + k*s
-				f := fl[i]
-				if f&(fSig|fVisit) != fSig {
-					continue
-				}
-				if causal && k == 3 {
-					f &^= causalMask
-				}
-				var bit int
-				if raw {
-					bit = t.raw.bit()
-				} else {
-					n := 16
-					if f&fRef == 0 {
-						n = 14
-						if f&0xff != 0 {
-							n = 15
-						}
-					}
-					// refinement bits are nearly random: the whole MQ
-					// decoder is written out here, state in locals
-					cx := &t.ctx[n&31]
-					st := &mqStates[*cx]
+			// the rows to code, in order: a row that becomes significant
+			// adds the row below it
+			for todo := sigPassRows(f, rows); todo != 0; {
+				k := uint(bits.TrailingZeros64(todo))
+				todo &= todo - 1
+				f |= 1 << (visitShift + k)
+				var bit uint32
+				{ // MQ decode in context st
+					st := &cx[zc[f>>(3*k)&nbAll]&31]
 					qe := st.qe
 					a -= qe
 					if c < st.qe16 {
 						if a < qe {
-							bit, *cx = int(st.mps), st.nmps
+							bit = uint32(st.mps)
+							*st = mqStates[st.nmps]
 						} else {
-							bit, *cx = int(st.mps^1), st.nlps
+							bit = uint32(st.mps ^ 1)
+							*st = mqStates[st.nlps]
 						}
 						a = qe
 					} else {
 						c -= st.qe16
 						if a&0x8000 != 0 {
-							bit = int(st.mps)
+							bit = uint32(st.mps)
 						} else if a < qe {
-							bit, *cx = int(st.mps^1), st.nlps
+							bit = uint32(st.mps ^ 1)
+							*st = mqStates[st.nlps]
 						} else {
-							bit, *cx = int(st.mps), st.nmps
+							bit = uint32(st.mps)
+							*st = mqStates[st.nmps]
 						}
 					}
 					for a < 0x8000 {
@@ -546,125 +497,403 @@ func (t *t1) refPass(p int, causal, raw bool) {
 						ct -= n
 					}
 				}
-				j := (y0+k)*w + x
-				if bit != 0 {
-					data[j] += half
-				} else {
-					data[j] -= half
+				if bit == 0 {
+					continue
 				}
-				fl[i] |= fRef
+				sc := scContext[signIndex(f, k)&0xff]
+				{ // MQ decode in context st
+					st := &cx[sc&31]
+					qe := st.qe
+					a -= qe
+					if c < st.qe16 {
+						if a < qe {
+							bit = uint32(st.mps)
+							*st = mqStates[st.nmps]
+						} else {
+							bit = uint32(st.mps ^ 1)
+							*st = mqStates[st.nlps]
+						}
+						a = qe
+					} else {
+						c -= st.qe16
+						if a&0x8000 != 0 {
+							bit = uint32(st.mps)
+						} else if a < qe {
+							bit = uint32(st.mps ^ 1)
+							*st = mqStates[st.nlps]
+						} else {
+							bit = uint32(st.mps)
+							*st = mqStates[st.nmps]
+						}
+					}
+					for a < 0x8000 {
+						if ct == 0 {
+							if md[bp] == 0xff {
+								if md[bp+1] > 0x8f {
+									c += 0xff00
+									ct = 8
+								} else {
+									bp++
+									c += uint32(md[bp]) << 9
+									ct = 7
+								}
+							} else {
+								bp++
+								c += uint32(md[bp]) << 8
+								ct = 8
+							}
+						}
+						n := min(bits.LeadingZeros32(a)-16, ct)
+						a <<= n
+						c <<= n
+						ct -= n
+					}
+				}
+				// significant: what t.significant does
+				neg := uint64(bit ^ uint32(sc>>7))
+				data[(y0+int(k))*w+x] = (one ^ -int32(neg)) + int32(neg)
+				f |= nbC<<(3*k) | neg<<(signShift+1+k) | 1<<(rowsShift+k)
+				fl[i-1] |= nbE<<(3*k) | neg<<(signEShift+k)
+				fl[i+1] |= nbW<<(3*k) | neg<<(signWShift+k)
+				if k == 0 {
+					if !causal {
+						fl[i-s-1] |= 1 << 17
+						fl[i-s] |= 1<<16 | neg<<(signShift+5)
+						fl[i-s+1] |= 1 << 15
+					}
+				} else if k == 3 {
+					fl[i+s-1] |= 1 << 2
+					fl[i+s] |= 1<<1 | neg<<signShift
+					fl[i+s+1] |= 1 << 0
+				}
+				if k+1 < rows && f>>(rowsShift+k+1)&1 == 0 {
+					todo |= 1 << (k + 1)
+				}
 			}
+			fl[i] = f
 		}
 	}
 	mq.a, mq.c, mq.ct, mq.bp = a, c, ct, bp
 }
 
-func (t *t1) cleanupPass(p, orient int, causal bool) {
-	mq := &t.mq
-	a, c := mq.a, mq.c // kept in registers; written back around calls
+// sigPassRows is the rows of the first rows of a stripe column (flag word
+// f) that the significance propagation pass codes as it starts the column:
+// not significant, with a significant neighbour. Rows below one that
+// becomes significant may join them.
+func sigPassRows(f uint64, rows uint) uint64 {
+	// bit 3j: row j-1 of the 3x6 neighbourhood has a significant sample;
+	// then bit 3k: rows k-1 to k+1 have one
+	g := f & sigNb
+	g |= g>>1 | g>>2
+	g |= g>>3 | g>>6
+	any := g&1 | g>>2&2 | g>>4&4 | g>>6&8
+	return any &^ (f >> rowsShift) & (1<<rows - 1)
+}
+
+func (t *t1) sigPassRaw(p int) {
 	one := int32(3) << p
-	zc := &zcContext[orient]
-	fl, data, w, h, s := t.flags, t.data, t.w, t.h, t.stride
-	for y0 := 0; y0 < h; y0 += 4 {
-		rows := min(4, h-y0)
+	fl, w, h, s := t.flags, t.w, t.h, t.stride
+	for y0, i0 := 0, s+1; y0 < h; y0, i0 = y0+4, i0+s {
+		rows := uint(min(4, h-y0))
 		for x := 0; x < w; x++ {
-			i0 := (y0+1)*s + x + 1
-			k := 0
-			if rows == 4 {
-				f0, f1, f2, f3 := fl[i0], fl[i0+s], fl[i0+2*s], fl[i0+3*s]
-				if f0&f1&f2&f3&fSig != 0 && (f0|f1|f2|f3)&fVisit == 0 {
-					continue // all significant before this bit-plane
-				}
-				last := f3
-				if causal {
-					last &^= causalMask
-				}
-				if (f0|f1|f2|last)&(fSig|fVisit|0xff) == 0 {
-					// run-length mode (T.800 D.3.4)
-					cx := &t.ctx[ctxRL]
-					st := &mqStates[*cx]
-					var bit int
-					if a2 := a - st.qe; a2&0x8000 != 0 && c >= st.qe16 {
-						a, c, bit = a2, c-st.qe16, int(st.mps)
-					} else {
-						mq.a, mq.c = a, c
-						bit = mq.decodeSlow(cx)
-						a, c = mq.a, mq.c
-					}
-					if bit == 0 {
-						continue
-					}
-					mq.a, mq.c = a, c
-					k = mq.decode(&t.ctx[ctxUni]) << 1
-					k |= mq.decode(&t.ctx[ctxUni])
-					a, c = mq.a, mq.c
-					i := i0 + k*s
-					f := fl[i]
-					if causal && k == 3 {
-						f &^= causalMask
-					}
-					// the sign, its MQ common case in place
-					sc := scContext[scIndex(f)]
-					scx := &t.ctx[sc&0x1f]
-					sst := &mqStates[*scx]
-					var sb int
-					if a2 := a - sst.qe; a2&0x8000 != 0 && c >= sst.qe16 {
-						a, c, sb = a2, c-sst.qe16, int(sst.mps)
-					} else {
-						mq.a, mq.c = a, c
-						sb = mq.decodeSlow(scx)
-						a, c = mq.a, mq.c
-					}
-					neg := sb^int(sc>>7) != 0
-					data[(y0+k)*w+x] = one
-					t.setSig(i, neg)
-					k++
-				}
+			i := i0 + x
+			f := fl[i]
+			if f&sigNb == 0 || f>>rowsShift == 0xf {
+				continue
 			}
-			for ; k < rows; k++ {
-				i := i0 + k*s
-				f := fl[i]
-				if f&fVisit != 0 {
-					fl[i] = f &^ fVisit
+			for k := uint(0); k < rows; k++ {
+				nb := f >> (3 * k)
+				if nb&nbC != 0 || nb&nbAny == 0 {
 					continue
 				}
-				if f&fSig != 0 {
-					continue
+				if t.raw.bit() != 0 {
+					neg := uint64(t.raw.bit())
+					t.data[(y0+int(k))*w+x] = (one ^ -int32(neg)) + int32(neg)
+					f = t.significant(f, i, k, neg)
 				}
-				if causal && k == 3 {
-					f &^= causalMask
+				f |= 1 << (visitShift + k)
+			}
+			fl[i] = f
+		}
+	}
+}
+
+func (t *t1) refPass(p int) {
+	mq := &t.mq
+	a, c, ct, bp, md := mq.a, mq.c, mq.ct, mq.bp, mq.data
+	half := int32(1) << p
+	cx := &t.cx
+	fl, data, w, h, s := t.flags, t.data, t.w, t.h, t.stride
+	for y0, i0 := 0, s+1; y0 < h; y0, i0 = y0+4, i0+s {
+		for x := 0; x < w; x++ {
+			i := i0 + x
+			f := fl[i]
+			// significant before this bit-plane's significance pass
+			todo := (f >> rowsShift) &^ (f >> visitShift) & 0xf
+			if todo == 0 {
+				continue
+			}
+			for m := todo; m != 0; m &= m - 1 {
+				k := uint(bits.TrailingZeros64(m))
+				n := 14
+				if f>>(3*k)&nbAny != 0 {
+					n = 15
 				}
-				cx := &t.ctx[zc[f&0xff]]
-				st := &mqStates[*cx]
+				if f>>(refShift+k)&1 != 0 {
+					n = 16
+				}
+				var bit uint32
+				{ // MQ decode in context st
+					st := &cx[n&31]
+					qe := st.qe
+					a -= qe
+					if c < st.qe16 {
+						if a < qe {
+							bit = uint32(st.mps)
+							*st = mqStates[st.nmps]
+						} else {
+							bit = uint32(st.mps ^ 1)
+							*st = mqStates[st.nlps]
+						}
+						a = qe
+					} else {
+						c -= st.qe16
+						if a&0x8000 != 0 {
+							bit = uint32(st.mps)
+						} else if a < qe {
+							bit = uint32(st.mps ^ 1)
+							*st = mqStates[st.nlps]
+						} else {
+							bit = uint32(st.mps)
+							*st = mqStates[st.nmps]
+						}
+					}
+					for a < 0x8000 {
+						if ct == 0 {
+							if md[bp] == 0xff {
+								if md[bp+1] > 0x8f {
+									c += 0xff00
+									ct = 8
+								} else {
+									bp++
+									c += uint32(md[bp]) << 9
+									ct = 7
+								}
+							} else {
+								bp++
+								c += uint32(md[bp]) << 8
+								ct = 8
+							}
+						}
+						n := min(bits.LeadingZeros32(a)-16, ct)
+						a <<= n
+						c <<= n
+						ct -= n
+					}
+				}
+				j := (y0+int(k))*w + x
+				// +half for a 1, -half for a 0, on the magnitude: without
+				// branches on a random bit or sign
+				v := data[j]
+				sg := v >> 31
+				d := int32(bit)<<(p+1) - half
+				data[j] = v + (d ^ sg) - sg
+			}
+			fl[i] = f | todo<<refShift
+		}
+	}
+	mq.a, mq.c, mq.ct, mq.bp = a, c, ct, bp
+}
+
+func (t *t1) refPassRaw(p int) {
+	half := int32(1) << p
+	fl, data, w, h, s := t.flags, t.data, t.w, t.h, t.stride
+	for y0, i0 := 0, s+1; y0 < h; y0, i0 = y0+4, i0+s {
+		for x := 0; x < w; x++ {
+			i := i0 + x
+			f := fl[i]
+			todo := (f >> rowsShift) &^ (f >> visitShift) & 0xf
+			for m := todo; m != 0; m &= m - 1 {
+				k := bits.TrailingZeros64(m)
+				j := (y0+k)*w + x
+				v := data[j]
+				sg := v >> 31
+				d := int32(t.raw.bit())<<(p+1) - half
+				data[j] = v + (d ^ sg) - sg
+			}
+			fl[i] = f | todo<<refShift
+		}
+	}
+}
+
+func (t *t1) cleanupPass(p, orient int) {
+	mq := &t.mq
+	a, c, ct, bp, md := mq.a, mq.c, mq.ct, mq.bp, mq.data
+	one := int32(3) << p
+	zc := &zcContext[orient&3]
+	cx := &t.cx
+	fl, data, w, h, s := t.flags, t.data, t.w, t.h, t.stride
+	causal := t.causal
+	for y0, i0 := 0, s+1; y0 < h; y0, i0 = y0+4, i0+s {
+		rows := uint(min(4, h-y0))
+		for x := 0; x < w; x++ {
+			i := i0 + x
+			f := fl[i]
+			// the rows to code: not significant, not visited
+			todo := ^(f>>rowsShift | f>>visitShift) & (1<<rows - 1)
+			run := false // the run-length symbols found a row significant
+			if f == 0 && rows == 4 {
+				// nothing significant around nor visited: run-length
+				// mode (T.800 D.3.4), the MQ common case in place
+				st := &cx[ctxRL]
 				var bit int
 				if a2 := a - st.qe; a2&0x8000 != 0 && c >= st.qe16 {
 					a, c, bit = a2, c-st.qe16, int(st.mps)
 				} else {
-					mq.a, mq.c = a, c
-					bit = mq.decodeSlow(cx)
-					a, c = mq.a, mq.c
+					mq.a, mq.c, mq.ct, mq.bp = a, c, ct, bp
+					bit = mq.decodeSlow(st)
+					a, c, ct, bp = mq.a, mq.c, mq.ct, mq.bp
 				}
-				if bit != 0 {
-					// the sign, its MQ common case in place
-					sc := scContext[scIndex(f)]
-					scx := &t.ctx[sc&0x1f]
-					sst := &mqStates[*scx]
-					var sb int
-					if a2 := a - sst.qe; a2&0x8000 != 0 && c >= sst.qe16 {
-						a, c, sb = a2, c-sst.qe16, int(sst.mps)
+				if bit == 0 {
+					continue
+				}
+				mq.a, mq.c, mq.ct, mq.bp = a, c, ct, bp
+				k := mq.decode(&cx[ctxUni]) << 1
+				k |= mq.decode(&cx[ctxUni])
+				a, c, ct, bp = mq.a, mq.c, mq.ct, mq.bp
+				todo &= 0xf << k // the rows above it are not significant
+				run = true
+			} else if todo == 0 {
+				fl[i] = f &^ visitMask // every sample significant or visited
+				continue
+			}
+			for ; todo != 0; todo &= todo - 1 {
+				k := uint(bits.TrailingZeros64(todo))
+				var bit uint32
+				if !run {
+					// MQ decode in context st
+					st := &cx[zc[f>>(3*k)&nbAll]&31]
+					qe := st.qe
+					a -= qe
+					if c < st.qe16 {
+						if a < qe {
+							bit = uint32(st.mps)
+							*st = mqStates[st.nmps]
+						} else {
+							bit = uint32(st.mps ^ 1)
+							*st = mqStates[st.nlps]
+						}
+						a = qe
 					} else {
-						mq.a, mq.c = a, c
-						sb = mq.decodeSlow(scx)
-						a, c = mq.a, mq.c
+						c -= st.qe16
+						if a&0x8000 != 0 {
+							bit = uint32(st.mps)
+						} else if a < qe {
+							bit = uint32(st.mps ^ 1)
+							*st = mqStates[st.nlps]
+						} else {
+							bit = uint32(st.mps)
+							*st = mqStates[st.nmps]
+						}
 					}
-					neg := sb^int(sc>>7) != 0
-					data[(y0+k)*w+x] = one
-					t.setSig(i, neg)
+					for a < 0x8000 {
+						if ct == 0 {
+							if md[bp] == 0xff {
+								if md[bp+1] > 0x8f {
+									c += 0xff00
+									ct = 8
+								} else {
+									bp++
+									c += uint32(md[bp]) << 9
+									ct = 7
+								}
+							} else {
+								bp++
+								c += uint32(md[bp]) << 8
+								ct = 8
+							}
+						}
+						n := min(bits.LeadingZeros32(a)-16, ct)
+						a <<= n
+						c <<= n
+						ct -= n
+					}
+					if bit == 0 {
+						continue
+					}
+				}
+				run = false
+				sc := scContext[signIndex(f, k)&0xff]
+				{ // MQ decode in context st
+					st := &cx[sc&31]
+					qe := st.qe
+					a -= qe
+					if c < st.qe16 {
+						if a < qe {
+							bit = uint32(st.mps)
+							*st = mqStates[st.nmps]
+						} else {
+							bit = uint32(st.mps ^ 1)
+							*st = mqStates[st.nlps]
+						}
+						a = qe
+					} else {
+						c -= st.qe16
+						if a&0x8000 != 0 {
+							bit = uint32(st.mps)
+						} else if a < qe {
+							bit = uint32(st.mps ^ 1)
+							*st = mqStates[st.nlps]
+						} else {
+							bit = uint32(st.mps)
+							*st = mqStates[st.nmps]
+						}
+					}
+					for a < 0x8000 {
+						if ct == 0 {
+							if md[bp] == 0xff {
+								if md[bp+1] > 0x8f {
+									c += 0xff00
+									ct = 8
+								} else {
+									bp++
+									c += uint32(md[bp]) << 9
+									ct = 7
+								}
+							} else {
+								bp++
+								c += uint32(md[bp]) << 8
+								ct = 8
+							}
+						}
+						n := min(bits.LeadingZeros32(a)-16, ct)
+						a <<= n
+						c <<= n
+						ct -= n
+					}
+				}
+				// significant: what t.significant does
+				neg := uint64(bit ^ uint32(sc>>7))
+				data[(y0+int(k))*w+x] = (one ^ -int32(neg)) + int32(neg)
+				f |= nbC<<(3*k) | neg<<(signShift+1+k) | 1<<(rowsShift+k)
+				fl[i-1] |= nbE<<(3*k) | neg<<(signEShift+k)
+				fl[i+1] |= nbW<<(3*k) | neg<<(signWShift+k)
+				if k == 0 {
+					if !causal {
+						fl[i-s-1] |= 1 << 17
+						fl[i-s] |= 1<<16 | neg<<(signShift+5)
+						fl[i-s+1] |= 1 << 15
+					}
+				} else if k == 3 {
+					fl[i+s-1] |= 1 << 2
+					fl[i+s] |= 1<<1 | neg<<signShift
+					fl[i+s+1] |= 1 << 0
 				}
 			}
+			fl[i] = f &^ visitMask
 		}
 	}
-	mq.a, mq.c = a, c
+	mq.a, mq.c, mq.ct, mq.bp = a, c, ct, bp
 }
 
 // blockJob is one code-block to decode and where its coefficients go.
@@ -779,20 +1008,28 @@ func (d *Decoder) floats() []float32 {
 	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(d.coef))), len(d.coef))
 }
 
-func (t *t1) magnitude(i, j int, roi int) (int32, bool) {
-	m := t.data[j*t.w+i]
+// magnitude is the sample at data index j, sign and magnitude with one
+// fractional bit, without the ROI shift (T.800 H.1): the magnitudes of
+// the region of interest were scaled above every background's.
+func (t *t1) magnitude(j int, roi int) (int32, bool) {
+	v := t.data[j]
+	m := v
+	if v < 0 {
+		m = -v
+	}
 	if roi > 0 && m >= 1<<(roi+1) {
 		m >>= roi
 	}
-	return m, t.flags[(j+1)*t.stride+i+1]&fNeg != 0
+	return m, v < 0
 }
 
 func (t *t1) storeInt(dst []int32, stride, roi int) {
+	w := t.w
 	if roi > 0 {
-		for j := 0; j < t.h; j++ {
-			row := dst[j*stride : j*stride+t.w]
+		for y := 0; y < t.h; y++ {
+			row := dst[y*stride : y*stride+w]
 			for i := range row {
-				m, neg := t.magnitude(i, j, roi)
+				m, neg := t.magnitude(y*w+i, roi)
 				m >>= 1
 				if neg {
 					m = -m
@@ -802,26 +1039,23 @@ func (t *t1) storeInt(dst []int32, stride, roi int) {
 		}
 		return
 	}
-	w, s := t.w, t.stride
-	for j := 0; j < t.h; j++ {
-		row := dst[j*stride : j*stride+w]
-		data := t.data[j*w : j*w+w]
-		fl := t.flags[(j+1)*s+1 : (j+1)*s+1+w]
-		for i := range row {
-			m := data[i] >> 1
-			if fl[i]&fNeg != 0 {
-				m = -m
-			}
-			row[i] = m
+	for y := 0; y < t.h; y++ {
+		row := dst[y*stride : y*stride+w]
+		data := t.data[y*w : y*w+w]
+		for i, v := range data[:len(row)] {
+			// halve the magnitude, keep the sign: no branch on it
+			sg := v >> 31
+			row[i] = (((v^sg)-sg)>>1 ^ sg) - sg
 		}
 	}
 }
 
 func (t *t1) storeFloat(dst []float32, stride, roi int, step float32) {
-	for j := 0; j < t.h; j++ {
-		row := dst[j*stride : j*stride+t.w]
+	w := t.w
+	for y := 0; y < t.h; y++ {
+		row := dst[y*stride : y*stride+w]
 		for i := range row {
-			m, neg := t.magnitude(i, j, roi)
+			m, neg := t.magnitude(y*w+i, roi)
 			v := float32(float32(m) * step)
 			if neg {
 				v = -v
