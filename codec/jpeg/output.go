@@ -87,6 +87,11 @@ func writeRow[T sample](d *Decoder, ps *planes[T], ci, r, base int) {
 			put(out(y), src, ci, n, bps)
 		}
 	case hf == 2 && vf == 1 && c.width > 2:
+		if w8, ok := any(w).([]uint8); ok && bps == 1 && n == 3 {
+			s := (r - base) * c.stride
+			h2v1Fancy3(out(y0)[ci:], w8[s:s+c.width], d.width)
+			return
+		}
 		up := ps.row[ci]
 		h2v1Fancy(up, in(r)[:c.width])
 		put(out(y0), up[:d.width], ci, n, bps)
@@ -133,6 +138,29 @@ func h2v1Fancy[T sample](out, in []T) {
 	}
 	out[2*n-2] = T((cur*3 + prev + 1) >> 2)
 	out[2*n-1] = T(cur)
+}
+
+// h2v1Fancy3 is h2v1Fancy for 8-bit colour frames (the common 4:2:2): it
+// writes every third byte of out, the frame's row from the component's
+// first sample on, straight, without the row buffer, and drops the last
+// sample when the width w is odd.
+func h2v1Fancy3(out []byte, in []uint8, w int) {
+	n := len(in)
+	prev, cur := int(in[0]), int(in[1])
+	out[0] = in[0]
+	out[3] = byte((prev*3 + cur + 2) >> 2)
+	for j := 2; j < n; j++ {
+		next := int(in[j])
+		v := cur * 3
+		o := (*[4]byte)(out[6*(j-1):])
+		o[0] = byte((v + prev + 1) >> 2)
+		o[3] = byte((v + next + 2) >> 2)
+		prev, cur = cur, next
+	}
+	out[3*(2*n-2)] = byte((cur*3 + prev + 1) >> 2)
+	if 2*n-1 < w {
+		out[3*(2*n-1)] = byte(cur)
+	}
 }
 
 // h2v2Fancy is h2v2_fancy_upsample for one output row: near is the input
