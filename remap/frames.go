@@ -61,7 +61,11 @@ type frameSource struct {
 	// are fewer than threads (a single large frame)
 	threads int
 
-	buffers sync.Pool
+	// Frame buffers released for reuse. A list, not a sync.Pool: a
+	// garbage collection between the measuring pass and the writing one
+	// would empty a pool, and every frame in flight be allocated again.
+	mu      sync.Mutex
+	buffers []*[]byte
 }
 
 // setFrameThreads shares the threads between frame workers and the
@@ -74,16 +78,26 @@ func (s pixelSource) setFrameThreads(threads int) {
 
 // frameWorker holds one goroutine's scratch space.
 type frameWorker struct {
-	src, tmp []byte
-	dec      frameDecoder
+	src []byte
+	dec frameDecoder
 }
 
 func (f *frameSource) buffer() *[]byte {
-	if b, ok := f.buffers.Get().(*[]byte); ok {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n := len(f.buffers); n > 0 {
+		b := f.buffers[n-1]
+		f.buffers = f.buffers[:n-1]
 		return b
 	}
 	b := make([]byte, f.size)
 	return &b
+}
+
+func (f *frameSource) release(b *[]byte) {
+	f.mu.Lock()
+	f.buffers = append(f.buffers, b)
+	f.mu.Unlock()
 }
 
 // read decodes frame i into dst, which holds f.size bytes.
@@ -96,7 +110,9 @@ func (f *frameSource) read(i int, dst []byte, w *frameWorker) error {
 		}
 		stored = dst
 		if f.convert == convertPalette {
-			stored = grow(&w.tmp, f.stored.Size())
+			// The indices are decoded into the end of the frame, which
+			// Expand maps in place: no frame of indices besides it.
+			stored = dst[len(dst)-f.stored.Size():]
 		}
 		if w.dec == nil {
 			w.dec = f.newDecoder()
