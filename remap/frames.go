@@ -61,13 +61,15 @@ type frameSource struct {
 	// are fewer than threads (a single large frame)
 	threads int
 
-	buffers sync.Pool
-
-	// idle holds the workers of finished passes: the measuring pass and
-	// the writing pass decode the same frames, and a decoder's scratch
-	// (a JPEG 2000 tile's coefficients) is worth keeping between them
-	mu   sync.Mutex
-	idle []*frameWorker
+	// Frame buffers released for reuse, and the workers of finished
+	// passes: the measuring pass and the writing pass decode the same
+	// frames, and a decoder's scratch (a JPEG 2000 tile's coefficients) is
+	// worth keeping between them. Lists, not a sync.Pool: a garbage
+	// collection between the passes would empty a pool, and every frame
+	// in flight be allocated again.
+	mu      sync.Mutex
+	buffers []*[]byte
+	idle    []*frameWorker
 }
 
 // worker returns an idle worker, or a new one.
@@ -99,16 +101,26 @@ func (s pixelSource) setFrameThreads(threads int) {
 
 // frameWorker holds one goroutine's scratch space.
 type frameWorker struct {
-	src, tmp []byte
-	dec      frameDecoder
+	src []byte
+	dec frameDecoder
 }
 
 func (f *frameSource) buffer() *[]byte {
-	if b, ok := f.buffers.Get().(*[]byte); ok {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n := len(f.buffers); n > 0 {
+		b := f.buffers[n-1]
+		f.buffers = f.buffers[:n-1]
 		return b
 	}
 	b := make([]byte, f.size)
 	return &b
+}
+
+func (f *frameSource) release(b *[]byte) {
+	f.mu.Lock()
+	f.buffers = append(f.buffers, b)
+	f.mu.Unlock()
 }
 
 // read decodes frame i into dst, which holds f.size bytes.
@@ -121,7 +133,9 @@ func (f *frameSource) read(i int, dst []byte, w *frameWorker) error {
 		}
 		stored = dst
 		if f.convert == convertPalette {
-			stored = grow(&w.tmp, f.stored.Size())
+			// The indices are decoded into the end of the frame, which
+			// Expand maps in place: no frame of indices besides it.
+			stored = dst[len(dst)-f.stored.Size():]
 		}
 		if w.dec == nil {
 			w.dec = f.newDecoder()

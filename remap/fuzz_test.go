@@ -87,24 +87,31 @@ func fuzzRemap(t *testing.T, data []byte, lo int16, span uint16) {
 }
 
 // allocationBound is what Remap may allocate for data, and the declared
-// pixel bytes: a constant for the parser and tables, a multiple of the input
-// (the library reads the header's elements), and for a compressed or
+// pixel bytes: a constant for the parser and tables (4 MiB; the seeds, the
+// corpus and the hostile cases take at most 1.5 MiB beyond the rest), a
+// multiple of the input (the library reads the header's elements; a native
+// frame is read whole before it is converted), and for a compressed or
 // converted image the frames in flight (one per worker and two ahead each,
-// with several workers) and one frame more for a decoder's working set
-// (baseline JPEG's planes, a palette's indices). A decoder whose working set
-// grows with the frame beyond that (a coefficient per sample) fails it.
+// with several workers; kept for both passes, measuring and writing) and
+// each worker's decoder in each pass: at most 64 rows of the frame
+// (baseline JPEG's window of an MCU row and its context, at most 36;
+// JPEG Lossless's and JPEG-LS's lines). No frame more: a decoder whose working
+// set grows with the frame's height (whole-frame planes, a coefficient per
+// sample, a frame of palette indices beside the frame) fails it.
 func allocationBound(data []byte, limit int64) (uint64, int64) {
-	bound := uint64(32<<20) + 16*uint64(len(data))
+	bound := uint64(4<<20) + 16*uint64(len(data))
 	_, im, err := load(bytes.NewReader(data), int64(len(data)), limit)
 	if err != nil {
 		return bound, 0
 	}
 	if f := im.pixels.frames; f != nil {
+		workers := uint64(max(1, im.pixels.workers(0)))
 		inFlight := uint64(1)
-		if w := im.pixels.workers(0); w > 1 {
-			inFlight = uint64(3*w + 1)
+		if workers > 1 {
+			inFlight = 3*workers + 1
 		}
-		bound += (inFlight + 1) * uint64(f.size)
+		rowBytes := uint64(f.size / max(f.stored.Rows, 1))
+		bound += inFlight*uint64(f.size) + 2*workers*64*rowBytes
 	}
 	return bound, im.pixels.length
 }
@@ -150,8 +157,9 @@ func adversarialInputs() [][]byte {
 
 // TestBombAllocation: honest declared-size bombs (2048 x 2048 frames of
 // zeros, a few hundred bytes for JPEG-LS and JPEG 2000) decode within the
-// bound FuzzRemap asserts: the frames in flight and one frame of working
-// set, not a multiple of the frame.
+// bound FuzzRemap asserts: the frame and a working set of rows, not a
+// multiple of the frame (baseline JPEG's former whole-frame planes, one
+// frame more, fail it).
 func TestBombAllocation(t *testing.T) {
 	for _, fam := range []string{"rle", "ljpeg", "jpegls", "jpeg", "j2k"} {
 		t.Run(fam, func(t *testing.T) {

@@ -153,7 +153,7 @@ func (s pixelSource) release(buf *[]byte) {
 	switch {
 	case buf == nil:
 	case s.frames != nil:
-		s.frames.buffers.Put(buf)
+		s.frames.release(buf)
 	default:
 		chunkPool.Put(buf)
 	}

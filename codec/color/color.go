@@ -194,6 +194,12 @@ func (p *Palette) Bits() int { return p.bits }
 // first entry, one past its end its last entry (PS3.3 C.7.6.3.1.5). It maps
 // as many pixels as both slices hold, and panics when srcBytesPerSample is
 // neither 1 nor 2, a caller's bug.
+//
+// src may be the tail of dst (src = dst[len(dst)-len(src):]), so that a
+// frame of indices needs no buffer of its own: pixels are mapped from the
+// first on, each index read before its pixel is written, and a pixel (3 or
+// 6 bytes) is never shorter than an index (1 or 2), so a pixel's bytes end
+// at or before the next index.
 func (p *Palette) Expand(dst, src []byte, srcBytesPerSample int, signed bool) {
 	if srcBytesPerSample != 1 && srcBytesPerSample != 2 {
 		panic("color: palette index of " + strconv.Itoa(srcBytesPerSample) + " bytes")

@@ -449,6 +449,15 @@ func FuzzPalette(f *testing.F) {
 		if !bytes.Equal(a, b) {
 			t.Fatal("palette output not fully written")
 		}
+		// The indices at the end of the destination, as a decoder
+		// writes them there, give the same pixels.
+		c := make([]byte, len(a))
+		tail := c[len(c)-n*bytesPer:]
+		copy(tail, src)
+		p.Expand(c, tail, bytesPer, mode&2 != 0)
+		if !bytes.Equal(a, c) {
+			t.Fatal("palette output differs when the indices are the destination's tail")
+		}
 	})
 }
 

@@ -294,8 +294,10 @@ type scan struct {
 
 var errTruncated = codec.Errorf(codecName, "entropy-coded data is truncated or corrupt")
 
-// decodeScan decodes every MCU of a scan and transforms each block that
-// holds image samples straight into its component plane.
+// decodeScan decodes a scan one MCU row at a time: each block that holds
+// image samples is transformed into its component's window, and once the
+// row is done every component of the scan writes the output rows it can
+// into the frame (output.go).
 func decodeScan[T sample](d *Decoder, sc *scan, ps *planes[T], pass1 uint) error {
 	var mcusX, mcusY int
 	if sc.n == 1 {
@@ -309,6 +311,11 @@ func decodeScan[T sample](d *Decoder, sc *scan, ps *planes[T], pass1 uint) error
 	left := d.restart // MCUs to the next restart marker
 	next := 0         // its number
 	for my := 0; my < mcusY; my++ {
+		for i := 0; i < sc.n; i++ {
+			if my > 0 {
+				keepContext(d, ps, sc, i)
+			}
+		}
 		for mx := 0; mx < mcusX; mx++ {
 			if d.restart > 0 {
 				if left == 0 {
@@ -326,12 +333,13 @@ func decodeScan[T sample](d *Decoder, sc *scan, ps *planes[T], pass1 uint) error
 			for i := 0; i < sc.n; i++ {
 				c := &d.comp[sc.comp[i]]
 				q := &d.quant[c.tq]
-				plane := ps.plane[sc.comp[i]]
+				// the MCU row starts below the context rows
+				win := ps.window[sc.comp[i]][ctxRows*c.stride:]
 				if sc.n == 1 {
 					if err := d.decodeBlock(sc.dc[i], sc.ac[i], &c.dcPred); err != nil {
 						return err
 					}
-					transform(d, q, plane[(my*8*c.stride)+mx*8:], c.stride, pass1, limit)
+					transform(d, q, win[mx*8:], c.stride, pass1, limit)
 					continue
 				}
 				for by := 0; by < c.v; by++ {
@@ -343,7 +351,7 @@ func decodeScan[T sample](d *Decoder, sc *scan, ps *planes[T], pass1 uint) error
 						col := mx*c.h + bx
 						// blocks past the component's edge only pad the MCU
 						if row < c.bh && col < c.bw {
-							transform(d, q, plane[row*8*c.stride+col*8:], c.stride, pass1, limit)
+							transform(d, q, win[by*8*c.stride+col*8:], c.stride, pass1, limit)
 						}
 					}
 				}
@@ -351,6 +359,9 @@ func decodeScan[T sample](d *Decoder, sc *scan, ps *planes[T], pass1 uint) error
 			if d.truncated() {
 				return errTruncated
 			}
+		}
+		for i := 0; i < sc.n; i++ {
+			writeRows(d, ps, sc, i, my, my == mcusY-1)
 		}
 	}
 	return nil

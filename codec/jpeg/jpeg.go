@@ -81,6 +81,12 @@ type Decoder struct {
 	blk    [64]int32 // coefficients of the block being decoded
 	acSeen bool      // whether blk has an AC coefficient
 
+	// Each scan writes its components' samples into dst as it decodes
+	// them, bps bytes a sample (little endian), interleaved: a component
+	// lies in one scan, and its output depends on it only.
+	dst []byte
+	bps int
+
 	p8  planes[uint8]
 	p16 planes[uint16]
 }
@@ -89,13 +95,23 @@ type Decoder struct {
 // keeps bytes (half the memory traffic), 12-bit needs 16 bits.
 type sample interface{ ~uint8 | ~uint16 }
 
-// planes holds the decoded components of one sample width.
+// planes holds, for one sample width, what the decoder keeps of each
+// component while a scan streams into the frame: a window of rows (one
+// MCU row and the two rows above it, which 2:1 vertical upsampling reads)
+// and one upsampled row. Both depend on the frame's width only, never on
+// its height: a stream that declares a tall frame costs the frame and
+// these few rows.
 type planes[T sample] struct {
-	plane     [maxComps][]T
-	row       [maxComps][]T // one upsampled row per component
+	window    [maxComps][]T
+	row       [maxComps][]T
 	limit     *[rangeSize]T
 	limitBits int // precision limit was built for
 }
+
+// ctxRows is how many rows the window keeps above an MCU row: the last
+// two of the one before, for the row above its first row and for its own
+// last row, whose output waits for the row below.
+const ctxRows = 2
 
 // Decode decodes one frame's compressed bytes (all fragments of the frame,
 // concatenated; a trailing zero padding byte may follow the stream) into
@@ -111,7 +127,8 @@ func (d *Decoder) Decode(dst, src []byte, f codec.Frame) error {
 	if f.Bits != 8 && f.Bits != 16 {
 		return codec.Errorf(codecName, "%d bits allocated for lossy JPEG: %w", f.Bits, codec.ErrUnsupported)
 	}
-	*d = Decoder{p8: d.p8, p16: d.p16, src: src}
+	*d = Decoder{p8: d.p8, p16: d.p16, src: src, dst: dst, bps: f.Bits / 8}
+	defer func() { d.dst = nil }()
 	defer func() { d.src = nil }() // do not keep the caller's frame alive
 	if len(src) < 2 || src[0] != 0xff || src[1] != mSOI {
 		return codec.Errorf(codecName, "no SOI marker at the start of the stream")
@@ -124,11 +141,6 @@ func (d *Decoder) Decode(dst, src []byte, f codec.Frame) error {
 		if !d.comp[i].scanned {
 			return codec.Errorf(codecName, "component %d has no scan", d.comp[i].id)
 		}
-	}
-	if d.precision == 8 {
-		writeFrame(d, &d.p8, dst, f.Bits/8)
-	} else {
-		writeFrame(d, &d.p16, dst, f.Bits/8)
 	}
 	return nil
 }
@@ -297,8 +309,8 @@ func (d *Decoder) readFrame(seg []byte, f codec.Frame) error {
 		c.stride = c.bw * 8
 	}
 	d.ncomp = n
-	// The planes are at most (cols+7)*(rows+7) samples per component, a
-	// small factor of f.Size().
+	// The windows hold at most 2+32 rows of cols+7 samples per component,
+	// whatever the number of rows.
 	if p == 8 {
 		allocPlanes(d, &d.p8)
 	} else {
@@ -310,11 +322,11 @@ func (d *Decoder) readFrame(seg []byte, f codec.Frame) error {
 func allocPlanes[T sample](d *Decoder, ps *planes[T]) {
 	for i := 0; i < d.ncomp; i++ {
 		c := &d.comp[i]
-		n := c.stride * c.bh * 8
-		if cap(ps.plane[i]) < n {
-			ps.plane[i] = make([]T, n)
+		n := c.stride * (ctxRows + 8*c.v)
+		if cap(ps.window[i]) < n {
+			ps.window[i] = make([]T, n)
 		}
-		ps.plane[i] = ps.plane[i][:n]
+		ps.window[i] = ps.window[i][:n]
 		// an upsampled row: 2*width for 2:1 fancy upsampling, hmax/h*stride otherwise
 		r := max(2*c.width, d.hmax/c.h*c.stride, d.width)
 		if cap(ps.row[i]) < r {

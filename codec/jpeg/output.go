@@ -8,117 +8,114 @@ package jpeg
 // samples wide or less, is replicated (int_upsample). Rows above the first
 // and below the last repeat the edge row, as jdmainct.c's context pointers
 // do.
+//
+// A component's output depends on that component only (no colour
+// conversion here), so each scan writes its components into the frame as
+// it decodes them, one MCU row at a time, as libjpeg's main buffer
+// controller does: nothing is kept of a component but the window of
+// rows that upsampling still needs.
 
-// writeFrame upsamples every component row by row and interleaves the
-// samples into dst, bps bytes each, little endian.
-func writeFrame[T sample](d *Decoder, ps *planes[T], dst []byte, bps int) {
-	n := d.ncomp
-	if p8, ok := any(ps).(*planes[uint8]); ok && bps == 1 && n == 3 && horizontalOnly(d) {
-		writeInterleaved(d, p8, dst)
+// groupRows is how many rows of component i of scan sc one MCU row
+// holds: a non-interleaved scan's MCU is one block.
+func groupRows(d *Decoder, sc *scan, i int) int {
+	if sc.n == 1 {
+		return 8
+	}
+	return 8 * d.comp[sc.comp[i]].v
+}
+
+// needsContext reports whether component c is upsampled with
+// h2v2Fancy, which reads the rows above and below each row.
+func needsContext(d *Decoder, c *component) bool {
+	return d.hmax == 2*c.h && d.vmax == 2*c.v && c.width > 2
+}
+
+// keepContext moves the last ctxRows rows of the MCU row just written out
+// above the next one, before it is decoded.
+func keepContext[T sample](d *Decoder, ps *planes[T], sc *scan, i int) {
+	c := &d.comp[sc.comp[i]]
+	if !needsContext(d, c) {
 		return
 	}
-	rowLen := d.width * n * bps
-	var rows [maxComps][]T
-	for y := 0; y < d.height; y++ {
-		for i := 0; i < n; i++ {
-			rows[i] = upsampleRow(d, ps, i, y)
+	w, g := ps.window[sc.comp[i]], groupRows(d, sc, i)
+	copy(w[:ctxRows*c.stride], w[g*c.stride:(g+ctxRows)*c.stride])
+}
+
+// writeRows writes into the frame the output rows of component i of scan
+// sc that MCU row my completes: all of its rows, or, for a component that
+// needs the row below, its rows from the one before it to the one before
+// its last (the last too when my is the last MCU row). Rows past the
+// component's height only pad the blocks.
+func writeRows[T sample](d *Decoder, ps *planes[T], sc *scan, i, my int, last bool) {
+	ci := sc.comp[i]
+	c := &d.comp[ci]
+	g := groupRows(d, sc, i)
+	first := my * g // the component row at window row ctxRows
+	lo, hi := first, first+g
+	if needsContext(d, c) {
+		lo, hi = max(first-1, 0), first+g-1
+		if last {
+			hi = first + g
 		}
-		out := dst[y*rowLen : (y+1)*rowLen]
-		if bps == 1 {
-			interleave8(out, rows[:n], d.width)
-		} else {
-			interleave16(out, rows[:n], d.width)
-		}
+	}
+	hi = min(hi, c.height)
+	for r := lo; r < hi; r++ {
+		writeRow(d, ps, ci, r, first-ctxRows)
 	}
 }
 
-// horizontalOnly reports whether every component is at full resolution
-// or takes h2v1 fancy upsampling: the common 4:4:4 and 4:2:2 colour frames.
-func horizontalOnly(d *Decoder) bool {
-	for i := 0; i < d.ncomp; i++ {
-		c := &d.comp[i]
-		full := c.h == d.hmax && c.v == d.vmax
-		h2v1 := 2*c.h == d.hmax && c.v == d.vmax && c.width > 2
-		if !full && !h2v1 {
-			return false
-		}
-	}
-	return true
-}
-
-// writeInterleaved is writeFrame for 8-bit colour frames that
-// horizontalOnly accepts: it upsamples straight into dst, without the row
-// buffers, for the same samples.
-func writeInterleaved(d *Decoder, ps *planes[uint8], dst []byte) {
-	w := d.width
-	for y := 0; y < d.height; y++ {
-		out := dst[3*w*y : 3*w*(y+1)]
-		for i := 0; i < 3; i++ {
-			c := &d.comp[i]
-			if c.h == d.hmax {
-				in := ps.plane[i][y*c.stride : y*c.stride+w]
-				for x, v := range in {
-					out[3*x+i] = v
-				}
-				continue
-			}
-			// h2v1Fancy, writing every third byte and dropping the last
-			// sample when the image width is odd
-			in := ps.plane[i][y*c.stride : y*c.stride+c.width]
-			n := len(in)
-			prev, cur := int(in[0]), int(in[1])
-			out[i] = in[0]
-			out[3+i] = byte((prev*3 + cur + 2) >> 2)
-			for j := 2; j < n; j++ {
-				next := int(in[j])
-				v := cur * 3
-				o := (*[6]byte)(out[6*(j-1):])
-				o[i] = byte((v + prev + 1) >> 2)
-				o[3+i] = byte((v + next + 2) >> 2)
-				prev, cur = cur, next
-			}
-			out[3*(2*n-2)+i] = byte((cur*3 + prev + 1) >> 2)
-			if 2*n-1 < w {
-				out[3*(2*n-1)+i] = byte(cur)
-			}
-		}
-	}
-}
-
-// upsampleRow returns output row y of component i at full resolution (at
-// least d.width samples).
-func upsampleRow[T sample](d *Decoder, ps *planes[T], i, y int) []T {
-	c := &d.comp[i]
-	plane := ps.plane[i]
+// writeRow upsamples row r of component ci, which the window holds from
+// component row base on, to the output rows it covers and writes them
+// into the frame.
+func writeRow[T sample](d *Decoder, ps *planes[T], ci, r, base int) {
+	c := &d.comp[ci]
 	hf, vf := d.hmax/c.h, d.vmax/c.v
+	w := ps.window[ci]
+	in := func(r int) []T {
+		s := (r - base) * c.stride
+		return w[s : s+c.stride]
+	}
+	n, bps := d.ncomp, d.bps
+	rowLen := d.width * n * bps
+	y0, y1 := r*vf, min(r*vf+vf, d.height)
+	out := func(y int) []byte { return d.dst[y*rowLen : (y+1)*rowLen] }
 	switch {
 	case hf == 1:
 		// full width: no work, or vertical replication only
-		r := y / vf
-		return plane[r*c.stride : r*c.stride+d.width]
+		src := in(r)[:d.width]
+		for y := y0; y < y1; y++ {
+			put(out(y), src, ci, n, bps)
+		}
 	case hf == 2 && vf == 1 && c.width > 2:
-		out := ps.row[i]
-		h2v1Fancy(out, plane[y*c.stride:y*c.stride+c.width])
-		return out
+		if w8, ok := any(w).([]uint8); ok && bps == 1 && n == 3 {
+			s := (r - base) * c.stride
+			h2v1Fancy3(out(y0)[ci:], w8[s:s+c.width], d.width)
+			return
+		}
+		up := ps.row[ci]
+		h2v1Fancy(up, in(r)[:c.width])
+		put(out(y0), up[:d.width], ci, n, bps)
 	case hf == 2 && vf == 2 && c.width > 2:
-		r := y / 2
-		near := plane[r*c.stride : r*c.stride+c.width]
-		o := r - 1 // the next nearest row is above for even output rows
-		if y&1 == 1 {
-			o = r + 1
+		near := in(r)[:c.width]
+		up := ps.row[ci]
+		for y := y0; y < y1; y++ {
+			o := r - 1 // the next nearest row is above for even output rows
+			if y&1 == 1 {
+				o = r + 1
+			}
+			o = min(max(o, 0), c.height-1)
+			h2v2Fancy(up, near, in(o)[:c.width])
+			put(out(y), up[:d.width], ci, n, bps)
 		}
-		o = min(max(o, 0), c.height-1)
-		far := plane[o*c.stride : o*c.stride+c.width]
-		out := ps.row[i]
-		h2v2Fancy(out, near, far)
-		return out
 	default:
-		in := plane[(y/vf)*c.stride:]
-		out := ps.row[i][:d.width]
-		for x := range out {
-			out[x] = in[x/hf]
+		src := in(r)
+		up := ps.row[ci][:d.width]
+		for x := range up {
+			up[x] = src[x/hf]
 		}
-		return out
+		for y := y0; y < y1; y++ {
+			put(out(y), up, ci, n, bps)
+		}
 	}
 }
 
@@ -141,6 +138,29 @@ func h2v1Fancy[T sample](out, in []T) {
 	}
 	out[2*n-2] = T((cur*3 + prev + 1) >> 2)
 	out[2*n-1] = T(cur)
+}
+
+// h2v1Fancy3 is h2v1Fancy for 8-bit colour frames (the common 4:2:2): it
+// writes every third byte of out, the frame's row from the component's
+// first sample on, straight, without the row buffer, and drops the last
+// sample when the width w is odd.
+func h2v1Fancy3(out []byte, in []uint8, w int) {
+	n := len(in)
+	prev, cur := int(in[0]), int(in[1])
+	out[0] = in[0]
+	out[3] = byte((prev*3 + cur + 2) >> 2)
+	for j := 2; j < n; j++ {
+		next := int(in[j])
+		v := cur * 3
+		o := (*[4]byte)(out[6*(j-1):])
+		o[0] = byte((v + prev + 1) >> 2)
+		o[3] = byte((v + next + 2) >> 2)
+		prev, cur = cur, next
+	}
+	out[3*(2*n-2)] = byte((cur*3 + prev + 1) >> 2)
+	if 2*n-1 < w {
+		out[3*(2*n-1)] = byte(cur)
+	}
 }
 
 // h2v2Fancy is h2v2_fancy_upsample for one output row: near is the input
@@ -167,33 +187,29 @@ func h2v2Fancy[T sample](out, near, far []T) {
 	out[2*n-1] = T((this*4 + 7) >> 4)
 }
 
-// interleave8 writes one row of 8-bit samples; only 8-bit precision gets
-// here (precision never exceeds bits allocated).
-func interleave8[T sample](out []byte, rows [][]T, width int) {
-	switch len(rows) {
-	case 1:
-		r := rows[0][:width]
-		out = out[:width]
-		for x, v := range r {
+// put writes one output row of component i into out, a row of the frame
+// with n samples a pixel of bps bytes (little endian). Only 8-bit
+// precision gets here with bps 1 (precision never exceeds bits allocated).
+func put[T sample](out []byte, row []T, i, n, bps int) {
+	switch {
+	case bps == 1 && n == 1:
+		if r, ok := any(row).([]uint8); ok {
+			copy(out, r)
+			return
+		}
+		out = out[:len(row)]
+		for x, v := range row {
 			out[x] = byte(v)
 		}
-	case 3:
-		r0 := rows[0][:width]
-		r1, r2 := rows[1][:len(r0)], rows[2][:len(r0)]
-		for x := range r0 {
-			o := (*[3]byte)(out[3*x:])
-			o[0], o[1], o[2] = byte(r0[x]), byte(r1[x]), byte(r2[x])
+	case bps == 1:
+		out = out[i:]
+		for x, v := range row {
+			out[3*x] = byte(v)
 		}
-	}
-}
-
-// interleave16 writes one row of samples as 16-bit little endian.
-func interleave16[T sample](out []byte, rows [][]T, width int) {
-	n := len(rows)
-	for i, r := range rows {
-		r = r[:width]
-		for x, v := range r {
-			o := (*[2]byte)(out[2*(x*n+i):])
+	default:
+		out = out[2*i:]
+		for x, v := range row {
+			o := (*[2]byte)(out[2*n*x:])
 			o[0], o[1] = byte(v), byte(uint16(v)>>8)
 		}
 	}
