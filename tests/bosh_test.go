@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -134,8 +135,10 @@ func TestRealBosh(t *testing.T) {
 		if len(lines) < 3 {
 			t.Fatalf("README has %d bosh exec launch lines", len(lines))
 		}
+		// They run boutiques/invocation.json.
+		inv := readInvocation(t)
 		direct := t.TempDir()
-		if r := runCmd(t, "", binary, "-q", sampleFile, direct, "-1024", "3071"); r.code != 0 {
+		if r := runCmd(t, "", binary, "-q", sampleFile, direct, strconv.Itoa(int(inv["min"].(float64))), strconv.Itoa(int(inv["max"].(float64)))); r.code != 0 {
 			t.Fatal(r.stderr)
 		}
 		want := mustRead(t, filepath.Join(direct, "sample-ct-normalized.dcm"))
@@ -171,12 +174,12 @@ func TestRealBosh(t *testing.T) {
 					path = v
 				}
 			}
-			env := append(mode.env, "PATH="+filepath.Dir(bosh)+string(os.PathListSeparator)+path)
+			env := append(slices.Clip(mode.env), "PATH="+filepath.Dir(bosh)+string(os.PathListSeparator)+path)
 			r := runIn(t, work, env, "/bin/sh", "-c", line)
 			if r.code != 0 || !strings.Contains(r.stdout, mode.want) {
 				t.Fatalf("%s: exit %d\n%s%s", line, r.code, r.stdout, r.stderr)
 			}
-			if !bytes.Equal(mustRead(t, filepath.Join(work, "out", "sample-ct-normalized.dcm")), want) {
+			if !bytes.Equal(mustRead(t, filepath.Join(work, inv["output_dir"].(string), "sample-ct-normalized.dcm")), want) {
 				t.Errorf("%s: the image differs from the direct run", line)
 			}
 		}

@@ -131,8 +131,9 @@ func TestCWLDirectoryTool(t *testing.T) {
 // series) with cwltool and compares each series, picture included, with
 // its direct run `dicom-remap --qc SERIESDIR OUT MIN MAX`; the same
 // workflow runs under Toil on Slurm in cluster_test.go. A picture is per
-// series directory: a direct run on a directory holding several would
-// draw each series apart too, but title it after that directory.
+// series directory, titled with its name: a direct run on a directory
+// holding several series draws each apart too, but titles it
+// "<that directory> series K/N" and names it dicom-remap-qc-K.png.
 func TestCWLStudyWorkflow(t *testing.T) {
 	cwltool := need(t, "cwltool")
 	var dirs, items []string
