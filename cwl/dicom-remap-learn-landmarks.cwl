@@ -36,7 +36,7 @@ hints:
         version: ["0.1.0"]
         specs: ["https://github.com/dicom-remap/dicom-remap"]
   # One file at a time; each file's histogram (at most 65536 counts) is
-  # kept until its series is merged: 47 MB peak RSS on a 300-slice series
+  # kept until its series is merged: 40 MB peak RSS on a 300-slice series
   # (docs/performance.md).
   ResourceRequirement:
     coresMin: $(inputs.workers)

@@ -338,6 +338,34 @@ func TestPictureDrawsPiecewiseMap(t *testing.T) {
 	if clamped != want || want == 0 {
 		t.Fatalf("%d samples drawn as clamped, want %d", clamped, want)
 	}
+	// Per file, maps differ: each file shown draws its own line, in file
+	// order whatever order they finish in; a file not shown draws none.
+	other := slices.Clone(pieces)
+	other[3].Offset += 50
+	for _, order := range [][]int{{0, 1, 2, 3, 4, 5, 6}, {6, 3, 5, 0, 2, 1, 4}} {
+		c = NewCollector(7)
+		for _, f := range order {
+			s := shape
+			if f == 3 { // shown: Picks(7) is 0, 2, 3, 5, 6
+				s.Pieces = other
+			}
+			if f == 1 { // not shown
+				s.Pieces = []remap.MapPiece{{From: math.Inf(-1), Slope: 1, Offset: 0}}
+			}
+			o := c.File(f)
+			o.Begin(s)
+			o.Samples(0, in, out)
+			o.Done()
+		}
+		p := c.Picture("series", "per file")
+		if err := p.Check(); err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Mapping) != 2 || !slices.Equal(p.Mapping[0], line) {
+			t.Fatalf("order %v: %d lines drawn, want the common map's then file 3's", order, len(p.Mapping))
+		}
+	}
+
 	// Without pieces, no polyline: the renderer draws the one line.
 	shape.Pieces = nil
 	c = NewCollector(1)

@@ -79,11 +79,24 @@ func observe(ds *dicom.Dataset, im *image, inC sampleCodec, mapper *groupMapper,
 			vlo, vhi = -storedLimit, storedLimit // the LUT's values
 		}
 		sh.Source = Range{vlo, vhi}
+		// An end at or beyond the stored values' bounds (a segment of
+		// slight slope extended far) is taken at the bound, before its
+		// stored value could overflow.
+		at := func(m *big.Rat, up bool) int64 {
+			v := new(big.Rat).Quo(new(big.Rat).Sub(m, intercept), slope)
+			switch {
+			case v.Cmp(new(big.Rat).SetInt64(vlo)) <= 0:
+				return vlo
+			case v.Cmp(new(big.Rat).SetInt64(vhi)) >= 0:
+				return vhi
+			}
+			return stored(m, up)
+		}
 		if source.Lo != nil {
-			sh.Source.Lo = stored(source.Lo, true)
+			sh.Source.Lo = at(source.Lo, true)
 		}
 		if source.Hi != nil {
-			sh.Source.Hi = stored(source.Hi, false)
+			sh.Source.Hi = at(source.Hi, false)
 		}
 		if all || sh.Source.Lo > sh.Source.Hi { // nothing within: all clamped
 			sh.Source = Range{vhi, vhi}
