@@ -254,3 +254,27 @@ func TestModalityLUTInFunctionalGroupsAmbiguous(t *testing.T) {
 	samples := frameSamples(values, 2, []frameTransform{rs, {slope: "1", intercept: "5"}})
 	checkAgainstOracle(t, spec, samples, noPad, Params{Min: 0, Max: 255, Version: "test"})
 }
+
+// groupLUTSeeds are small enhanced images with Modality LUTs in their
+// functional groups, each placement and each refused combination, for the
+// fuzzer.
+func groupLUTSeeds() [][]byte {
+	small := frameTransform{first: 10, entries: lutEntries(64)}
+	rs := frameTransform{slope: "2", intercept: "-3"}
+	lutSeq := lutSequence(10, 16, small.entries, "US", false)
+	var out [][]byte
+	for _, extra := range [][]fixture.Elem{
+		{fixture.Seq(0x5200, 0x9230, []fixture.Elem{small.inPVT()}, []fixture.Elem{lutSeq})},
+		{fixture.Seq(0x5200, 0x9229, []fixture.Elem{lutSeq}), fixture.Seq(0x5200, 0x9230, []fixture.Elem{}, []fixture.Elem{})},
+		{fixture.Seq(0x5200, 0x9229, []fixture.Elem{small.inPVT()}), fixture.Seq(0x5200, 0x9230, []fixture.Elem{rs.inPVT()}, []fixture.Elem{})},
+		{fixture.Seq(0x5200, 0x9230, []fixture.Elem{rs.inPVT(), lutSeq}, []fixture.Elem{small.inPVT()})},
+	} {
+		values := make([]int64, 2*8*8)
+		for i := range values {
+			values[i] = int64(i * 7 % 90)
+		}
+		out = append(out, fixture.Build(fixture.Spec{SOPClass: enhancedXA, Modality: "XA", Rows: 8, Columns: 8, Frames: 2,
+			BitsAllocated: 16, BitsStored: 12, Values: values, Extra: extra}))
+	}
+	return out
+}
