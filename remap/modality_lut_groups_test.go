@@ -278,3 +278,32 @@ func groupLUTSeeds() [][]byte {
 	}
 	return out
 }
+
+// TestModalityLUTInFunctionalGroupsSigned: an enhanced CT with signed
+// pixels and per-frame tables whose first mapped value is negative (an SS
+// descriptor), one frame with a rescale.
+func TestModalityLUTInFunctionalGroupsSigned(t *testing.T) {
+	const frames, rows = 3, 40
+	rng := rand.New(rand.NewSource(31))
+	values := make([]int64, frames*rows*rows)
+	for i := range values {
+		values[i] = int64(rng.Intn(4000)) - 2000
+	}
+	ts := []frameTransform{{first: -1000, entries: lutEntries(2000)}, {slope: "1", intercept: "-1024"}, {first: -1500, entries: lutEntries(2600)}}
+	var items [][]fixture.Elem
+	for _, f := range ts {
+		if f.entries != nil {
+			items = append(items, []fixture.Elem{fixture.Seq(0x0028, 0x9145, []fixture.Elem{lutSequence(int(f.first)&0xffff, 16, f.entries, "SS", false)})})
+		} else {
+			items = append(items, []fixture.Elem{f.inPVT()})
+		}
+	}
+	spec := fixture.Spec{SOPClass: fixture.EnhancedCTImage, Rows: rows, Columns: rows, Frames: frames, BitsAllocated: 16, BitsStored: 16,
+		Signed: true, Values: values, Extra: []fixture.Elem{fixture.Seq(0x5200, 0x9230, items...)}}
+	samples := frameSamples(values, frames, ts)
+	for _, p := range []Params{{Min: 0, Max: 4095}, {Min: -100, Max: 100, Percentiles: pc(t, "2:98")}} {
+		p.Version = "test"
+		checkAgainstOracle(t, spec, samples, noPad, p)
+	}
+	checkGroupsNeutralized(t, fixture.Build(spec), frames)
+}
