@@ -11,6 +11,7 @@ import (
 	"github.com/dicom-remap/dicom-remap/internal/codectest"
 	"github.com/dicom-remap/dicom-remap/internal/fixture"
 	"github.com/dicom-remap/dicom-remap/internal/hostile"
+	"github.com/suyashkumar/dicom"
 )
 
 // FuzzRemap drives bytes through the whole read, remap and write path.
@@ -25,6 +26,9 @@ func FuzzRemap(f *testing.F) {
 	}
 	for _, in := range adversarialInputs() {
 		f.Add(in, int16(0), uint16(99))
+	}
+	for _, in := range groupLUTSeeds() {
+		f.Add(in, int16(0), uint16(255))
 	}
 	// The hostile cases (internal/hostile) when the encoders are there:
 	// every codec family's streams cut, lying, bombed and misencapsulated.
@@ -78,6 +82,14 @@ func fuzzRemap(t *testing.T, data []byte, lo int16, span uint16) {
 		}
 		if m.Samples != rep.Samples {
 			t.Fatalf("output has %d samples, input %d", m.Samples, rep.Samples)
+		}
+		// No Modality LUT is left anywhere: the output's values are its own.
+		ds, err := dicom.Parse(bytes.NewReader(out.Bytes()), int64(out.Len()), nil, dicom.SkipPixelData())
+		if err != nil {
+			t.Fatalf("output does not parse: %v", err)
+		}
+		if d := lutDepth(ds.Elements, 0); d >= 0 {
+			t.Fatalf("the output keeps a Modality LUT Sequence at depth %d", d)
 		}
 		// The output's rescale is 1/0: its modality values are its stored values.
 		if m.OK && (m.Source.Lo.Cmp(big.NewRat(min, 1)) < 0 || m.Source.Hi.Cmp(big.NewRat(max, 1)) > 0) {
@@ -186,4 +198,20 @@ func TestBombAllocation(t *testing.T) {
 			t.Logf("%d bytes declaring a 4 MiB frame: Remap allocated %d bytes of %d allowed", len(data), got, bound)
 		})
 	}
+}
+
+// lutDepth is the depth of the first Modality LUT Sequence among elems, -1
+// when there is none.
+func lutDepth(elems []*dicom.Element, depth int) int {
+	for _, e := range elems {
+		if e.Tag == tagModalityLUTSequence {
+			return depth
+		}
+		for _, item := range sequenceItems(e) {
+			if d := lutDepth(item, depth+1); d >= 0 {
+				return d
+			}
+		}
+	}
+	return -1
 }

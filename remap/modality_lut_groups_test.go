@@ -254,3 +254,56 @@ func TestModalityLUTInFunctionalGroupsAmbiguous(t *testing.T) {
 	samples := frameSamples(values, 2, []frameTransform{rs, {slope: "1", intercept: "5"}})
 	checkAgainstOracle(t, spec, samples, noPad, Params{Min: 0, Max: 255, Version: "test"})
 }
+
+// groupLUTSeeds are small enhanced images with Modality LUTs in their
+// functional groups, each placement and each refused combination, for the
+// fuzzer.
+func groupLUTSeeds() [][]byte {
+	small := frameTransform{first: 10, entries: lutEntries(64)}
+	rs := frameTransform{slope: "2", intercept: "-3"}
+	lutSeq := lutSequence(10, 16, small.entries, "US", false)
+	var out [][]byte
+	for _, extra := range [][]fixture.Elem{
+		{fixture.Seq(0x5200, 0x9230, []fixture.Elem{small.inPVT()}, []fixture.Elem{lutSeq})},
+		{fixture.Seq(0x5200, 0x9229, []fixture.Elem{lutSeq}), fixture.Seq(0x5200, 0x9230, []fixture.Elem{}, []fixture.Elem{})},
+		{fixture.Seq(0x5200, 0x9229, []fixture.Elem{small.inPVT()}), fixture.Seq(0x5200, 0x9230, []fixture.Elem{rs.inPVT()}, []fixture.Elem{})},
+		{fixture.Seq(0x5200, 0x9230, []fixture.Elem{rs.inPVT(), lutSeq}, []fixture.Elem{small.inPVT()})},
+	} {
+		values := make([]int64, 2*8*8)
+		for i := range values {
+			values[i] = int64(i * 7 % 90)
+		}
+		out = append(out, fixture.Build(fixture.Spec{SOPClass: enhancedXA, Modality: "XA", Rows: 8, Columns: 8, Frames: 2,
+			BitsAllocated: 16, BitsStored: 12, Values: values, Extra: extra}))
+	}
+	return out
+}
+
+// TestModalityLUTInFunctionalGroupsSigned: an enhanced CT with signed
+// pixels and per-frame tables whose first mapped value is negative (an SS
+// descriptor), one frame with a rescale.
+func TestModalityLUTInFunctionalGroupsSigned(t *testing.T) {
+	const frames, rows = 3, 40
+	rng := rand.New(rand.NewSource(31))
+	values := make([]int64, frames*rows*rows)
+	for i := range values {
+		values[i] = int64(rng.Intn(4000)) - 2000
+	}
+	ts := []frameTransform{{first: -1000, entries: lutEntries(2000)}, {slope: "1", intercept: "-1024"}, {first: -1500, entries: lutEntries(2600)}}
+	var items [][]fixture.Elem
+	for _, f := range ts {
+		if f.entries != nil {
+			items = append(items, []fixture.Elem{fixture.Seq(0x0028, 0x9145, []fixture.Elem{lutSequence(int(f.first)&0xffff, 16, f.entries, "SS", false)})})
+		} else {
+			items = append(items, []fixture.Elem{f.inPVT()})
+		}
+	}
+	spec := fixture.Spec{SOPClass: fixture.EnhancedCTImage, Rows: rows, Columns: rows, Frames: frames, BitsAllocated: 16, BitsStored: 16,
+		Signed: true, Values: values, Extra: []fixture.Elem{fixture.Seq(0x5200, 0x9230, items...)}}
+	samples := frameSamples(values, frames, ts)
+	for _, p := range []Params{{Min: 0, Max: 4095}, {Min: -100, Max: 100, Percentiles: pc(t, "2:98")}} {
+		p.Version = "test"
+		checkAgainstOracle(t, spec, samples, noPad, p)
+	}
+	checkGroupsNeutralized(t, fixture.Build(spec), frames)
+}

@@ -86,3 +86,25 @@ func TestObserverModalityLUT(t *testing.T) {
 		}
 	}
 }
+
+// With a Modality LUT per frame (functional groups) the observer sees each
+// frame's samples through that frame's table.
+func TestObserverModalityLUTPerFrame(t *testing.T) {
+	luts := lutTables()
+	var items [][]fixture.Elem
+	for _, l := range luts {
+		items = append(items, []fixture.Elem{l.inPVT()})
+	}
+	spec, values := enhancedLUT(3, fixture.Seq(0x5200, 0x9230, items...))
+	data := fixture.Build(spec)
+	rec := &recorder{}
+	var out bytes.Buffer
+	if _, err := Remap(&out, bytes.NewReader(data), int64(len(data)), Params{Min: 0, Max: 255, Version: "test", Observe: rec}); err != nil {
+		t.Fatal(err)
+	}
+	for i, smp := range frameSamples(values, 3, luts) {
+		if rec.in[i] != smp.v {
+			t.Fatalf("sample %d (frame %d): seen %d, modality value %d", i, i/(len(values)/3)+1, rec.in[i], smp.v)
+		}
+	}
+}

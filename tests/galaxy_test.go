@@ -126,29 +126,39 @@ func TestGalaxyHostileIdentifiers(t *testing.T) {
 		return nil
 	})
 	sort.Strings(files)
-	// The direct run on the same slices under plain names.
+	// A key object selection on slices 1 to 3, linked (--related link):
+	// its identifier names its copy as the slices' name theirs.
+	ko := mustRead(t, filepath.Join("..", "galaxy", "test-data", "related", "KO0001"))
+	identifiers = append(identifiers, "ko'$(touch pwned).dcm")
+	// The direct run on the same files under plain names.
 	flat := t.TempDir()
 	for i, f := range files {
 		write(t, filepath.Join(flat, fmt.Sprintf("s%02d", i)), mustRead(t, f))
 	}
+	write(t, filepath.Join(flat, fmt.Sprintf("s%02d", len(files))), ko)
 	direct := filepath.Join(t.TempDir(), "direct")
-	if r := runCmd(t, "", binary, "-q", flat, direct, "0", "1000"); r.code != 0 {
+	if r := runCmd(t, "", binary, "-q", "--related", "link", flat, direct, "0", "1000"); r.code != 0 {
 		t.Fatal(r.stderr)
 	}
-	want := map[string]int{} // output sha256 -> slice index
-	for i := range files {
+	want := map[string]int{} // output sha256 -> element index
+	for i := range identifiers {
 		want[sha(t, filepath.Join(direct, fmt.Sprintf("s%02d-normalized.dcm", i)))] = i
 	}
 
 	j := newGalaxyJob(t)
 	var elements []galaxyDataset
-	for i, f := range files {
-		d := j.stage(t, mustRead(t, f), identifiers[i])
+	for i, f := range append(files, "") {
+		data := ko
+		if f != "" {
+			data = mustRead(t, f)
+		}
+		d := j.stage(t, data, identifiers[i])
 		d.Identifier = identifiers[i]
 		elements = append(elements, d)
 	}
 	j.Params["input"] = elements
 	j.Params["min"], j.Params["max"] = 0, 1000
+	j.Params["related"] = "link"
 	j.output("provenance")
 	r := j.run(t, wrapper)
 	if r.code != 0 {
@@ -189,6 +199,9 @@ func TestGalaxyHostileIdentifiers(t *testing.T) {
 				t.Errorf("identifier %q became %q", id, seen[i])
 			}
 		}
+	}
+	if got := seen[len(identifiers)-1]; got != "ko___touch_pwned_" {
+		t.Errorf("the key object's copy is named %q", got)
 	}
 	if !bytes.Contains(mustRead(t, filepath.Join(j.Dir, "working", "remapped", "dicom-remap-provenance.json")), []byte(`"mode": "series"`)) {
 		t.Error("no series provenance record")

@@ -386,3 +386,25 @@ assert "through the modality LUT" in ds.DerivationDescription, ds.DerivationDesc
 		})
 	}
 }
+
+// TestModalityLUTInFunctionalGroupsAmbiguousCLI: a frame with two
+// transforms in its groups is refused with exit 3, naming them, and
+// nothing is written; in series mode the run fails as a whole.
+func TestModalityLUTInFunctionalGroupsAmbiguousCLI(t *testing.T) {
+	dir := t.TempDir()
+	pvt := fixture.Seq(0x0028, 0x9145, []fixture.Elem{fixture.Str(0x0028, 0x1052, "DS", "0"), fixture.Str(0x0028, 0x1053, "DS", "1"), fixture.Str(0x0028, 0x1054, "LO", "US")})
+	s := fixture.Spec{SOPClass: "1.2.840.10008.5.1.4.1.1.12.1.1", Modality: "XA", Rows: 8, Columns: 8, Frames: 2,
+		BitsAllocated: 16, BitsStored: 12, Values: make([]int64, 128), Series: "31",
+		Extra: []fixture.Elem{fixture.Seq(0x5200, 0x9229, []fixture.Elem{lutItem(64, 0, 1)}), fixture.Seq(0x5200, 0x9230, []fixture.Elem{pvt}, []fixture.Elem{})}}
+	in := write(t, filepath.Join(dir, "in", "XA1"), fixture.Build(s))
+	for _, input := range []string{in, filepath.Dir(in)} {
+		out := filepath.Join(t.TempDir(), "out")
+		r := runCmd(t, "", binary, input, out, "0", "255")
+		if r.code != 3 || !strings.Contains(r.stderr, "XA1: header: frame 1: a modality transform in both the shared and the per-frame functional groups, one of them a modality LUT sequence") {
+			t.Fatalf("%s: exit %d: %s", input, r.code, r.stderr)
+		}
+		if entries, _ := os.ReadDir(out); len(entries) > 0 {
+			t.Fatalf("%s: output written: %v", input, entries)
+		}
+	}
+}

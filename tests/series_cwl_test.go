@@ -70,16 +70,19 @@ func TestCWLSeriesWorkflow(t *testing.T) {
 		}
 	}
 
-	// Without qc the workflow gives no pictures (the steps' nulls are
-	// dropped).
-	job = write(t, filepath.Join(work, "job2.yml"), []byte(fmt.Sprintf("images: [%s]\nmin: 0\nmax: 100\n", strings.Join(images[:2], ", "))))
-	r = runIn(t, work, withBinaryOnPath(), cwltool, "--parallel", "--no-container", "--outdir", filepath.Join(work, "out2"), abs(t, filepath.Join("..", "cwl", "dicom-remap-series.cwl")), job)
-	if r.code != 0 {
-		t.Fatalf("cwltool: exit %d\n%s", r.code, r.stderr)
-	}
-	result.QCPictures = nil
-	if err := json.Unmarshal([]byte(r.stdout), &result); err != nil || len(result.QCPictures) != 0 || len(result.Normalized) != 2 {
-		t.Fatalf("without qc: %v %+v", err, result)
+	// Without qc, or with qc false (the slice tool draws whenever it is
+	// given qc, so the picture step must not run), the workflow gives no
+	// pictures.
+	for i, qc := range []string{"", "qc: false\n"} {
+		job = write(t, filepath.Join(work, fmt.Sprintf("job%d.yml", i+2)), []byte(fmt.Sprintf("images: [%s]\nmin: 0\nmax: 100\n%s", strings.Join(images[:2], ", "), qc)))
+		r = runIn(t, work, withBinaryOnPath(), cwltool, "--parallel", "--no-container", "--outdir", filepath.Join(work, fmt.Sprintf("out%d", i+2)), abs(t, filepath.Join("..", "cwl", "dicom-remap-series.cwl")), job)
+		if r.code != 0 {
+			t.Fatalf("cwltool: exit %d\n%s", r.code, r.stderr)
+		}
+		result.QCPictures = nil
+		if err := json.Unmarshal([]byte(r.stdout), &result); err != nil || len(result.QCPictures) != 0 || len(result.Normalized) != 2 {
+			t.Fatalf("%q: %v %+v", qc, err, result)
+		}
 	}
 }
 
