@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dicom-remap/dicom-remap/codec/jpeg2000"
 	"github.com/dicom-remap/dicom-remap/internal/codectest"
 	"github.com/dicom-remap/dicom-remap/internal/fixture"
 	"github.com/dicom-remap/dicom-remap/internal/hostile"
@@ -107,7 +108,8 @@ func fuzzRemap(t *testing.T, data []byte, lo int16, span uint16) {
 // with several workers; kept for both passes, measuring and writing) and
 // each worker's decoder in each pass: at most 64 rows of the frame
 // (baseline JPEG's window of an MCU row and its context, at most 36;
-// JPEG Lossless's and JPEG-LS's lines). No frame more: a decoder whose working
+// JPEG Lossless's and JPEG-LS's lines; JPEG 2000's coefficients of a small
+// tile or strips of a large one). No frame more: a decoder whose working
 // set grows with the frame's height (whole-frame planes, a coefficient per
 // sample, a frame of palette indices beside the frame) fails it.
 func allocationBound(data []byte, limit int64) (uint64, int64) {
@@ -124,6 +126,11 @@ func allocationBound(data []byte, limit int64) (uint64, int64) {
 		}
 		rowBytes := uint64(f.size / max(f.stored.Rows, 1))
 		bound += inFlight*uint64(f.size) + 2*workers*64*rowBytes
+		if im.syntax.j2k {
+			// and a JPEG 2000 decoder's coefficients: a small tile's, or
+			// the strips of a large one, kept from pass to pass
+			bound += workers * uint64(jpeg2000.WorkingSet(f.stored.Columns, f.stored.Rows, f.stored.Samples))
+		}
 	}
 	return bound, im.pixels.length
 }
