@@ -126,7 +126,7 @@ func allocationBound(data []byte, limit int64) (uint64, int64) {
 		}
 		rowBytes := uint64(f.size / max(f.stored.Rows, 1))
 		bound += inFlight*uint64(f.size) + 2*workers*64*rowBytes
-		if im.syntax.j2k {
+		if im.syntax != nil && im.syntax.j2k {
 			// and a JPEG 2000 decoder's coefficients: a small tile's, or
 			// the strips of a large one, kept from pass to pass
 			bound += workers * uint64(jpeg2000.WorkingSet(f.stored.Columns, f.stored.Rows, f.stored.Samples))
