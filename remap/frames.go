@@ -128,8 +128,12 @@ func (f *frameSource) read(i int, dst []byte, w *frameWorker) error {
 			return &Error{Kind: Internal, Step: StepPixels, Err: fmt.Errorf("frame %d: %w", i+1, err)}
 		}
 	} else {
-		var err error
-		if stored, err = f.native(i, w); err != nil {
+		if f.convert == convertPalette {
+			stored = dst[len(dst)-f.rawSize:] // as for a decoded frame
+		} else {
+			stored = grow(&w.src, f.rawSize)
+		}
+		if err := f.native(i, stored); err != nil {
 			return err
 		}
 	}
@@ -179,29 +183,26 @@ func (f *frameSource) compressed(i int, w *frameWorker) ([]byte, error) {
 	return src, nil
 }
 
-// native returns native frame i as little-endian samples.
-func (f *frameSource) native(i int, w *frameWorker) ([]byte, error) {
+// native reads native frame i into raw, f.rawSize bytes, as
+// little-endian samples.
+func (f *frameSource) native(i int, raw []byte) error {
 	off := int64(i) * int64(f.rawSize)
-	var raw []byte
 	if f.mem != nil {
 		// A copy: the conversion may change it in place, and mem is the
 		// caller's input.
-		raw = append(grow(&w.src, f.rawSize)[:0], f.mem[off:off+int64(f.rawSize)]...)
-	} else {
-		raw = grow(&w.src, f.rawSize)
-		if _, err := f.file.ReadAt(raw, f.offset+off); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil, reject(StepPixels, "truncated: pixel data ends early")
-			}
-			return nil, &Error{Kind: Internal, Step: StepPixels, Err: err}
+		copy(raw, f.mem[off:off+int64(f.rawSize)])
+	} else if _, err := f.file.ReadAt(raw, f.offset+off); err != nil {
+		if errors.Is(err, io.EOF) {
+			return reject(StepPixels, "truncated: pixel data ends early")
 		}
+		return &Error{Kind: Internal, Step: StepPixels, Err: err}
 	}
 	if f.order == binary.BigEndian && f.stored.Bits == 16 {
 		for j := 0; j+1 < len(raw); j += 2 {
 			raw[j], raw[j+1] = raw[j+1], raw[j]
 		}
 	}
-	return raw, nil
+	return nil
 }
 
 // interleave copies a native 8-bit three-sample frame to dst with the
