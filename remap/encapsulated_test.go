@@ -357,7 +357,8 @@ func TestFrameMemoryBounds(t *testing.T) {
 // TestDeflatedMemoryBound: a deflated data set, which the library inflates
 // whole, is refused when it cannot fit in half the process's memory limit
 // (a 64 x 64 16-bit image inflates to a little over its 8 KiB of pixels),
-// and read within it; without a limit it is read.
+// and read within it, by Remap, Measure and ReadModality; without a limit
+// it is read.
 func TestDeflatedMemoryBound(t *testing.T) {
 	s := fixture.CTSlice(64, 64, 0, "1", "1")
 	s.TransferSyntax = fixture.DeflatedLE
@@ -385,6 +386,10 @@ func TestDeflatedMemoryBound(t *testing.T) {
 		_, err = Measure(bytes.NewReader(in), int64(len(in)), p)
 		if c.want == "" && err != nil || c.want != "" && (KindOf(err) != Rejected || !strings.Contains(fmt.Sprint(err), c.want)) {
 			t.Errorf("measure, memory %d: got %v, want %q", c.mem, err, c.want)
+		}
+		_, err = ReadModality(bytes.NewReader(in), int64(len(in)), 0, c.mem)
+		if c.want == "" && err != nil || c.want != "" && (KindOf(err) != Rejected || !strings.Contains(fmt.Sprint(err), c.want)) {
+			t.Errorf("modality, memory %d: got %v, want %q", c.mem, err, c.want)
 		}
 	}
 }
