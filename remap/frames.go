@@ -128,10 +128,15 @@ func (f *frameSource) read(i int, dst []byte, w *frameWorker) error {
 			return &Error{Kind: Internal, Step: StepPixels, Err: fmt.Errorf("frame %d: %w", i+1, err)}
 		}
 	} else {
-		if f.convert == convertPalette {
-			stored = dst[len(dst)-f.rawSize:] // as for a decoded frame
-		} else {
-			stored = grow(&w.src, f.rawSize)
+		switch {
+		case f.convert == convertPalette, f.convert == convertYBR422, f.convert == convertYBR && f.planar == 0:
+			// Read into the frame's end and converted in place, front to
+			// back: an output pixel never overtakes the stored ones not
+			// yet read (palette: 3 or 6 bytes from 1 or 2; YBR_FULL_422:
+			// 6 from 4; YBR_FULL: the same 3).
+			stored = dst[len(dst)-f.rawSize:]
+		default:
+			stored = grow(&w.src, f.rawSize) // planar YBR: interleaved from a copy
 		}
 		if err := f.native(i, stored); err != nil {
 			return err
@@ -209,7 +214,9 @@ func (f *frameSource) native(i int, raw []byte) error {
 // samples of a pixel together.
 func interleave(dst, src []byte, planar int, f codec.Frame) {
 	if planar == 0 {
-		copy(dst, src)
+		if &dst[0] != &src[0] {
+			copy(dst, src)
+		}
 		return
 	}
 	n := f.Columns * f.Rows
