@@ -90,7 +90,7 @@ func fuzzRemap(t *testing.T, data []byte, lo int16, span uint16) {
 // pixel bytes: a constant for the parser and tables (4 MiB; the seeds, the
 // corpus and the hostile cases take at most 1.5 MiB beyond the rest), a
 // multiple of the input (the library reads the header's elements; a native
-// frame is read whole before it is converted), and for a compressed or
+// planar YBR frame is read whole before it is interleaved), and for a compressed or
 // converted image the frames in flight (one per worker and two ahead each,
 // with several workers; kept for both passes, measuring and writing) and
 // each worker's decoder in each pass: at most 64 rows of the frame
