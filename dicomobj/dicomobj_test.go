@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"encoding/binary"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -366,5 +367,56 @@ func TestPartialSeries(t *testing.T) {
 	}
 	if !bytes.Equal(out.Bytes(), want) || refs.Count != 4 {
 		t.Errorf("%d references; the copy differs from the expected object at byte %d", refs.Count, firstDiff(out.Bytes(), want))
+	}
+}
+
+// deflatedImage is a deflated CT image of rows x 1024 16-bit zeros, after a
+// private OB element of private bytes, written without holding its pixels.
+func deflatedImage(t *testing.T, rows, private int) []byte {
+	t.Helper()
+	s := fixture.CTSlice(rows, 1024, 0, "1", "1")
+	s.Values, s.PixelDataLength, s.NoPreamble = nil, 2*rows*1024, true
+	if private > 0 {
+		s.Extra = append(s.Extra, fixture.Elem{Group: 0x0009, Element: 0x0010, VR: "LO", Value: []byte("PADDING ")},
+			fixture.Elem{Group: 0x0009, Element: 0x1000, VR: "OB", Value: make([]byte, private)})
+	}
+	var z bytes.Buffer
+	w, err := flate.NewWriter(&z, flate.BestSpeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(fixture.Build(s))
+	zeros := make([]byte, 1<<20)
+	for n := 2 * rows * 1024; n > 0; n -= len(zeros) {
+		w.Write(zeros[:min(n, len(zeros))])
+	}
+	w.Close()
+	var out bytes.Buffer
+	out.Write(make([]byte, 128))
+	out.WriteString("DICM")
+	out.Write(fixture.Meta(s.SOPClass, "1.2.826.0.1.3680043.10.1.3.1", fixture.DeflatedLE))
+	out.Write(z.Bytes())
+	return out.Bytes()
+}
+
+// TestClassifyDeflatedBomb: classifying a deflated image inflates what
+// precedes its pixels (a 16 MiB head), not its 80 MiB of pixels, which
+// under a memory limit was fatal; elements before the pixels longer than the
+// head are still walked (the whole data set inflated then).
+func TestClassifyDeflatedBomb(t *testing.T) {
+	bomb := deflatedImage(t, 40<<10, 0)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	h := classify(t, bomb)
+	runtime.ReadMemStats(&after)
+	if !h.Kind.Image {
+		t.Fatalf("classified as %+v", h.Kind)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 3*inflatedHead {
+		t.Fatalf("classifying %d bytes that inflate to 80 MiB allocated %d bytes", len(bomb), got)
+	}
+	long := deflatedImage(t, 16, inflatedHead+4096)
+	if h := classify(t, long); !h.Kind.Image || h.SOPClass != fixture.CTImage {
+		t.Fatalf("an image with %d bytes before its pixels classified as %+v", inflatedHead+4096, h)
 	}
 }

@@ -19,6 +19,10 @@ const (
 	maxUIValue  = 1 << 16 // a UI value read for its UIDs
 	// maxInflated bounds a deflated data set, which is held in memory.
 	maxInflated = 1 << 30
+	// inflatedHead is how much of a deflated data set a walk that stops
+	// at the pixels inflates first: the elements before them, in any real
+	// file. The whole data set is inflated only when they do not end there.
+	inflatedHead = 16 << 20
 )
 
 const undefined = 0xffffffff
@@ -381,6 +385,28 @@ func (w *window) ReadAt(p []byte, off int64) (int, error) {
 // data set does not walk, the object returned with the error holds the file
 // meta.
 func walk(file io.ReaderAt, size int64, stopAtPixels bool) (*object, error) {
+	if !stopAtPixels {
+		return walkInflating(file, size, false, maxInflated)
+	}
+	// Classifying a deflated file inflates what precedes its pixels, not
+	// gigabytes of them (a few kilobytes of zeros can declare those, and
+	// under a memory limit inflating them whole is fatal).
+	o, err := walkInflating(file, size, true, inflatedHead)
+	if errors.Is(err, errHeadCut) {
+		return walkInflating(file, size, true, maxInflated)
+	}
+	return o, err
+}
+
+// errHeadCut says that the first inflatedHead bytes of a deflated data set
+// did not reach its Pixel Data.
+var errHeadCut = errors.New("the inflated head does not reach the pixel data")
+
+// walkInflating is walk, inflating at most limit bytes of a deflated data
+// set: with a limit below maxInflated and stopAtPixels, a data set longer
+// than limit whose walk does not stop at the pixels within it gives
+// errHeadCut.
+func walkInflating(file io.ReaderAt, size int64, stopAtPixels bool, limit int64) (*object, error) {
 	src := file
 	if _, ok := file.(*bytes.Reader); !ok {
 		src = &window{r: file, buf: make([]byte, 32<<10)} // not in memory
@@ -425,6 +451,7 @@ func walk(file io.ReaderAt, size int64, stopAtPixels bool) (*object, error) {
 	}
 	o.dataStart, o.data = off, src
 	dataSize := size
+	headCut := false
 	switch o.ts {
 	case tsImplicitLE:
 		o.implicit = true
@@ -432,12 +459,15 @@ func walk(file io.ReaderAt, size int64, stopAtPixels bool) (*object, error) {
 		o.order = binary.BigEndian
 	case tsDeflated, tsDeflatedZ:
 		// The data set is a raw deflate stream: walk it inflated.
-		inflated, err := io.ReadAll(io.LimitReader(flate.NewReader(io.NewSectionReader(src, off, size-off)), maxInflated+1))
+		inflated, err := io.ReadAll(io.LimitReader(flate.NewReader(io.NewSectionReader(src, off, size-off)), limit+1))
 		if err != nil {
 			return nil, fmt.Errorf("inflate: %v", err)
 		}
-		if len(inflated) > maxInflated {
-			return nil, fmt.Errorf("inflate: the data set inflates beyond %d bytes", maxInflated)
+		if int64(len(inflated)) > limit {
+			if limit >= maxInflated {
+				return nil, fmt.Errorf("inflate: the data set inflates beyond %d bytes", maxInflated)
+			}
+			inflated, headCut = inflated[:limit], true
 		}
 		o.deflated, o.data, o.dataStart, dataSize = true, bytes.NewReader(inflated), 0, int64(len(inflated))
 	case "":
@@ -450,6 +480,9 @@ func walk(file io.ReaderAt, size int64, stopAtPixels bool) (*object, error) {
 	}
 	w := &walker{r: o.data, size: dataSize, order: o.order, implicit: o.implicit, count: mw.count}
 	elems, end, err := w.elements(o.dataStart, dataSize, 0, stopAtPixels, o)
+	if headCut && (err != nil || !o.stopped) {
+		return nil, errHeadCut
+	}
 	if err != nil {
 		return o, err // the file meta, for a caller that needs it
 	}

@@ -354,6 +354,46 @@ func TestFrameMemoryBounds(t *testing.T) {
 	}
 }
 
+// TestDeflatedMemoryBound: a deflated data set, which the library inflates
+// whole, is refused when it cannot fit in half the process's memory limit
+// (a 64 x 64 16-bit image inflates to a little over its 8 KiB of pixels),
+// and read within it, by Remap, Measure and ReadModality; without a limit
+// it is read.
+func TestDeflatedMemoryBound(t *testing.T) {
+	s := fixture.CTSlice(64, 64, 0, "1", "1")
+	s.TransferSyntax = fixture.DeflatedLE
+	in := fixture.Build(s)
+	lay, err := checkStructure(bytes.NewReader(in), int64(len(in)), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lay.inflated < 64*64*2 || lay.inflated > 64*64*2+4096 {
+		t.Fatalf("inflated data set of %d bytes for 8 KiB of pixels", lay.inflated)
+	}
+	for _, c := range []struct {
+		mem  int64
+		want string
+	}{
+		{2*lay.inflated - 1, "inflates to"},
+		{2 * lay.inflated, ""},
+		{0, ""},
+	} {
+		p := Params{Min: 0, Max: 100, MemoryLimit: c.mem}
+		_, err := Remap(io.Discard, bytes.NewReader(in), int64(len(in)), p)
+		if c.want == "" && err != nil || c.want != "" && (KindOf(err) != Rejected || !strings.Contains(fmt.Sprint(err), c.want)) {
+			t.Errorf("memory %d: got %v, want %q", c.mem, err, c.want)
+		}
+		_, err = Measure(bytes.NewReader(in), int64(len(in)), p)
+		if c.want == "" && err != nil || c.want != "" && (KindOf(err) != Rejected || !strings.Contains(fmt.Sprint(err), c.want)) {
+			t.Errorf("measure, memory %d: got %v, want %q", c.mem, err, c.want)
+		}
+		_, err = ReadModality(bytes.NewReader(in), int64(len(in)), 0, c.mem)
+		if c.want == "" && err != nil || c.want != "" && (KindOf(err) != Rejected || !strings.Contains(fmt.Sprint(err), c.want)) {
+			t.Errorf("modality, memory %d: got %v, want %q", c.mem, err, c.want)
+		}
+	}
+}
+
 // TestStreamChecks: each frame's stream is checked against the declared
 // frame before decoding: too short to hold it, another size in its own
 // header, or more complete streams than declared frames.

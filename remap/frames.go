@@ -151,8 +151,17 @@ func (f *frameSource) read(i int, dst []byte, w *frameWorker) error {
 			return &Error{Kind: Internal, Step: StepPixels, Err: fmt.Errorf("frame %d: %w", i+1, err)}
 		}
 	} else {
-		var err error
-		if stored, err = f.native(i, w); err != nil {
+		switch {
+		case f.convert == convertPalette, f.convert == convertYBR422, f.convert == convertYBR && f.planar == 0:
+			// Read into the frame's end and converted in place, front to
+			// back: an output pixel never overtakes the stored ones not
+			// yet read (palette: 3 or 6 bytes from 1 or 2; YBR_FULL_422:
+			// 6 from 4; YBR_FULL: the same 3).
+			stored = dst[len(dst)-f.rawSize:]
+		default:
+			stored = grow(&w.src, f.rawSize) // planar YBR: interleaved from a copy
+		}
+		if err := f.native(i, stored); err != nil {
 			return err
 		}
 	}
@@ -202,36 +211,35 @@ func (f *frameSource) compressed(i int, w *frameWorker) ([]byte, error) {
 	return src, nil
 }
 
-// native returns native frame i as little-endian samples.
-func (f *frameSource) native(i int, w *frameWorker) ([]byte, error) {
+// native reads native frame i into raw, f.rawSize bytes, as
+// little-endian samples.
+func (f *frameSource) native(i int, raw []byte) error {
 	off := int64(i) * int64(f.rawSize)
-	var raw []byte
 	if f.mem != nil {
 		// A copy: the conversion may change it in place, and mem is the
 		// caller's input.
-		raw = append(grow(&w.src, f.rawSize)[:0], f.mem[off:off+int64(f.rawSize)]...)
-	} else {
-		raw = grow(&w.src, f.rawSize)
-		if _, err := f.file.ReadAt(raw, f.offset+off); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil, reject(StepPixels, "truncated: pixel data ends early")
-			}
-			return nil, &Error{Kind: Internal, Step: StepPixels, Err: err}
+		copy(raw, f.mem[off:off+int64(f.rawSize)])
+	} else if _, err := f.file.ReadAt(raw, f.offset+off); err != nil {
+		if errors.Is(err, io.EOF) {
+			return reject(StepPixels, "truncated: pixel data ends early")
 		}
+		return &Error{Kind: Internal, Step: StepPixels, Err: err}
 	}
 	if f.order == binary.BigEndian && f.stored.Bits == 16 {
 		for j := 0; j+1 < len(raw); j += 2 {
 			raw[j], raw[j+1] = raw[j+1], raw[j]
 		}
 	}
-	return raw, nil
+	return nil
 }
 
 // interleave copies a native 8-bit three-sample frame to dst with the
 // samples of a pixel together.
 func interleave(dst, src []byte, planar int, f codec.Frame) {
 	if planar == 0 {
-		copy(dst, src)
+		if &dst[0] != &src[0] {
+			copy(dst, src)
+		}
 		return
 	}
 	n := f.Columns * f.Rows

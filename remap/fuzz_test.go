@@ -103,7 +103,7 @@ func fuzzRemap(t *testing.T, data []byte, lo int16, span uint16) {
 // pixel bytes: a constant for the parser and tables (4 MiB; the seeds, the
 // corpus and the hostile cases take at most 1.5 MiB beyond the rest), a
 // multiple of the input (the library reads the header's elements; a native
-// frame is read whole before it is converted), and for a compressed or
+// planar YBR frame is read whole before it is interleaved), and for a compressed or
 // converted image the frames in flight (one per worker and two ahead each,
 // with several workers; kept for both passes, measuring and writing) and
 // each worker's decoder in each pass: at most 64 rows of the frame
@@ -175,34 +175,40 @@ func adversarialInputs() [][]byte {
 }
 
 // TestBombAllocation: honest declared-size bombs (2048 x 2048 frames of
-// zeros, a few hundred bytes for JPEG-LS and JPEG 2000) decode within the
-// bound FuzzRemap asserts: the frame and a working set of rows, not a
-// multiple of the frame (baseline JPEG's former whole-frame planes, one
-// frame more, fail it).
+// zeros, a few hundred bytes for JPEG-LS and JPEG 2000, and an RLE palette
+// colour frame of 16-bit indices) decode within the bound FuzzRemap
+// asserts: the frame and a working set of rows, not a multiple of the frame
+// (baseline JPEG's former whole-frame planes, one frame more, and the
+// palette's former frame of indices, two thirds of one, fail it).
 func TestBombAllocation(t *testing.T) {
-	for _, fam := range []string{"rle", "ljpeg", "jpegls", "jpeg", "j2k"} {
+	for _, fam := range []string{"rle", "ljpeg", "jpegls", "jpeg", "j2k", "palette"} {
 		t.Run(fam, func(t *testing.T) {
-			for _, tool := range hostile.Tools {
-				codectest.NeedTool(t, tool)
-			}
-			data, err := hostile.Flat(t.TempDir(), fam, 2048)
-			if err != nil {
-				t.Fatal(err)
+			var data []byte
+			if fam == "palette" {
+				data = paletteBomb(2048)
+			} else {
+				for _, tool := range hostile.Tools {
+					codectest.NeedTool(t, tool)
+				}
+				var err error
+				if data, err = hostile.Flat(t.TempDir(), fam, 2048); err != nil {
+					t.Fatal(err)
+				}
 			}
 			bound, pixels := allocationBound(data, 1<<24)
 			out := bytes.NewBuffer(make([]byte, 0, pixels+int64(len(data))+1<<16))
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
-			_, err = Remap(out, bytes.NewReader(data), int64(len(data)), Params{Min: 0, Max: 255, PixelLimit: 1 << 24})
+			_, err := Remap(out, bytes.NewReader(data), int64(len(data)), Params{Min: 0, Max: 255, PixelLimit: 1 << 24})
 			runtime.ReadMemStats(&after)
 			if err != nil {
 				t.Fatal(err)
 			}
 			got := after.TotalAlloc - before.TotalAlloc
+			t.Logf("%d bytes declaring %d pixel bytes: Remap allocated %d bytes, bound %d", len(data), pixels, got, bound)
 			if got > bound {
-				t.Fatalf("%d bytes declaring a 4 MiB frame: Remap allocated %d bytes, over %d", len(data), got, bound)
+				t.Fatalf("%d bytes declaring %d pixel bytes: Remap allocated %d bytes, over %d", len(data), pixels, got, bound)
 			}
-			t.Logf("%d bytes declaring a 4 MiB frame: Remap allocated %d bytes of %d allowed", len(data), got, bound)
 		})
 	}
 }
@@ -221,4 +227,17 @@ func lutDepth(elems []*dicom.Element, depth int) int {
 		}
 	}
 	return -1
+}
+
+// paletteBomb is an RLE PALETTE COLOR image of size x size 16-bit indices,
+// all zero, through 8-bit tables: 2 bytes a pixel decoded, 3 out.
+func paletteBomb(size int) []byte {
+	s := fixture.Spec{SOPClass: fixture.SecondaryCap, Modality: "OT", Rows: size, Columns: size, BitsAllocated: 16, BitsStored: 16,
+		Photometric: "PALETTE COLOR", Values: make([]int64, size*size)}
+	for k := uint16(0); k < 3; k++ {
+		s.Extra = append(s.Extra, fixture.US(0x0028, 0x1101+k, 4, 0, 8),
+			fixture.Elem{Group: 0x0028, Element: 0x1201 + k, VR: "OW", Value: []byte{10, 0, 20, 0, 30, 0, 40, 0}})
+	}
+	s.TransferSyntax, s.Items = tsRLE, append([][]byte{nil}, fixture.RLEFrames(s)...)
+	return fixture.Build(s)
 }

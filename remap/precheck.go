@@ -186,10 +186,9 @@ func (s pixelSource) fitMemory(frameLimit, memLimit int64, j2k bool) error {
 	if s.frames == nil {
 		return nil
 	}
+	// Palette indices are decoded or read into the frame's end and
+	// expanded in place: the frame is all.
 	need := int64(s.frames.size)
-	if s.frames.convert == convertPalette {
-		need += int64(s.frames.stored.Size())
-	}
 	if need > frameLimit {
 		return reject(StepPixels, "a decoded frame of %d bytes exceeds the %d-byte frame limit (--max-pixel-bytes raises it)", need, frameLimit)
 	}

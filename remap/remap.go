@@ -165,7 +165,7 @@ func Remap(dst io.Writer, src io.ReaderAt, size int64, p Params) (Report, error)
 	if p.Standardize != nil {
 		p.Source, p.Method, p.Percentiles = nil, "", nil // not a linear map
 	}
-	ds, im, err := load(src, size, p.PixelLimit)
+	ds, im, err := loadWithin(src, size, p.PixelLimit, p.MemoryLimit)
 	if err != nil {
 		return Report{}, err
 	}
@@ -296,7 +296,7 @@ type Measurement struct {
 // values, checking it as Remap does. Of p it uses PixelLimit, Threads,
 // Percentiles and MaskBelow.
 func Measure(src io.ReaderAt, size int64, p Params) (Measurement, error) {
-	ds, im, err := load(src, size, p.PixelLimit)
+	ds, im, err := loadWithin(src, size, p.PixelLimit, p.MemoryLimit)
 	if err != nil {
 		return Measurement{}, err
 	}
@@ -332,12 +332,24 @@ func measure(im *image, c sampleCodec, threads int) (r Range, anyPadding, ok boo
 }
 
 func load(src io.ReaderAt, size int64, limit int64) (dicom.Dataset, *image, error) {
+	return loadWithin(src, size, limit, 0)
+}
+
+// loadWithin is load for a process that may use memLimit bytes of memory
+// (0: no limit). The library inflates a deflated data set whole, pixel data
+// of every frame included: one that cannot fit in half of memLimit is
+// refused before, as a frame that cannot is (fitMemory), rather than ending
+// in the runtime's fatal out of memory.
+func loadWithin(src io.ReaderAt, size int64, limit, memLimit int64) (dicom.Dataset, *image, error) {
 	if limit <= 0 {
 		limit = DefaultPixelLimit
 	}
 	lay, err := checkStructure(src, size, limit)
 	if err != nil {
 		return dicom.Dataset{}, nil, err
+	}
+	if memLimit > 0 && lay.inflated > memLimit/2 {
+		return dicom.Dataset{}, nil, reject(StepRead, "the deflated data set inflates to %d bytes, held whole in memory: more than this process may use (%d bytes of memory, from ulimit -v or the job's memory limit, half of it for the data set)", lay.inflated, memLimit)
 	}
 	if lay.ts != "" && !knownSyntax(lay.ts) {
 		// Refuse a syntax that cannot be decoded by name, before the

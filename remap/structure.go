@@ -74,6 +74,9 @@ type layout struct {
 	// empty, in order.
 	charsets  []span
 	emptySets []int64
+	// inflated is the length of a deflated file's data set once inflated,
+	// which the library holds whole; 0 for other files.
+	inflated int64
 }
 
 // span is a run of bytes in the file.
@@ -152,6 +155,9 @@ func checkStructure(src io.ReaderAt, size int64, limit int64) (layout, error) {
 		s.offset = 0
 	}
 	err = s.elementsUntil(-1, 0, false)
+	if ts == tsDeflatedLE {
+		lay.inflated = s.offset
+	}
 	lay.pixelElement, lay.pixelOffset, lay.pixelLength = s.pixelAt[0], s.pixelAt[1], s.pixelAt[2]
 	lay.encap = s.encap
 	lay.charsets, lay.emptySets = s.charsets, s.emptySets

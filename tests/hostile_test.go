@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bytes"
+	"compress/flate"
 	"context"
 	"fmt"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dicom-remap/dicom-remap/internal/fixture"
 	"github.com/dicom-remap/dicom-remap/internal/hostile"
 )
 
@@ -119,8 +121,9 @@ func firstLines(s string) string {
 // process may hold is refused with exit 3 before the frame is allocated,
 // and a file without meta information whose first bytes, read in another
 // syntax, claim 2.9 GB (a FuzzRemap find: the DICOM library's syntax guess
-// allocated it) is refused as it is. Go's own "out of memory" is fatal
-// (exit 2, temporary file left).
+// allocated it) is refused as it is, and so is a 2 MB deflated file whose
+// data set inflates to 512 MiB, which the DICOM library would inflate
+// whole. Go's own "out of memory" is fatal (exit 2, temporary file left).
 func TestHostileMemoryLimit(t *testing.T) {
 	need(t, "dcmcjpls")
 	bases, err := hostile.Bases(t.TempDir(), "jpegls")
@@ -144,6 +147,7 @@ func TestHostileMemoryLimit(t *testing.T) {
 	}{
 		{"frame", bomb, "more than this process may use"},
 		{"syntax-guess", guess, "missing SOP Class UID"},
+		{"deflated", deflatedBomb(t, 16384), "more than this process may use"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			in := write(t, filepath.Join(t.TempDir(), c.name+".dcm"), c.file)
@@ -159,6 +163,31 @@ func TestHostileMemoryLimit(t *testing.T) {
 			}
 		})
 	}
+}
+
+// deflatedBomb is a Deflated Explicit VR Little Endian CT image of size x
+// size 16-bit zeros (512 MiB inflated for 16384, 2 MB deflated), written
+// without holding its pixels.
+func deflatedBomb(t *testing.T, size int) []byte {
+	s := fixture.CTSlice(size, size, 0, "1", "1")
+	s.Values, s.PixelDataLength, s.NoPreamble = nil, 2*size*size, true
+	var z bytes.Buffer
+	w, err := flate.NewWriter(&z, flate.BestSpeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(fixture.Build(s))
+	zeros := make([]byte, 1<<20)
+	for n := 2 * size * size; n > 0; n -= len(zeros) {
+		w.Write(zeros[:min(n, len(zeros))])
+	}
+	w.Close()
+	var out bytes.Buffer
+	out.Write(make([]byte, 128))
+	out.WriteString("DICM")
+	out.Write(fixture.Meta(s.SOPClass, "1.2.826.0.1.3680043.10.1.3.1", fixture.DeflatedLE))
+	out.Write(z.Bytes())
+	return out.Bytes()
 }
 
 // fuzzInput reads the []byte of a Go fuzz corpus file.

@@ -100,7 +100,7 @@ func checkWindow(c *config) *failure {
 		if f != nil {
 			return f
 		}
-		modality, err := remap.ReadModality(file.src, file.size, c.pixelLimit)
+		modality, err := remap.ReadModality(file.src, file.size, c.pixelLimit, memoryLimit())
 		file.close()
 		if err != nil {
 			return remapFailure(in.path, err)

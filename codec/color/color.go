@@ -102,7 +102,9 @@ func YBRFullToRGB(p []byte, bytesPerSample, precision int) {
 // interleaved Y Cb Cr with the pair's chroma repeated for both pixels, as
 // pydicom does. src must be columns*rows*2 bytes and dst columns*rows*3.
 // An odd number of columns is refused: the pairs would straddle rows, and
-// readers disagree on what that means.
+// readers disagree on what that means. src may be the tail of dst: pairs
+// are expanded from the first on, and the 6 bytes of pair k end before the
+// 4 of pair k+1, which are read before anything overwrites them.
 func Expand422(dst, src []byte, columns, rows int) error {
 	if columns < 1 || rows < 1 || columns > 1<<16 || rows > 1<<16 {
 		return codec.Errorf(name, "YBR_FULL_422 frame of %dx%d pixels", columns, rows)

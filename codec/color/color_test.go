@@ -483,6 +483,14 @@ func FuzzExpand422(f *testing.F) {
 				t.Fatalf("pair %d: %v from %v", i/4, dst[o:o+6], src[i:i+4])
 			}
 		}
+		// The same from the destination's tail, as a native frame is
+		// read there.
+		in := make([]byte, len(dst))
+		tail := in[len(in)-len(src):]
+		copy(tail, src)
+		if err := Expand422(in, tail, cols, rows); err != nil || !bytes.Equal(in, dst) {
+			t.Fatalf("expanded in place: %v, equal %v", err, bytes.Equal(in, dst))
+		}
 	})
 }
 

@@ -11,6 +11,13 @@
 // ratios. Components come out as stored (Y Cb Cr stays Y Cb Cr): the DICOM
 // header, not a JFIF or Adobe marker, says what they mean, and colour
 // conversion is the caller's business.
+//
+// Memory: each scan is decoded one MCU row at a time into a window of rows
+// per component and written into the frame from there (output.go), so the
+// working set is a few rows of the width (at most 34 rows and an upsampled
+// row per component), whatever the height a stream declares. Progressive
+// DCT (SOF2), which would need every coefficient of the image until its
+// last scan, is not decoded.
 package jpeg
 
 import (
@@ -115,7 +122,8 @@ const ctxRows = 2
 
 // Decode decodes one frame's compressed bytes (all fragments of the frame,
 // concatenated; a trailing zero padding byte may follow the stream) into
-// dst, which is exactly f.Size() bytes long.
+// dst, which is exactly f.Size() bytes long. dst is written as the scans
+// are decoded: after an error it holds part of a frame.
 func (d *Decoder) Decode(dst, src []byte, f codec.Frame) error {
 	size := f.Size()
 	if size < 0 || len(dst) != size {
