@@ -139,14 +139,15 @@ type stripJob struct {
 
 // stripState is the strip decoder's scratch, kept between frames.
 type stripState struct {
-	comps [maxComps]stripComp
-	sjobs []stripJob
-	ids   []int32
-	batch []blockJob
-	bids  []int32 // the batch's jobs' indices in Decoder.jobs
-	done  []bool  // jobs decoded
-	one   []int32
-	out   [maxComps]rowBuf
+	comps  [maxComps]stripComp
+	sjobs  []stripJob
+	bandOf []int32 // by code-block: c*100 + r*3 + b
+	ids    []int32
+	batch  []blockJob
+	bids   []int32 // the batch's jobs' indices in Decoder.jobs
+	done   []bool  // jobs decoded
+	one    []int32
+	out    [maxComps]rowBuf
 }
 
 // useStrips says whether the tile decodes in strips.
@@ -260,9 +261,9 @@ func (d *Decoder) mctRows(wk *worker, bufs [3][]int32, w int, rev bool, j0, lo, 
 func (d *Decoder) stripSetup() error {
 	im := &d.img
 	st := &d.strip
-	st.sjobs = st.sjobs[:0]
-	k := int32(0)
-	// the same walk as planBlocks: job k is the k-th code-block with data
+	// each code-block's band, then each job's: whatever order planBlocks
+	// lists the jobs in, which is the order errors are reported in
+	st.bandOf = slices.Grow(st.bandOf[:0], len(d.cblks))[:len(d.cblks)]
 	for c := range im.ncomp {
 		tc := &d.comps[c]
 		for r := 0; r < tc.nres; r++ {
@@ -272,18 +273,15 @@ func (d *Decoder) stripSetup() error {
 				for b := 0; b < res.nb; b++ {
 					pb := &prec.bands[b]
 					for i := 0; i < int(pb.cw*pb.ch); i++ {
-						if d.cblks[int(pb.cblk0)+i].head < 0 {
-							continue
-						}
-						st.sjobs = append(st.sjobs, stripJob{band: int32(c*100 + r*3 + b), job: k})
-						k++
+						st.bandOf[int(pb.cblk0)+i] = int32(c*100 + r*3 + b)
 					}
 				}
 			}
 		}
 	}
-	if int(k) != len(d.jobs) {
-		return errorf("internal error: %d planned code-blocks, %d found", len(d.jobs), k)
+	st.sjobs = st.sjobs[:0]
+	for k := range d.jobs {
+		st.sjobs = append(st.sjobs, stripJob{band: st.bandOf[d.jobs[k].cb], job: int32(k)})
 	}
 	slices.SortStableFunc(st.sjobs, func(a, b stripJob) int {
 		if a.band != b.band {
