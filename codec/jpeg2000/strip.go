@@ -204,7 +204,7 @@ func (d *Decoder) stripTile(tp *params, ts *tileState, dst []byte, f codec.Frame
 			if d.threads == 1 {
 				d.mctRows(d.ws[0], bufs, w0, rev, j0, 0, j1-j0, dst, f)
 			} else {
-				d.parallel(j1-j0, 16, func(wk *worker, lo, hi int) { d.mctRows(wk, bufs, w0, rev, j0, lo, hi, dst, f) })
+				d.mctStrip(bufs, w0, rev, j0, j1, dst, f)
 			}
 		}
 		return nil
@@ -227,11 +227,22 @@ func (d *Decoder) stripTile(tp *params, ts *tileState, dst []byte, f codec.Frame
 			if d.threads == 1 {
 				d.stripOut(d.ws[0], buf, c, j0, 0, j1-j0, dst, f)
 			} else {
-				d.parallel(j1-j0, 16, func(wk *worker, lo, hi int) { d.stripOut(wk, buf, c, j0, lo, hi, dst, f) })
+				d.outStrip(buf, c, j0, j1, dst, f)
 			}
 		}
 	}
 	return nil
+}
+
+// outStrip and mctStrip share a strip's rows among the workers; apart,
+// so that their closures do not make the single thread's variables
+// escape.
+func (d *Decoder) outStrip(buf []int32, c, j0, j1 int, dst []byte, f codec.Frame) {
+	d.parallel(j1-j0, 16, func(wk *worker, lo, hi int) { d.stripOut(wk, buf, c, j0, lo, hi, dst, f) })
+}
+
+func (d *Decoder) mctStrip(bufs [3][]int32, w int, rev bool, j0, j1 int, dst []byte, f codec.Frame) {
+	d.parallel(j1-j0, 16, func(wk *worker, lo, hi int) { d.mctRows(wk, bufs, w, rev, j0, lo, hi, dst, f) })
 }
 
 // stripOut writes rows [lo, hi) of a strip of component c that starts at
@@ -398,7 +409,7 @@ func (d *Decoder) produce(c, r, n0, n1 int, dst []int32, stride int) error {
 	if d.threads == 1 || rw < 256 {
 		wn.lift(win, rev, 0, rw)
 	} else {
-		d.parallel(rw, 128, func(_ *worker, x0, x1 int) { wn.lift(win, rev, x0, x1) })
+		d.liftStrip(wn, win, rev, rw)
 	}
 	cas := lv.casy
 	for n := n0; n < n1; n++ {
@@ -411,6 +422,11 @@ func (d *Decoder) produce(c, r, n0, n1 int, dst []int32, stride int) error {
 		copy(dst[(n-n0)*stride:(n-n0)*stride+rw], win[src*rw:src*rw+rw])
 	}
 	return nil
+}
+
+// liftStrip shares a window's columns among the workers.
+func (d *Decoder) liftStrip(wn window, win []int32, rev bool, rw int) {
+	d.parallel(rw, 128, func(_ *worker, x0, x1 int) { wn.lift(win, rev, x0, x1) })
 }
 
 // levelRows extends level r's windows to low-pass rows [.., l1) and
