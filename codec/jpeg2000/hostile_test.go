@@ -298,3 +298,28 @@ func TestRoundRow(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordBudget: the records of code-blocks are made before any packet
+// is read, so a few hundred bytes declaring 4 x 4 code-blocks over a
+// large frame are refused before they cost hundreds of megabytes (575 MiB
+// for 4096 x 4096, 36 times the frame), while 4 x 4 code-blocks that the
+// bytes do pay for still decode.
+func TestRecordBudget(t *testing.T) {
+	im := constant(2048, 2048, 1, 8, 128)
+	im.planes[0][5] = 3 // one code-block with data
+	cs := opjEncode(t, im, "j2k", "-b", "4,4")
+	f := im.frame()
+	var d Decoder
+	var err error
+	out := make([]byte, f.Size())
+	got := allocated(func() { err = d.Decode(out, cs, f) })
+	if !errors.Is(err, codec.ErrUnsupported) {
+		t.Fatalf("%d bytes declaring 4 x 4 code-blocks over 2048 x 2048: %v", len(cs), err)
+	}
+	if got > 16<<20 { // 9 MB measured; 152 MiB before the budget
+		t.Errorf("%d bytes allocated before %v", got, err)
+	}
+	t.Logf("%d bytes, 4 x 4 code-blocks over 2048 x 2048: %d bytes allocated before %v", len(cs), got, err)
+	dense := synth(512, 512, 1, 12, false, 7)
+	decodeOK(t, opjEncode(t, dense, "j2k", "-b", "4,4"), dense.frame())
+}

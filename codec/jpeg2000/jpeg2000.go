@@ -179,6 +179,7 @@ type Decoder struct {
 	work, workMax     int
 	t1Work, t1WorkMax int
 	eoc               bool // the codestream ends with EOC
+	csLen             int  // its length, which pays for records too
 
 	// tracePacket, when set, learns where each packet header of a tile's
 	// data lies; tests use it to move headers into PPM and PPT markers
@@ -204,6 +205,7 @@ func (d *Decoder) Decode(dst, src []byte, f codec.Frame) error {
 		return err
 	}
 	d.threads = max(1, d.threads)
+	d.csLen = len(cs)
 	defer d.release()
 	d.work, d.workMax = 0, workBase+workPerByte*len(cs)
 	d.t1Work, d.t1WorkMax = 0, t1WorkBase+t1WorkPerByte*len(cs)

@@ -427,19 +427,31 @@ func TestAllocation(t *testing.T) {
 		cs := opjEncode(t, c.im, "j2k", c.opts...)
 		f := c.im.frame()
 		out := make([]byte, f.Size())
-		var d Decoder
+		// the whole tile, and strips (which large frames take)
+		for _, rows := range []int{0, 16} {
+			testAllocation(t, cs, f, out, c.opts, c.perSamp, rows)
+		}
+	}
+}
+
+func testAllocation(t *testing.T, cs []byte, f codec.Frame, out []byte, opts []string, perSamp, rows int) {
+	if rows > 0 {
+		perSamp++ // the strips' records of the jobs, 17 bytes a code-block
+	}
+	{
+		d := Decoder{stripRows: rows}
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		if err := d.Decode(out, cs, f); err != nil {
 			t.Fatal(err)
 		}
 		runtime.ReadMemStats(&after)
-		limit := uint64(c.perSamp*f.Columns*f.Rows*f.Samples + 4*len(cs) + 1<<16)
+		limit := uint64(perSamp*f.Columns*f.Rows*f.Samples + 4*len(cs) + 1<<16)
 		if got := after.TotalAlloc - before.TotalAlloc; got > limit {
-			t.Errorf("%v: first frame allocated %d bytes, more than %d", c.opts, got, limit)
+			t.Errorf("%v, strips %d: first frame allocated %d bytes, more than %d", opts, rows, got, limit)
 		}
 		if n := testing.AllocsPerRun(3, func() { d.Decode(out, cs, f) }); n > 0 {
-			t.Errorf("%v: %v allocations per further frame", c.opts, n)
+			t.Errorf("%v, strips %d: %v allocations per further frame", opts, rows, n)
 		}
 	}
 }

@@ -139,14 +139,15 @@ type stripJob struct {
 
 // stripState is the strip decoder's scratch, kept between frames.
 type stripState struct {
-	comps [maxComps]stripComp
-	sjobs []stripJob
-	ids   []int32
-	batch []blockJob
-	bids  []int32 // the batch's jobs' indices in Decoder.jobs
-	done  []bool  // jobs decoded
-	one   []int32
-	out   [maxComps]rowBuf
+	comps  [maxComps]stripComp
+	sjobs  []stripJob
+	bandOf []int32 // by code-block: c*100 + r*3 + b
+	ids    []int32
+	batch  []blockJob
+	bids   []int32 // the batch's jobs' indices in Decoder.jobs
+	done   []bool  // jobs decoded
+	one    []int32
+	out    [maxComps]rowBuf
 }
 
 // useStrips says whether the tile decodes in strips.
@@ -203,7 +204,7 @@ func (d *Decoder) stripTile(tp *params, ts *tileState, dst []byte, f codec.Frame
 			if d.threads == 1 {
 				d.mctRows(d.ws[0], bufs, w0, rev, j0, 0, j1-j0, dst, f)
 			} else {
-				d.parallel(j1-j0, 16, func(wk *worker, lo, hi int) { d.mctRows(wk, bufs, w0, rev, j0, lo, hi, dst, f) })
+				d.mctStrip(bufs, w0, rev, j0, j1, dst, f)
 			}
 		}
 		return nil
@@ -226,11 +227,22 @@ func (d *Decoder) stripTile(tp *params, ts *tileState, dst []byte, f codec.Frame
 			if d.threads == 1 {
 				d.stripOut(d.ws[0], buf, c, j0, 0, j1-j0, dst, f)
 			} else {
-				d.parallel(j1-j0, 16, func(wk *worker, lo, hi int) { d.stripOut(wk, buf, c, j0, lo, hi, dst, f) })
+				d.outStrip(buf, c, j0, j1, dst, f)
 			}
 		}
 	}
 	return nil
+}
+
+// outStrip and mctStrip share a strip's rows among the workers; apart,
+// so that their closures do not make the single thread's variables
+// escape.
+func (d *Decoder) outStrip(buf []int32, c, j0, j1 int, dst []byte, f codec.Frame) {
+	d.parallel(j1-j0, 16, func(wk *worker, lo, hi int) { d.stripOut(wk, buf, c, j0, lo, hi, dst, f) })
+}
+
+func (d *Decoder) mctStrip(bufs [3][]int32, w int, rev bool, j0, j1 int, dst []byte, f codec.Frame) {
+	d.parallel(j1-j0, 16, func(wk *worker, lo, hi int) { d.mctRows(wk, bufs, w, rev, j0, lo, hi, dst, f) })
 }
 
 // stripOut writes rows [lo, hi) of a strip of component c that starts at
@@ -260,9 +272,9 @@ func (d *Decoder) mctRows(wk *worker, bufs [3][]int32, w int, rev bool, j0, lo, 
 func (d *Decoder) stripSetup() error {
 	im := &d.img
 	st := &d.strip
-	st.sjobs = st.sjobs[:0]
-	k := int32(0)
-	// the same walk as planBlocks: job k is the k-th code-block with data
+	// each code-block's band, then each job's: whatever order planBlocks
+	// lists the jobs in, which is the order errors are reported in
+	st.bandOf = slices.Grow(st.bandOf[:0], len(d.cblks))[:len(d.cblks)]
 	for c := range im.ncomp {
 		tc := &d.comps[c]
 		for r := 0; r < tc.nres; r++ {
@@ -272,18 +284,15 @@ func (d *Decoder) stripSetup() error {
 				for b := 0; b < res.nb; b++ {
 					pb := &prec.bands[b]
 					for i := 0; i < int(pb.cw*pb.ch); i++ {
-						if d.cblks[int(pb.cblk0)+i].head < 0 {
-							continue
-						}
-						st.sjobs = append(st.sjobs, stripJob{band: int32(c*100 + r*3 + b), job: k})
-						k++
+						st.bandOf[int(pb.cblk0)+i] = int32(c*100 + r*3 + b)
 					}
 				}
 			}
 		}
 	}
-	if int(k) != len(d.jobs) {
-		return errorf("internal error: %d planned code-blocks, %d found", len(d.jobs), k)
+	st.sjobs = st.sjobs[:0]
+	for k := range d.jobs {
+		st.sjobs = append(st.sjobs, stripJob{band: st.bandOf[d.jobs[k].cb], job: int32(k)})
 	}
 	slices.SortStableFunc(st.sjobs, func(a, b stripJob) int {
 		if a.band != b.band {
@@ -400,7 +409,7 @@ func (d *Decoder) produce(c, r, n0, n1 int, dst []int32, stride int) error {
 	if d.threads == 1 || rw < 256 {
 		wn.lift(win, rev, 0, rw)
 	} else {
-		d.parallel(rw, 128, func(_ *worker, x0, x1 int) { wn.lift(win, rev, x0, x1) })
+		d.liftStrip(wn, win, rev, rw)
 	}
 	cas := lv.casy
 	for n := n0; n < n1; n++ {
@@ -413,6 +422,11 @@ func (d *Decoder) produce(c, r, n0, n1 int, dst []int32, stride int) error {
 		copy(dst[(n-n0)*stride:(n-n0)*stride+rw], win[src*rw:src*rw+rw])
 	}
 	return nil
+}
+
+// liftStrip shares a window's columns among the workers.
+func (d *Decoder) liftStrip(wn window, win []int32, rev bool, rw int) {
+	d.parallel(rw, 128, func(_ *worker, x0, x1 int) { wn.lift(win, rev, x0, x1) })
 }
 
 // levelRows extends level r's windows to low-pass rows [.., l1) and

@@ -106,6 +106,16 @@ func TestStripMemory(t *testing.T) {
 		if i := firstDiff(out, whole); i >= 0 {
 			t.Fatalf("%s: strips differ from the whole tile at byte %d", c.name, i)
 		}
+		// and on two threads, which split blocks, rows and columns
+		var d2 Decoder
+		d2.SetThreads(2)
+		clear(out)
+		if err := d2.Decode(out, c.cs, f); err != nil {
+			t.Fatal(err)
+		}
+		if i := firstDiff(out, whole); i >= 0 {
+			t.Fatalf("%s: strips on two threads differ from the whole tile at byte %d", c.name, i)
+		}
 		// out was allocated before: the decoder's own allocation is the
 		// working set; the frame is counted in the bound as the product
 		// holds it

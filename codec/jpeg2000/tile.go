@@ -265,8 +265,13 @@ func (d *Decoder) buildTile(tp *params, ts *tileState, tx0, ty0, tx1, ty1 int) e
 	d.frags = d.frags[:0]
 	total := 0
 	// legal but absurd layouts (precincts of a few samples, code-blocks of
-	// one) could cost far more memory than the frame: refuse them
-	budget := (tx1-tx0)*(ty1-ty0)*im.ncomp/4 + 1024
+	// 4 x 4) could cost far more memory than the frame, before any packet
+	// is read: a record of about 100 bytes each, tag trees included. Allow
+	// what the code-block sizes encoders use need (64 x 64 blocks take one
+	// per 4096 samples; one per 2048 here) and 64 more per codestream byte,
+	// so that 300 bytes declaring 4 x 4 code-blocks over 4096 x 4096
+	// samples are refused instead of costing half a gigabyte
+	budget := (tx1-tx0)*(ty1-ty0)*im.ncomp/2048 + 64*d.csLen + 4096
 	for c := range im.ncomp {
 		tc := &d.comps[c]
 		// the tile-component's bounds (T.800 B-12); a subsampled one
