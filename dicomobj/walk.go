@@ -398,6 +398,29 @@ func walk(file io.ReaderAt, size int64, stopAtPixels bool) (*object, error) {
 	return o, err
 }
 
+// readUpTo reads r to its end or to n bytes, whichever comes first. The
+// buffer doubles as it fills, so what it allocates is at most twice what it
+// returns (io.ReadAll grows large buffers by a quarter: five times).
+func readUpTo(r io.Reader, n int64) ([]byte, error) {
+	b := make([]byte, 0, min(n, 64<<10))
+	for {
+		if len(b) == cap(b) {
+			if int64(len(b)) >= n {
+				return b, nil
+			}
+			b = append(make([]byte, 0, min(n, 2*int64(cap(b)))), b...)
+		}
+		k, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+k]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+}
+
 // errHeadCut says that the first inflatedHead bytes of a deflated data set
 // did not reach its Pixel Data.
 var errHeadCut = errors.New("the inflated head does not reach the pixel data")
@@ -459,7 +482,7 @@ func walkInflating(file io.ReaderAt, size int64, stopAtPixels bool, limit int64)
 		o.order = binary.BigEndian
 	case tsDeflated, tsDeflatedZ:
 		// The data set is a raw deflate stream: walk it inflated.
-		inflated, err := io.ReadAll(io.LimitReader(flate.NewReader(io.NewSectionReader(src, off, size-off)), limit+1))
+		inflated, err := readUpTo(flate.NewReader(io.NewSectionReader(src, off, size-off)), limit+1)
 		if err != nil {
 			return nil, fmt.Errorf("inflate: %v", err)
 		}
