@@ -102,15 +102,35 @@ func (d *Decoder) decodeHTBlock(st *htState, cb *codeBlock, mb int, body []byte,
 		clear(st.out) // no cleanup pass: nothing significant
 		return nil
 	}
+	// the two segments: read where they lie when in one piece (the block
+	// decoder only reads them), else joined
 	passes := 1
+	var ncup, nref int // fragments of each
 	for fi := cb.head; fi >= 0; fi = d.frags[fi].next {
 		fr := &d.frags[fi]
 		switch fr.seg {
 		case last:
-			st.cup = append(st.cup, body[fr.off:fr.off+fr.n]...)
+			ncup++
 		case last + 1:
-			st.ref = append(st.ref, body[fr.off:fr.off+fr.n]...)
 			passes += int(fr.passes)
+			nref++
+		}
+	}
+	var cup, ref []byte
+	for fi := cb.head; fi >= 0; fi = d.frags[fi].next {
+		fr := &d.frags[fi]
+		frag := body[fr.off : fr.off+fr.n : fr.off+fr.n]
+		switch {
+		case fr.seg == last && ncup == 1:
+			cup = frag
+		case fr.seg == last:
+			st.cup = append(st.cup, frag...)
+			cup = st.cup
+		case fr.seg == last+1 && nref == 1:
+			ref = frag
+		case fr.seg == last+1:
+			st.ref = append(st.ref, frag...)
+			ref = st.ref
 		}
 	}
 	// each HT set before the decoded one lowers its bit-plane by one
@@ -122,7 +142,7 @@ func (d *Decoder) decodeHTBlock(st *htState, cb *codeBlock, mb int, body []byte,
 	}
 	err := st.dec.Decode(st.out, &htj2k.Block{
 		Width: w, Height: h,
-		Cleanup: st.cup, Refine: st.ref,
+		Cleanup: cup, Refine: ref,
 		Passes: min(passes, 3), MissingMSBs: missing, P: numbps,
 		StripeCausal: style&styleCausal != 0,
 	})

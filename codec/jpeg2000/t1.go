@@ -201,6 +201,9 @@ const (
 	rowsShift  = 32 // row k significant: bit 32+k (its centre bit, packed)
 	signWShift = 36 // sign of row k of the column on the left: bit 36+k
 	signEShift = 40 // and on the right: bit 40+k
+
+	stripeVisited = 1 << 31
+	stripeCount   = stripeVisited - 1
 )
 
 // zcContext[o][n] is the zero coding context (table D.1) for band
@@ -303,11 +306,15 @@ type t1 struct {
 	flags  []uint64 // a word per stripe column; a border column each side, a border stripe above and below
 	w, h   int
 	stride int // of flags: w + 2
-	causal bool
-	cx     [32]mqState // 19 used; 32 lets a masked index skip the bounds check
-	mq     mqDecoder
-	raw    rawDecoder
-	buf    []byte
+	// per stripe, from index 1 (0 and the last are a border): how many
+	// samples are significant, and stripeVisited when this bit-plane's
+	// significance pass coded any; whole stripes are skipped by it
+	stripes []uint32
+	causal  bool
+	cx      [32]mqState // 19 used; 32 lets a masked index skip the bounds check
+	mq      mqDecoder
+	raw     rawDecoder
+	buf     []byte
 }
 
 func (t *t1) resetContexts() {
@@ -335,6 +342,12 @@ func (t *t1) decodeBlock(frags []fragment, cb *codeBlock, body []byte, orient in
 	}
 	t.flags = t.flags[:nf]
 	clear(t.flags)
+	ns := (h+3)/4 + 2
+	if cap(t.stripes) < ns {
+		t.stripes = make([]uint32, ns)
+	}
+	t.stripes = t.stripes[:ns]
+	clear(t.stripes)
 	t.resetContexts()
 	passes := int(cb.passes)
 	if nb := int(cb.numbps); passes > 3*nb-2 {
@@ -433,8 +446,13 @@ func (t *t1) sigPass(p, orient int) {
 	cx := &t.cx
 	fl, data, w, h, s := t.flags, t.data, t.w, t.h, t.stride
 	causal := t.causal
-	for y0, i0 := 0, s+1; y0 < h; y0, i0 = y0+4, i0+s {
+	st := t.stripes
+	for q, y0, i0 := 1, 0, s+1; y0 < h; q, y0, i0 = q+1, y0+4, i0+s {
 		rows := uint(min(4, h-y0))
+		if n := st[q] & stripeCount; n == uint32(rows)*uint32(w) || (st[q-1]|n|st[q+1])&stripeCount == 0 {
+			continue // every sample significant, or none around
+		}
+		var added, visited uint32
 		for x := 0; x < w; x++ {
 			i := i0 + x
 			f := fl[i]
@@ -447,6 +465,7 @@ func (t *t1) sigPass(p, orient int) {
 				k := uint(bits.TrailingZeros64(todo))
 				todo &= todo - 1
 				f |= 1 << (visitShift + k)
+				visited = stripeVisited
 				var bit uint32
 				{ // MQ decode in context st
 					st := &cx[zc[f>>(3*k)&nbAll]&31]
@@ -569,9 +588,11 @@ func (t *t1) sigPass(p, orient int) {
 				if k+1 < rows && f>>(rowsShift+k+1)&1 == 0 {
 					todo |= 1 << (k + 1)
 				}
+				added++
 			}
 			fl[i] = f
 		}
+		st[q] = (st[q] + added) | visited
 	}
 	mq.a, mq.c, mq.ct, mq.bp = a, c, ct, bp
 }
@@ -593,8 +614,13 @@ func sigPassRows(f uint64, rows uint) uint64 {
 func (t *t1) sigPassRaw(p int) {
 	one := int32(3) << p
 	fl, w, h, s := t.flags, t.w, t.h, t.stride
-	for y0, i0 := 0, s+1; y0 < h; y0, i0 = y0+4, i0+s {
+	st := t.stripes
+	for q, y0, i0 := 1, 0, s+1; y0 < h; q, y0, i0 = q+1, y0+4, i0+s {
 		rows := uint(min(4, h-y0))
+		if n := st[q] & stripeCount; n == uint32(rows)*uint32(w) || (st[q-1]|n|st[q+1])&stripeCount == 0 {
+			continue // every sample significant, or none around
+		}
+		var added, visited uint32
 		for x := 0; x < w; x++ {
 			i := i0 + x
 			f := fl[i]
@@ -610,11 +636,14 @@ func (t *t1) sigPassRaw(p int) {
 					neg := uint64(t.raw.bit())
 					t.data[(y0+int(k))*w+x] = (one ^ -int32(neg)) + int32(neg)
 					f = t.significant(f, i, k, neg)
+					added++
 				}
 				f |= 1 << (visitShift + k)
+				visited = stripeVisited
 			}
 			fl[i] = f
 		}
+		st[q] = (st[q] + added) | visited
 	}
 }
 
@@ -624,7 +653,11 @@ func (t *t1) refPass(p int) {
 	half := int32(1) << p
 	cx := &t.cx
 	fl, data, w, h, s := t.flags, t.data, t.w, t.h, t.stride
-	for y0, i0 := 0, s+1; y0 < h; y0, i0 = y0+4, i0+s {
+	st := t.stripes
+	for q, y0, i0 := 1, 0, s+1; y0 < h; q, y0, i0 = q+1, y0+4, i0+s {
+		if st[q]&stripeCount == 0 {
+			continue // nothing significant to refine
+		}
 		for x := 0; x < w; x++ {
 			i := i0 + x
 			f := fl[i]
@@ -708,7 +741,11 @@ func (t *t1) refPass(p int) {
 func (t *t1) refPassRaw(p int) {
 	half := int32(1) << p
 	fl, data, w, h, s := t.flags, t.data, t.w, t.h, t.stride
-	for y0, i0 := 0, s+1; y0 < h; y0, i0 = y0+4, i0+s {
+	st := t.stripes
+	for q, y0, i0 := 1, 0, s+1; y0 < h; q, y0, i0 = q+1, y0+4, i0+s {
+		if st[q]&stripeCount == 0 {
+			continue // nothing significant to refine
+		}
 		for x := 0; x < w; x++ {
 			i := i0 + x
 			f := fl[i]
@@ -734,8 +771,21 @@ func (t *t1) cleanupPass(p, orient int) {
 	cx := &t.cx
 	fl, data, w, h, s := t.flags, t.data, t.w, t.h, t.stride
 	causal := t.causal
-	for y0, i0 := 0, s+1; y0 < h; y0, i0 = y0+4, i0+s {
+	st := t.stripes
+	for q, y0, i0 := 1, 0, s+1; y0 < h; q, y0, i0 = q+1, y0+4, i0+s {
 		rows := uint(min(4, h-y0))
+		if st[q]&stripeCount == uint32(rows)*uint32(w) {
+			// every sample significant: nothing to code, only the
+			// significance pass's marks to clear
+			if st[q]&stripeVisited != 0 {
+				for x := range w {
+					fl[i0+x] &^= visitMask
+				}
+				st[q] &^= stripeVisited
+			}
+			continue
+		}
+		var added uint32
 		for x := 0; x < w; x++ {
 			i := i0 + x
 			f := fl[i]
@@ -889,9 +939,11 @@ func (t *t1) cleanupPass(p, orient int) {
 					fl[i+s] |= 1<<1 | neg<<signShift
 					fl[i+s+1] |= 1 << 0
 				}
+				added++
 			}
 			fl[i] = f &^ visitMask
 		}
+		st[q] = (st[q] + added) &^ stripeVisited
 	}
 	mq.a, mq.c, mq.ct, mq.bp = a, c, ct, bp
 }

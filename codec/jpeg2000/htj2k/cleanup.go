@@ -19,30 +19,25 @@ var vlcTab = func() (t [2][8 << 7]uint16) {
 	return
 }()
 
-// uPrefix reads a U-VLC prefix: its value and the length of
-// the suffix that follows.
-func uPrefix(r *revReader) (pfx uint32, sfx uint) {
-	v := r.peek()
-	switch {
-	case v&1 != 0:
-		r.skip(1)
-		return 1, 0
-	case v&2 != 0:
-		r.skip(2)
-		return 2, 0
-	case v&4 != 0:
-		r.skip(3)
-		return 3, 1
-	}
-	r.skip(3)
-	return 5, 5
+// uTab[v&7] decodes a U-VLC prefix (T.814 table 3) from the next three
+// bits v: its value in bits 0-2, its length in bits 4-5, and the length
+// of the suffix that follows in bits 8-10.
+var uTab = [8]uint16{
+	0b000: 5 | 3<<4 | 5<<8,
+	0b100: 3 | 3<<4 | 1<<8,
+	0b010: 2 | 2<<4, 0b110: 2 | 2<<4,
+	0b001: 1 | 1<<4, 0b011: 1 | 1<<4, 0b101: 1 | 1<<4, 0b111: 1 | 1<<4,
 }
 
-func uSuffix(r *revReader, n uint) uint32 {
-	v := uint32(r.peek() & (1<<n - 1))
-	r.skip(n)
-	return v
+// uPrefix decodes the U-VLC prefix at the head of v: its value, its
+// length and its suffix's length.
+func uPrefix(v uint64) (pfx uint32, n, sfx uint) {
+	e := uTab[v&7]
+	return uint32(e & 7), uint(e >> 4 & 3), uint(e >> 8)
 }
+
+// lowBits is the n low bits of v.
+func lowBits(v uint64, n uint) uint32 { return uint32(v) & (1<<n - 1) }
 
 // cleanup decodes the cleanup pass: quads of 2x2 samples, two
 // at a time along each line-pair; for each, its significance from MEL and
@@ -118,34 +113,41 @@ func (d *Decoder) cleanup(dst []uint32, b *Block) error {
 				cur[q+1] = uint8(e >> 4 & 0xf)
 			}
 
-			// unsigned residuals of the pair
+			// unsigned residuals of the pair, from one look at VLC: at
+			// most two prefixes, two suffixes and a bit, 17 bits
 			var u [2]uint32
-			switch inf[0]>>3&1 | (inf[1]>>3&1)<<1 {
-			case 1:
-				pf, s := uPrefix(&vlc)
-				u[0] = pf + uSuffix(&vlc, s)
-			case 2:
-				pf, s := uPrefix(&vlc)
-				u[1] = pf + uSuffix(&vlc, s)
-			case 3:
-				if first && mel.event() == 1 {
+			if mode := inf[0]>>3&1 | (inf[1]>>3&1)<<1; mode != 0 {
+				v := vlc.peek()
+				p0, n0, s0 := uPrefix(v)
+				v >>= n0
+				used := n0
+				switch {
+				case mode == 1:
+					u[0] = p0 + lowBits(v, s0)
+					used += s0
+				case mode == 2:
+					u[1] = p0 + lowBits(v, s0)
+					used += s0
+				case first && mel.event() == 1:
 					// both residuals above 2
-					p0, s0 := uPrefix(&vlc)
-					p1, s1 := uPrefix(&vlc)
-					u[0] = 2 + p0 + uSuffix(&vlc, s0)
-					u[1] = 2 + p1 + uSuffix(&vlc, s1)
-				} else {
-					p0, s0 := uPrefix(&vlc)
-					if first && p0 > 2 {
-						// the second residual is then 1 or 2, in one bit
-						u[1] = 1 + vlc.bit()
-						u[0] = p0 + uSuffix(&vlc, s0)
-					} else {
-						p1, s1 := uPrefix(&vlc)
-						u[0] = p0 + uSuffix(&vlc, s0)
-						u[1] = p1 + uSuffix(&vlc, s1)
-					}
+					p1, n1, s1 := uPrefix(v)
+					v >>= n1
+					u[0] = 2 + p0 + lowBits(v, s0)
+					u[1] = 2 + p1 + lowBits(v>>s0, s1)
+					used += n1 + s0 + s1
+				case first && p0 > 2:
+					// the second residual is then 1 or 2, in one bit
+					u[1] = 1 + uint32(v&1)
+					u[0] = p0 + lowBits(v>>1, s0)
+					used += 1 + s0
+				default:
+					p1, n1, s1 := uPrefix(v)
+					v >>= n1
+					u[0] = p0 + lowBits(v, s0)
+					u[1] = p1 + lowBits(v>>s0, s1)
+					used += n1 + s0 + s1
 				}
+				vlc.skip(used)
 			}
 
 			for k := range nq {
