@@ -254,23 +254,7 @@ func TestModalityLUTSeries(t *testing.T) {
 	in := makeLUTSeries(t)
 	for _, opts := range [][]string{nil, {"--percentiles", "1:99"}, {"--mask-below", "3000"}} {
 		t.Run(fmt.Sprint(opts), func(t *testing.T) {
-			series := filepath.Join(t.TempDir(), "series")
-			if r := runCmd(t, "", binary, append(append([]string{"-q"}, opts...), in, series, "0", "32767")...); r.code != 0 {
-				t.Fatal(r.stderr)
-			}
-			pct, mask := "-", "-"
-			for i := 0; i+1 < len(opts); i += 2 {
-				if opts[i] == "--percentiles" {
-					pct = opts[i+1]
-				} else {
-					mask = opts[i+1]
-				}
-			}
-			r := runCmd(t, "", debianPython, filepath.Join(repoRoot, "tests", "modality_oracle.py"), in, series, "0", "32767", pct, mask)
-			if r.code != 0 {
-				t.Fatalf("oracle: %s%s", r.stdout, r.stderr)
-			}
-			checkPhases(t, in, outputs(t, series), opts)
+			series := remapAgainstOracle(t, in, opts)
 			if opts == nil {
 				out := filepath.Join(series, "IM0001-normalized.dcm")
 				hdr := runCmd(t, "", debianPython, "-c", `import pydicom, sys
@@ -346,23 +330,7 @@ func TestModalityLUTInFunctionalGroupsSeries(t *testing.T) {
 	in := makeGroupLUTSeries(t)
 	for _, opts := range [][]string{nil, {"--percentiles", "1:99"}, {"--mask-below", "2000"}} {
 		t.Run(fmt.Sprint(opts), func(t *testing.T) {
-			series := filepath.Join(t.TempDir(), "series")
-			if r := runCmd(t, "", binary, append(append([]string{"-q"}, opts...), in, series, "0", "32767")...); r.code != 0 {
-				t.Fatal(r.stderr)
-			}
-			pct, mask := "-", "-"
-			for i := 0; i+1 < len(opts); i += 2 {
-				if opts[i] == "--percentiles" {
-					pct = opts[i+1]
-				} else {
-					mask = opts[i+1]
-				}
-			}
-			r := runCmd(t, "", debianPython, filepath.Join(repoRoot, "tests", "modality_oracle.py"), in, series, "0", "32767", pct, mask)
-			if r.code != 0 {
-				t.Fatalf("oracle: %s%s", r.stdout, r.stderr)
-			}
-			checkPhases(t, in, outputs(t, series), opts)
+			series := remapAgainstOracle(t, in, opts)
 			if opts != nil {
 				return
 			}
@@ -407,4 +375,30 @@ func TestModalityLUTInFunctionalGroupsAmbiguousCLI(t *testing.T) {
 			t.Fatalf("%s: output written: %v", input, entries)
 		}
 	}
+}
+
+// remapAgainstOracle runs series mode on in with opts (none, --percentiles
+// or --mask-below) into [0, 32767], has modality_oracle.py check every
+// sample against pydicom's apply_modality_lut, requires the phases to give
+// the same bytes, and returns the output directory.
+func remapAgainstOracle(t *testing.T, in string, opts []string) string {
+	t.Helper()
+	series := filepath.Join(t.TempDir(), "series")
+	if r := runCmd(t, "", binary, append(append([]string{"-q"}, opts...), in, series, "0", "32767")...); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	pct, mask := "-", "-"
+	for i := 0; i+1 < len(opts); i += 2 {
+		if opts[i] == "--percentiles" {
+			pct = opts[i+1]
+		} else {
+			mask = opts[i+1]
+		}
+	}
+	r := runCmd(t, "", debianPython, filepath.Join(repoRoot, "tests", "modality_oracle.py"), in, series, "0", "32767", pct, mask)
+	if r.code != 0 {
+		t.Fatalf("oracle: %s%s", r.stdout, r.stderr)
+	}
+	checkPhases(t, in, outputs(t, series), opts)
+	return series
 }
