@@ -17,7 +17,7 @@ import (
 // cwltool --parallel and requires the bytes of the single-process series
 // mode for every slice.
 func TestCWLSeriesWorkflow(t *testing.T) {
-	cwltool := need(t, "cwltool")
+	need(t, "cwltool")
 	in, _, _ := makeSeries(t, 8, 16)
 	files, _ := filepath.Glob(filepath.Join(in, "IM*"))
 	sort.Strings(files)
@@ -33,19 +33,7 @@ func TestCWLSeriesWorkflow(t *testing.T) {
 	}
 	work := t.TempDir()
 	job := write(t, filepath.Join(work, "job.yml"), []byte(fmt.Sprintf("images: [%s]\nmin: -1024\nmax: 3071\nqc: true\n", strings.Join(images, ", "))))
-	outdir := filepath.Join(work, "out")
-	r := runIn(t, work, withBinaryOnPath(), cwltool, "--parallel", "--no-container", "--outdir", outdir, abs(t, filepath.Join("..", "cwl", "dicom-remap-series.cwl")), job)
-	if r.code != 0 {
-		t.Fatalf("cwltool: exit %d\n%s", r.code, r.stderr)
-	}
-	var result struct {
-		Normalized  []struct{ Path, Basename string }
-		SourceRange struct{ Path string }             `json:"source_range"`
-		QCPictures  []struct{ Path, Basename string } `json:"qc_pictures"`
-	}
-	if err := json.Unmarshal([]byte(r.stdout), &result); err != nil {
-		t.Fatalf("cwltool output: %v\n%s", err, r.stdout)
-	}
+	result := runSeriesWorkflow(t, work, job, "out")
 	if len(result.Normalized) != len(files) {
 		t.Fatalf("%d outputs for %d slices", len(result.Normalized), len(files))
 	}
@@ -75,13 +63,8 @@ func TestCWLSeriesWorkflow(t *testing.T) {
 	// pictures.
 	for i, qc := range []string{"", "qc: false\n"} {
 		job = write(t, filepath.Join(work, fmt.Sprintf("job%d.yml", i+2)), []byte(fmt.Sprintf("images: [%s]\nmin: 0\nmax: 100\n%s", strings.Join(images[:2], ", "), qc)))
-		r = runIn(t, work, withBinaryOnPath(), cwltool, "--parallel", "--no-container", "--outdir", filepath.Join(work, fmt.Sprintf("out%d", i+2)), abs(t, filepath.Join("..", "cwl", "dicom-remap-series.cwl")), job)
-		if r.code != 0 {
-			t.Fatalf("cwltool: exit %d\n%s", r.code, r.stderr)
-		}
-		result.QCPictures = nil
-		if err := json.Unmarshal([]byte(r.stdout), &result); err != nil || len(result.QCPictures) != 0 || len(result.Normalized) != 2 {
-			t.Fatalf("%q: %v %+v", qc, err, result)
+		if result := runSeriesWorkflow(t, work, job, fmt.Sprintf("out%d", i+2)); len(result.QCPictures) != 0 || len(result.Normalized) != 2 {
+			t.Fatalf("%q: %+v", qc, result)
 		}
 	}
 }
@@ -280,18 +263,7 @@ func TestCWLSeriesWorkflowStudyExport(t *testing.T) {
 
 	work := t.TempDir()
 	job := write(t, filepath.Join(work, "job.yml"), []byte(fmt.Sprintf("images: [%s]\nmin: 0\nmax: 1000\nqc: true\n", strings.Join(items, ", "))))
-	r := runIn(t, work, withBinaryOnPath(), cwltool, "--parallel", "--no-container", "--outdir", filepath.Join(work, "out"), abs(t, filepath.Join("..", "cwl", "dicom-remap-series.cwl")), job)
-	if r.code != 0 {
-		t.Fatalf("cwltool: exit %d\n%s", r.code, r.stderr)
-	}
-	var result struct {
-		Normalized  []struct{ Path, Basename string }
-		SourceRange struct{ Path string }             `json:"source_range"`
-		QCPictures  []struct{ Path, Basename string } `json:"qc_pictures"`
-	}
-	if err := json.Unmarshal([]byte(r.stdout), &result); err != nil {
-		t.Fatalf("cwltool output: %v\n%s", err, r.stdout)
-	}
+	result := runSeriesWorkflow(t, work, job, "out")
 	if len(result.Normalized) != len(want) {
 		t.Fatalf("%d outputs, series mode %d", len(result.Normalized), len(want))
 	}
@@ -328,8 +300,31 @@ func TestCWLSeriesWorkflowStudyExport(t *testing.T) {
 	// series mode: exit 3 is a permanent failure.
 	broken := write(t, filepath.Join(t.TempDir(), "IM9999"), append(append(make([]byte, 128), "DICM"...), "\x02\x00\x10\x00UI\xff\xffgarbage"...))
 	job = write(t, filepath.Join(work, "broken.yml"), []byte(fmt.Sprintf("images: [%s, {class: File, path: %q}]\nmin: 0\nmax: 1000\n", items[0], broken)))
-	r = runIn(t, work, withBinaryOnPath(), cwltool, "--no-container", "--outdir", filepath.Join(work, "out-broken"), abs(t, filepath.Join("..", "cwl", "dicom-remap-series.cwl")), job)
+	r := runIn(t, work, withBinaryOnPath(), cwltool, "--no-container", "--outdir", filepath.Join(work, "out-broken"), abs(t, filepath.Join("..", "cwl", "dicom-remap-series.cwl")), job)
 	if r.code == 0 || !strings.Contains(r.stderr, "permanentFail") {
 		t.Fatalf("a broken file: cwltool exit %d\n%s", r.code, r.stderr)
 	}
+}
+
+// seriesWorkflowResult is what cwltool prints for the series workflow.
+type seriesWorkflowResult struct {
+	Normalized  []struct{ Path, Basename string }
+	SourceRange struct{ Path string }             `json:"source_range"`
+	QCPictures  []struct{ Path, Basename string } `json:"qc_pictures"`
+}
+
+// runSeriesWorkflow runs cwl/dicom-remap-series.cwl on job in work with
+// the built binary on PATH, outputs in work/outdir, and fails unless it
+// exits 0.
+func runSeriesWorkflow(t *testing.T, work, job, outdir string) seriesWorkflowResult {
+	t.Helper()
+	r := runIn(t, work, withBinaryOnPath(), need(t, "cwltool"), "--parallel", "--no-container", "--outdir", filepath.Join(work, outdir), abs(t, filepath.Join("..", "cwl", "dicom-remap-series.cwl")), job)
+	if r.code != 0 {
+		t.Fatalf("cwltool: exit %d\n%s", r.code, r.stderr)
+	}
+	var result seriesWorkflowResult
+	if err := json.Unmarshal([]byte(r.stdout), &result); err != nil {
+		t.Fatalf("cwltool output: %v\n%s", err, r.stdout)
+	}
+	return result
 }
