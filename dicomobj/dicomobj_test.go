@@ -375,28 +375,11 @@ func TestPartialSeries(t *testing.T) {
 func deflatedImage(t *testing.T, rows, private int) []byte {
 	t.Helper()
 	s := fixture.CTSlice(rows, 1024, 0, "1", "1")
-	s.Values, s.PixelDataLength, s.NoPreamble = nil, 2*rows*1024, true
 	if private > 0 {
 		s.Extra = append(s.Extra, fixture.Elem{Group: 0x0009, Element: 0x0010, VR: "LO", Value: []byte("PADDING ")},
 			fixture.Elem{Group: 0x0009, Element: 0x1000, VR: "OB", Value: make([]byte, private)})
 	}
-	var z bytes.Buffer
-	w, err := flate.NewWriter(&z, flate.BestSpeed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Write(fixture.Build(s))
-	zeros := make([]byte, 1<<20)
-	for n := 2 * rows * 1024; n > 0; n -= len(zeros) {
-		w.Write(zeros[:min(n, len(zeros))])
-	}
-	w.Close()
-	var out bytes.Buffer
-	out.Write(make([]byte, 128))
-	out.WriteString("DICM")
-	out.Write(fixture.Meta(s.SOPClass, "1.2.826.0.1.3680043.10.1.3.1", fixture.DeflatedLE))
-	out.Write(z.Bytes())
-	return out.Bytes()
+	return fixture.DeflatedZeros(s, 2*rows*1024)
 }
 
 // TestClassifyDeflatedBomb: classifying a deflated image inflates what

@@ -2,7 +2,6 @@ package tests
 
 import (
 	"bytes"
-	"compress/flate"
 	"context"
 	"fmt"
 	"os"
@@ -147,7 +146,7 @@ func TestHostileMemoryLimit(t *testing.T) {
 	}{
 		{"frame", bomb, "more than this process may use"},
 		{"syntax-guess", guess, "missing SOP Class UID"},
-		{"deflated", deflatedBomb(t, 16384), "more than this process may use"},
+		{"deflated", deflatedBomb(16384), "more than this process may use"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			in := write(t, filepath.Join(t.TempDir(), c.name+".dcm"), c.file)
@@ -168,26 +167,8 @@ func TestHostileMemoryLimit(t *testing.T) {
 // deflatedBomb is a Deflated Explicit VR Little Endian CT image of size x
 // size 16-bit zeros (512 MiB inflated for 16384, 2 MB deflated), written
 // without holding its pixels.
-func deflatedBomb(t *testing.T, size int) []byte {
-	s := fixture.CTSlice(size, size, 0, "1", "1")
-	s.Values, s.PixelDataLength, s.NoPreamble = nil, 2*size*size, true
-	var z bytes.Buffer
-	w, err := flate.NewWriter(&z, flate.BestSpeed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Write(fixture.Build(s))
-	zeros := make([]byte, 1<<20)
-	for n := 2 * size * size; n > 0; n -= len(zeros) {
-		w.Write(zeros[:min(n, len(zeros))])
-	}
-	w.Close()
-	var out bytes.Buffer
-	out.Write(make([]byte, 128))
-	out.WriteString("DICM")
-	out.Write(fixture.Meta(s.SOPClass, "1.2.826.0.1.3680043.10.1.3.1", fixture.DeflatedLE))
-	out.Write(z.Bytes())
-	return out.Bytes()
+func deflatedBomb(size int) []byte {
+	return fixture.DeflatedZeros(fixture.CTSlice(size, size, 0, "1", "1"), 2*size*size)
 }
 
 // fuzzInput reads the []byte of a Go fuzz corpus file.
