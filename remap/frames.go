@@ -67,29 +67,42 @@ type frameSource struct {
 	// worth keeping between them. Lists, not a sync.Pool: a garbage
 	// collection between the passes would empty a pool, and every frame
 	// in flight be allocated again.
-	mu      sync.Mutex
-	buffers []*[]byte
-	idle    []*frameWorker
+	buffers freeList[*[]byte]
+	idle    freeList[*frameWorker]
+}
+
+// freeList keeps released values for reuse; safe for concurrent use.
+type freeList[T any] struct {
+	mu    sync.Mutex
+	items []T
+}
+
+// get returns a released value, or a new one from make.
+func (l *freeList[T]) get(make func() T) T {
+	l.mu.Lock()
+	if n := len(l.items); n > 0 {
+		v := l.items[n-1]
+		l.items = l.items[:n-1]
+		l.mu.Unlock()
+		return v
+	}
+	l.mu.Unlock()
+	return make()
+}
+
+func (l *freeList[T]) put(v T) {
+	l.mu.Lock()
+	l.items = append(l.items, v)
+	l.mu.Unlock()
 }
 
 // worker returns an idle worker, or a new one.
 func (f *frameSource) worker() *frameWorker {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if n := len(f.idle); n > 0 {
-		w := f.idle[n-1]
-		f.idle = f.idle[:n-1]
-		return w
-	}
-	return new(frameWorker)
+	return f.idle.get(func() *frameWorker { return new(frameWorker) })
 }
 
 // done keeps w for the next pass.
-func (f *frameSource) done(w *frameWorker) {
-	f.mu.Lock()
-	f.idle = append(f.idle, w)
-	f.mu.Unlock()
-}
+func (f *frameSource) done(w *frameWorker) { f.idle.put(w) }
 
 // setFrameThreads shares the threads between frame workers and the
 // decoders: a frame is decoded by threads / workers goroutines.
@@ -106,22 +119,13 @@ type frameWorker struct {
 }
 
 func (f *frameSource) buffer() *[]byte {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if n := len(f.buffers); n > 0 {
-		b := f.buffers[n-1]
-		f.buffers = f.buffers[:n-1]
-		return b
-	}
-	b := make([]byte, f.size)
-	return &b
+	return f.buffers.get(func() *[]byte {
+		b := make([]byte, f.size)
+		return &b
+	})
 }
 
-func (f *frameSource) release(b *[]byte) {
-	f.mu.Lock()
-	f.buffers = append(f.buffers, b)
-	f.mu.Unlock()
-}
+func (f *frameSource) release(b *[]byte) { f.buffers.put(b) }
 
 // read decodes frame i into dst, which holds f.size bytes.
 func (f *frameSource) read(i int, dst []byte, w *frameWorker) error {
